@@ -1,0 +1,75 @@
+/*
+ * The portres client library: the only way to talk to portres-server
+ *
+ * One connection per process, opened on first use; the server of the prefix
+ * ($WINEPREFIX, default ~/.wine) is started when none runs.  Every request
+ * function returns the NTSTATUS of the request; STATUS_CONNECTION_REFUSED or
+ * STATUS_CONNECTION_RESET mean the server could not be reached, and
+ * portres_error_message() then says why.  The functions are thread-safe.
+ *
+ * Copyright 2026 The portres authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * You should have received a copy of the GNU Lesser General Public
+ * License along with this library; if not, write to the Free Software
+ * Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
+ */
+
+#ifndef __PORTRES_CLIENT_H
+#define __PORTRES_CLIENT_H
+
+#include <stddef.h>
+#include "portres/protocol.h"
+
+#define PORTRES_PATH_MAX 4096
+
+/* where things are */
+extern int portres_prefix_dir( char *buf, size_t size, int create );
+extern int portres_server_dir( const char *prefix, char *buf, size_t size, int create );
+extern int portres_store_path( const char *prefix, char *buf, size_t size );
+extern int portres_server_path( char *buf, size_t size );
+
+/* the connection */
+extern unsigned int portres_connect( unsigned int *server_pid );
+extern void portres_disconnect( void );
+extern const char *portres_error_message( void );
+extern void portres_set_error( const char *format, ... ) __attribute__((format(printf, 1, 2)));
+extern const char *portres_status_name( unsigned int status );
+
+/* one function per request */
+extern unsigned int portres_acquire( unsigned int protocol, unsigned short start, unsigned short count,
+                                     portres_socket_t socket, portres_token_t *token,
+                                     unsigned short *first );
+extern unsigned int portres_release( portres_token_t token );
+extern unsigned int portres_associate( unsigned int protocol, portres_socket_t socket, portres_token_t token,
+                                       int elevated, unsigned short *start, unsigned short *count,
+                                       unsigned int *kind );
+extern unsigned int portres_bind_port( unsigned int protocol, portres_socket_t socket, unsigned short port,
+                                       unsigned short *result, int *associated );
+extern unsigned int portres_query_port( unsigned int protocol, unsigned short port, struct query_port_reply *info );
+extern unsigned int portres_socket_closed( portres_socket_t socket, unsigned int *released );
+extern unsigned int portres_persistent_create( unsigned int protocol, unsigned short start, unsigned short count,
+                                               int elevated, portres_token_t *token );
+extern unsigned int portres_persistent_delete( unsigned int protocol, unsigned short start, unsigned short count,
+                                               int elevated );
+extern unsigned int portres_persistent_lookup( unsigned int protocol, unsigned short start, unsigned short count,
+                                               portres_token_t *token );
+extern unsigned int portres_get_dynamic_range( unsigned int protocol, unsigned short *start, unsigned short *count );
+extern unsigned int portres_set_dynamic_range( unsigned int protocol, unsigned short start, unsigned short count,
+                                               int elevated );
+
+/* calls func for every reservation of a protocol, in port order; a non-zero
+ * return stops the walk */
+typedef int (*portres_list_func)( void *ctx, const struct portres_entry *entry );
+extern unsigned int portres_list( unsigned int protocol, portres_list_func func, void *ctx );
+
+#endif /* __PORTRES_CLIENT_H */

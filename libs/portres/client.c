@@ -1,0 +1,472 @@
+/*
+ * The portres client library: connection, start-up of the server, requests
+ *
+ * The first request of a process connects to the server of its prefix; when
+ * no server listens, one is started and the connection retried, so that many
+ * clients starting at once end up with one server (the server's lock decides,
+ * the losers' servers exit with status 2).  A connection broken later makes
+ * that request fail; the next one connects again.
+ * Copyright 2026 The portres authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * You should have received a copy of the GNU Lesser General Public
+ * License along with this library; if not, write to the Free Software
+ * Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <spawn.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "portres/client.h"
+
+extern char **environ;
+
+static pthread_mutex_t connection_lock = PTHREAD_MUTEX_INITIALIZER;
+static int connection_fd = -1;
+static pid_t connection_pid;          /* process that opened the connection */
+static unsigned int connected_server_pid;
+static __thread char error_message[1024];
+
+#define CONNECT_ATTEMPTS 100
+
+void portres_set_error( const char *format, ... )
+{
+    va_list args;
+    int err = errno;  /* callers look at it after us */
+
+    va_start( args, format );
+    vsnprintf( error_message, sizeof(error_message), format, args );
+    va_end( args );
+    errno = err;
+}
+
+const char *portres_error_message( void )
+{
+    return error_message[0] ? error_message : "no error";
+}
+
+const char *portres_status_name( unsigned int status )
+{
+    switch (status)
+    {
+    case STATUS_SUCCESS:                return "success";
+    case STATUS_NOT_IMPLEMENTED:        return "unknown request";
+    case STATUS_INVALID_PARAMETER:      return "invalid parameter";
+    case STATUS_NO_MEMORY:              return "out of memory";
+    case STATUS_ACCESS_DENIED:          return "access denied";
+    case STATUS_SHARING_VIOLATION:      return "a port of the range is reserved or in use";
+    case STATUS_REVISION_MISMATCH:      return "protocol version mismatch";
+    case STATUS_DISK_FULL:              return "the disk is full";
+    case STATUS_ADDRESS_ALREADY_EXISTS: return "a port of the range is reserved or in use";
+    case STATUS_CONNECTION_REFUSED:     return "cannot reach the reservation server";
+    case STATUS_CONNECTION_RESET:       return "the connection to the reservation server broke";
+    case STATUS_NOT_FOUND:              return "no such reservation";
+    case STATUS_MEDIA_WRITE_PROTECTED:  return "the prefix is read-only";
+    default:                            return "unknown error";
+    }
+}
+
+static int write_all( int fd, const void *buf, size_t size )
+{
+    const char *ptr = buf;
+
+    while (size)
+    {
+        ssize_t ret = send( fd, ptr, size, MSG_NOSIGNAL );
+        if (ret < 0 && errno == EINTR) continue;
+        if (ret <= 0) return -1;
+        ptr += ret;
+        size -= ret;
+    }
+    return 0;
+}
+
+static int read_all( int fd, void *buf, size_t size )
+{
+    char *ptr = buf;
+
+    while (size)
+    {
+        ssize_t ret = recv( fd, ptr, size, 0 );
+        if (ret < 0 && errno == EINTR) continue;
+        if (ret <= 0)
+        {
+            if (!ret) errno = ECONNRESET;
+            return -1;
+        }
+        ptr += ret;
+        size -= ret;
+    }
+    return 0;
+}
+
+/* start the server and wait until it listens; returns its starter's exit
+ * status (0 started, 2 another server holds the lock), -1 on failure */
+static int start_server( void )
+{
+    char path[PORTRES_PATH_MAX];
+    char *argv[2];
+    pid_t pid;
+    int status, err;
+
+    portres_server_path( path, sizeof(path) );
+    argv[0] = path;
+    argv[1] = NULL;
+    if ((err = posix_spawn( &pid, path, NULL, NULL, argv, environ )))
+    {
+        portres_set_error( "cannot start the reservation server %s: %s", path, strerror( err ) );
+        return -1;
+    }
+    while (waitpid( pid, &status, 0 ) == -1)
+    {
+        if (errno != EINTR)
+        {
+            portres_set_error( "cannot wait for the reservation server %s: %s", path, strerror( errno ) );
+            return -1;
+        }
+    }
+    if (WIFEXITED( status ) && (WEXITSTATUS( status ) == 0 || WEXITSTATUS( status ) == 2))
+        return WEXITSTATUS( status );
+    portres_set_error( "the reservation server %s failed to start (status %#x)", path, status );
+    return -1;
+}
+
+/* say hello; 0 on success, -1 when the connection broke (retry), -2 on a version mismatch */
+static int handshake( int fd )
+{
+    union generic_request req;
+    union generic_reply reply;
+
+    memset( &req, 0, sizeof(req) );
+    req.init_request.__header.req = REQ_init;
+    req.init_request.version = PORTRES_PROTOCOL_VERSION;
+    if (write_all( fd, &req, sizeof(req) ) == -1 || read_all( fd, &reply, sizeof(reply) ) == -1) return -1;
+    if (reply.reply_header.status == STATUS_REVISION_MISMATCH || reply.init_reply.version != PORTRES_PROTOCOL_VERSION)
+    {
+        portres_set_error( "the running reservation server speaks protocol version %08x, this program %08x; "
+                           "stop the server with 'portres-server -k' and use programs of one build",
+                           reply.init_reply.version, PORTRES_PROTOCOL_VERSION );
+        return -2;
+    }
+    if (reply.reply_header.status) return -1;
+    connected_server_pid = reply.init_reply.server_pid;
+    return 0;
+}
+
+static void backoff( int attempt )
+{
+    struct timespec ts;
+    long ms = attempt < 10 ? 1 + attempt : 20;
+
+    ts.tv_sec = 0;
+    ts.tv_nsec = ms * 1000000;
+    nanosleep( &ts, NULL );
+}
+
+/* connect to the server of the prefix, starting it when needed */
+static int open_connection( void )
+{
+    char prefix[PORTRES_PATH_MAX], dir[PORTRES_PATH_MAX];
+    struct sockaddr_un addr;
+    int attempt, fd, ret, err;
+
+    if (portres_prefix_dir( prefix, sizeof(prefix), 1 ) == -1) return -1;
+    if (portres_server_dir( prefix, dir, sizeof(dir), 1 ) == -1) return -1;
+    memset( &addr, 0, sizeof(addr) );
+    addr.sun_family = AF_UNIX;
+    if (snprintf( addr.sun_path, sizeof(addr.sun_path), "%s/socket", dir ) >= (int)sizeof(addr.sun_path))
+    {
+        portres_set_error( "the socket path %s/socket is too long", dir );
+        return -1;
+    }
+
+    for (attempt = 0; attempt < CONNECT_ATTEMPTS; attempt++)
+    {
+        if ((fd = socket( AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0 )) == -1)
+        {
+            portres_set_error( "cannot create a socket: %s", strerror( errno ) );
+            return -1;
+        }
+        if (connect( fd, (struct sockaddr *)&addr, sizeof(addr) ) == 0)
+        {
+            if (!(ret = handshake( fd ))) return fd;
+            close( fd );
+            if (ret == -2) return -1;
+            backoff( attempt );  /* the server was exiting; start another */
+            continue;
+        }
+        err = errno;
+        close( fd );
+        if (err == EAGAIN)  /* the server's backlog is full */
+        {
+            backoff( attempt );
+            continue;
+        }
+        if (err != ENOENT && err != ECONNREFUSED)
+        {
+            portres_set_error( "cannot connect to %s: %s", addr.sun_path, strerror( err ) );
+            return -1;
+        }
+        if ((ret = start_server()) == -1) return -1;
+        if (ret == 2) backoff( attempt );
+    }
+    portres_set_error( "no reservation server answers at %s", addr.sun_path );
+    return -1;
+}
+
+static void close_connection( void )
+{
+    if (connection_fd != -1) close( connection_fd );
+    connection_fd = -1;
+}
+
+/* connect when needed; called with the lock held */
+static int ensure_connection( void )
+{
+    if (connection_fd != -1 && connection_pid != getpid())
+        close_connection();  /* inherited through fork: the parent's, not ours */
+    if (connection_fd == -1)
+    {
+        if ((connection_fd = open_connection()) == -1) return -1;
+        connection_pid = getpid();
+    }
+    return 0;
+}
+
+unsigned int portres_connect( unsigned int *server_pid )
+{
+    unsigned int status = STATUS_SUCCESS;
+
+    pthread_mutex_lock( &connection_lock );
+    if (ensure_connection() == -1) status = STATUS_CONNECTION_REFUSED;
+    else if (server_pid) *server_pid = connected_server_pid;
+    pthread_mutex_unlock( &connection_lock );
+    return status;
+}
+
+void portres_disconnect( void )
+{
+    pthread_mutex_lock( &connection_lock );
+    close_connection();
+    pthread_mutex_unlock( &connection_lock );
+}
+
+/* send a request and read its reply and up to *data_size bytes of reply data */
+static unsigned int do_request( union generic_request *req, union generic_reply *reply,
+                                void *data, size_t *data_size )
+{
+    unsigned int status;
+    size_t capacity = data_size ? *data_size : 0;
+
+    pthread_mutex_lock( &connection_lock );
+    if (ensure_connection() == -1)
+    {
+        pthread_mutex_unlock( &connection_lock );
+        return STATUS_CONNECTION_REFUSED;
+    }
+    if (write_all( connection_fd, req, sizeof(*req) ) == -1 || read_all( connection_fd, reply, sizeof(*reply) ) == -1)
+        goto broken;
+    if (reply->reply_header.data_size > capacity)
+    {
+        portres_set_error( "the reservation server sent %u bytes of data where %zu were expected",
+                           reply->reply_header.data_size, capacity );
+        goto broken;
+    }
+    if (reply->reply_header.data_size && read_all( connection_fd, data, reply->reply_header.data_size ) == -1)
+        goto broken;
+    if (data_size) *data_size = reply->reply_header.data_size;
+    status = reply->reply_header.status;
+    pthread_mutex_unlock( &connection_lock );
+    return status;
+
+broken:
+    if (errno) portres_set_error( "lost the connection to the reservation server: %s", strerror( errno ) );
+    close_connection();
+    pthread_mutex_unlock( &connection_lock );
+    return STATUS_CONNECTION_RESET;
+}
+
+#define INIT_REQUEST(name) \
+    union generic_request req; \
+    union generic_reply reply; \
+    struct name##_request *r = &req.name##_request; \
+    const struct name##_reply *out = &reply.name##_reply; \
+    unsigned int status; \
+    memset( &req, 0, sizeof(req) ); \
+    memset( &reply, 0, sizeof(reply) ); \
+    r->__header.req = REQ_##name
+
+unsigned int portres_acquire( unsigned int protocol, unsigned short start, unsigned short count,
+                              portres_socket_t socket, portres_token_t *token, unsigned short *first )
+{
+    INIT_REQUEST( acquire );
+    r->protocol = protocol;
+    r->start    = start;
+    r->count    = count;
+    r->socket   = socket;
+    if (!(status = do_request( &req, &reply, NULL, NULL )))
+    {
+        *token = out->token;
+        if (first) *first = out->start;
+    }
+    return status;
+}
+
+unsigned int portres_release( portres_token_t token )
+{
+    INIT_REQUEST( release );
+    (void)out;
+    r->token = token;
+    status = do_request( &req, &reply, NULL, NULL );
+    return status;
+}
+
+unsigned int portres_associate( unsigned int protocol, portres_socket_t socket, portres_token_t token,
+                                int elevated, unsigned short *start, unsigned short *count, unsigned int *kind )
+{
+    INIT_REQUEST( associate );
+    r->protocol = protocol;
+    r->elevated = elevated;
+    r->socket   = socket;
+    r->token    = token;
+    if (!(status = do_request( &req, &reply, NULL, NULL )))
+    {
+        if (start) *start = out->start;
+        if (count) *count = out->count;
+        if (kind) *kind = out->kind;
+    }
+    return status;
+}
+
+unsigned int portres_bind_port( unsigned int protocol, portres_socket_t socket, unsigned short port,
+                                unsigned short *result, int *associated )
+{
+    INIT_REQUEST( bind_port );
+    r->protocol = protocol;
+    r->port     = port;
+    r->socket   = socket;
+    if (!(status = do_request( &req, &reply, NULL, NULL )))
+    {
+        *result = out->port;
+        if (associated) *associated = out->associated;
+    }
+    return status;
+}
+
+unsigned int portres_query_port( unsigned int protocol, unsigned short port, struct query_port_reply *info )
+{
+    INIT_REQUEST( query_port );
+    r->protocol = protocol;
+    r->port     = port;
+    if (!(status = do_request( &req, &reply, NULL, NULL ))) *info = *out;
+    return status;
+}
+
+unsigned int portres_socket_closed( portres_socket_t socket, unsigned int *released )
+{
+    INIT_REQUEST( socket_closed );
+    r->socket = socket;
+    if (!(status = do_request( &req, &reply, NULL, NULL )) && released) *released = out->released;
+    return status;
+}
+
+unsigned int portres_persistent_create( unsigned int protocol, unsigned short start, unsigned short count,
+                                        int elevated, portres_token_t *token )
+{
+    INIT_REQUEST( persistent_create );
+    r->protocol = protocol;
+    r->start    = start;
+    r->count    = count;
+    r->elevated = elevated;
+    if (!(status = do_request( &req, &reply, NULL, NULL ))) *token = out->token;
+    return status;
+}
+
+unsigned int portres_persistent_delete( unsigned int protocol, unsigned short start, unsigned short count,
+                                        int elevated )
+{
+    INIT_REQUEST( persistent_delete );
+    (void)out;
+    r->protocol = protocol;
+    r->start    = start;
+    r->count    = count;
+    r->elevated = elevated;
+    status = do_request( &req, &reply, NULL, NULL );
+    return status;
+}
+
+unsigned int portres_persistent_lookup( unsigned int protocol, unsigned short start, unsigned short count,
+                                        portres_token_t *token )
+{
+    INIT_REQUEST( persistent_lookup );
+    r->protocol = protocol;
+    r->start    = start;
+    r->count    = count;
+    if (!(status = do_request( &req, &reply, NULL, NULL ))) *token = out->token;
+    return status;
+}
+
+unsigned int portres_get_dynamic_range( unsigned int protocol, unsigned short *start, unsigned short *count )
+{
+    INIT_REQUEST( get_dynamic_range );
+    r->protocol = protocol;
+    if (!(status = do_request( &req, &reply, NULL, NULL )))
+    {
+        *start = out->start;
+        *count = out->count;
+    }
+    return status;
+}
+
+unsigned int portres_set_dynamic_range( unsigned int protocol, unsigned short start, unsigned short count,
+                                        int elevated )
+{
+    INIT_REQUEST( set_dynamic_range );
+    (void)out;
+    r->protocol = protocol;
+    r->start    = start;
+    r->count    = count;
+    r->elevated = elevated;
+    status = do_request( &req, &reply, NULL, NULL );
+    return status;
+}
+
+unsigned int portres_list( unsigned int protocol, portres_list_func func, void *ctx )
+{
+    struct portres_entry entries[PORTRES_MAX_REPLY_DATA / sizeof(struct portres_entry)];
+    unsigned int first_port = 0;
+
+    do
+    {
+        size_t i, size = sizeof(entries);
+        INIT_REQUEST( list );
+        r->protocol   = protocol;
+        r->first_port = first_port;
+        if ((status = do_request( &req, &reply, entries, &size ))) return status;
+        for (i = 0; i < size / sizeof(entries[0]); i++)
+            if (func( ctx, &entries[i] )) return STATUS_SUCCESS;
+        first_port = out->next_port;
+    } while (first_port);
+    return STATUS_SUCCESS;
+}

@@ -1,0 +1,104 @@
+/*
+ * The reservation engine: port reservation tables of one prefix
+ *
+ * The engine holds every reservation, association and dynamic range of the
+ * prefix and applies the rules; it does no I/O of its own.  The server wraps
+ * it with connections and the persistent store, the unit tests drive it
+ * directly.
+ *
+ * Copyright 2026 The portres authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * You should have received a copy of the GNU Lesser General Public
+ * License along with this library; if not, write to the Free Software
+ * Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
+ */
+
+#ifndef __PORTRES_ENGINE_H
+#define __PORTRES_ENGINE_H
+
+#include "portres/protocol.h"
+
+/* protocol indices of the tables */
+#define ENGINE_TCP          0
+#define ENGINE_UDP          1
+#define ENGINE_NB_PROTOCOLS 2
+
+#define ENGINE_DEFAULT_DYNAMIC_START  49152
+#define ENGINE_DEFAULT_DYNAMIC_COUNT  16384
+
+struct engine;
+struct engine_client;
+
+struct engine_callbacks
+{
+    /* whether a port of a protocol index is bound on the host */
+    int (*port_in_use)( void *ctx, int protocol, unsigned short port );
+    /* a fresh random 64-bit value */
+    portres_token_t (*random_token)( void *ctx );
+    void *ctx;
+};
+
+/* what the engine tells about a reservation */
+struct engine_info
+{
+    unsigned short  start;
+    unsigned short  count;
+    unsigned int    kind;
+    unsigned int    owner_pid;
+    int             is_mine;
+    portres_token_t token;
+};
+
+/* called for each reservation by engine_enum; non-zero stops the walk */
+typedef int (*engine_enum_func)( void *ctx, const struct engine_info *info );
+
+extern int engine_protocol_index( unsigned int ipproto );
+extern const char *engine_protocol_name( int protocol );
+
+extern struct engine *engine_create( const struct engine_callbacks *callbacks, struct portres_map *map );
+extern void engine_destroy( struct engine *engine );
+extern struct engine_client *engine_client_create( struct engine *engine, unsigned int pid );
+extern void engine_client_destroy( struct engine_client *client );
+extern unsigned int engine_client_pid( const struct engine_client *client );
+
+extern unsigned int engine_acquire( struct engine_client *client, int protocol, unsigned int start,
+                                    unsigned int count, portres_socket_t socket, struct engine_info *info );
+extern unsigned int engine_release( struct engine_client *client, portres_token_t token );
+extern unsigned int engine_associate( struct engine_client *client, int protocol, portres_socket_t socket,
+                                      portres_token_t token, int elevated, struct engine_info *info );
+extern unsigned int engine_bind_port( struct engine_client *client, int protocol, portres_socket_t socket,
+                                      unsigned int port, unsigned short *result, int *associated );
+extern unsigned int engine_socket_closed( struct engine_client *client, portres_socket_t socket );
+extern int engine_query_port( struct engine *engine, const struct engine_client *client, int protocol,
+                              unsigned int port, struct engine_info *info );
+
+extern unsigned int engine_persistent_create( struct engine *engine, int protocol, unsigned int start,
+                                              unsigned int count, portres_token_t *token );
+extern unsigned int engine_persistent_add( struct engine *engine, int protocol, unsigned int start,
+                                           unsigned int count, portres_token_t token );
+extern unsigned int engine_persistent_delete( struct engine *engine, int protocol, unsigned int start,
+                                              unsigned int count, portres_token_t *token );
+extern unsigned int engine_persistent_lookup( struct engine *engine, int protocol, unsigned int start,
+                                              unsigned int count, portres_token_t *token );
+
+extern void engine_get_dynamic_range( struct engine *engine, int protocol,
+                                      unsigned short *start, unsigned short *count );
+extern unsigned int engine_set_dynamic_range( struct engine *engine, int protocol,
+                                              unsigned int start, unsigned int count );
+
+extern unsigned int engine_count( struct engine *engine, int protocol );
+extern int engine_enum( struct engine *engine, const struct engine_client *client, int protocol,
+                        unsigned int first_port, engine_enum_func func, void *ctx );
+extern int engine_check( struct engine *engine, char *error, size_t size );
+
+#endif /* __PORTRES_ENGINE_H */

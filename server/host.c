@@ -1,0 +1,88 @@
+/*
+ * What the server asks of the host: whether a port is bound, random tokens
+ * Copyright 2026 The portres authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * You should have received a copy of the GNU Lesser General Public
+ * License along with this library; if not, write to the Free Software
+ * Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "server.h"
+
+/* try a bind without SO_REUSEADDR: it fails while any socket holds the port */
+static int probe( int family, int type, unsigned short port )
+{
+    struct sockaddr_in6 addr6;
+    struct sockaddr_in addr4;
+    int fd, ret, one = 1;
+
+    if ((fd = socket( family, type | SOCK_CLOEXEC, 0 )) == -1) return 0;  /* family not available */
+    if (family == AF_INET6)
+    {
+        setsockopt( fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one) );
+        memset( &addr6, 0, sizeof(addr6) );
+        addr6.sin6_family = AF_INET6;
+        addr6.sin6_port = htons( port );
+        ret = bind( fd, (struct sockaddr *)&addr6, sizeof(addr6) );
+    }
+    else
+    {
+        memset( &addr4, 0, sizeof(addr4) );
+        addr4.sin_family = AF_INET;
+        addr4.sin_port = htons( port );
+        ret = bind( fd, (struct sockaddr *)&addr4, sizeof(addr4) );
+    }
+    ret = (ret == -1 && errno == EADDRINUSE);
+    close( fd );
+    return ret;
+}
+
+int host_port_in_use( void *ctx, int protocol, unsigned short port )
+{
+    int type = protocol == ENGINE_TCP ? SOCK_STREAM : SOCK_DGRAM;
+    return probe( AF_INET, type, port ) || probe( AF_INET6, type, port );
+}
+
+/* tokens come from the kernel's random source */
+portres_token_t host_random_token( void *ctx )
+{
+    portres_token_t token = 0;
+    char *ptr = (char *)&token;
+    size_t done = 0;
+
+    while (done < sizeof(token))
+    {
+        ssize_t ret = getrandom( ptr + done, sizeof(token) - done, 0 );
+        if (ret > 0) done += ret;
+        else if (ret == -1 && errno != EINTR) break;
+    }
+    if (done < sizeof(token))
+    {
+        int fd = open( "/dev/urandom", O_RDONLY | O_CLOEXEC );
+        if (fd != -1)
+        {
+            if (read( fd, &token, sizeof(token) ) != sizeof(token)) token = 0;
+            close( fd );
+        }
+    }
+    return token;
+}

@@ -1,0 +1,296 @@
+/*
+ * portres-server: the port reservation server of a Wine prefix
+ *
+ * One server per prefix, as the wineserver: started on demand by the first
+ * client, it takes an fcntl lock in its private directory, listens on an
+ * AF_UNIX socket there, and only then tells its starter to go on, so that
+ * racing starters end with one server.  It exits a few seconds after its
+ * last client leaves, unless told to persist.
+ * Copyright 2026 The portres authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * You should have received a copy of the GNU Lesser General Public
+ * License along with this library; if not, write to the Free Software
+ * Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server.h"
+#include "portres/client.h"
+
+#define DEFAULT_LINGER 3
+
+static char prefix[PORTRES_PATH_MAX];
+static char server_dir[PORTRES_PATH_MAX];
+static char socket_path[PORTRES_PATH_MAX + 32];
+static char lock_path[PORTRES_PATH_MAX + 32];
+static char store_path[PORTRES_PATH_MAX + 32];
+
+static void usage( FILE *out )
+{
+    fprintf( out,
+             "Usage: portres-server [options]\n"
+             "The port reservation server of the Wine prefix $WINEPREFIX (default ~/.wine).\n"
+             "Clients start it when needed; it is seldom run by hand.\n\n"
+             "Options:\n"
+             "   -d[n], --debug[=n]       trace requests to stderr\n"
+             "   -f, --foreground         stay in the foreground\n"
+             "   -h, --help               show this help\n"
+             "   -k[n], --kill[=n]        stop the running server (with signal n) and wait for it\n"
+             "   -p[n], --persistent[=n]  stay n seconds after the last client (default: forever)\n"
+             "   -v, --version            show the version\n"
+             "   -w, --wait               wait until the running server exits\n" );
+}
+
+/* the pid holding the server lock, 0 when none, -1 on error */
+static int lock_owner( void )
+{
+    struct flock fl;
+    int fd, ret;
+
+    if ((fd = open( lock_path, O_RDWR | O_CLOEXEC )) == -1) return errno == ENOENT ? 0 : -1;
+    memset( &fl, 0, sizeof(fl) );
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    ret = fcntl( fd, F_GETLK, &fl );
+    close( fd );
+    if (ret == -1) return -1;
+    return fl.l_type == F_UNLCK ? 0 : fl.l_pid;
+}
+
+static void sleep_ms( int ms )
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    nanosleep( &ts, NULL );
+}
+
+/* -k and -w: act on the running server, if any */
+static int kill_or_wait( int kill_signal, int wait )
+{
+    int pid, waited;
+
+    if ((pid = lock_owner()) <= 0) return pid == -1 ? 1 : 0;
+    if (kill_signal && kill( pid, kill_signal ) == -1)
+    {
+        fprintf( stderr, "portres-server: cannot signal the server (pid %d): %s\n", pid, strerror( errno ) );
+        return 1;
+    }
+    for (waited = 0; lock_owner() > 0; waited += 10)
+    {
+        if (!wait && waited >= 10000)
+        {
+            fprintf( stderr, "portres-server: the server (pid %d) did not stop; killing it\n", pid );
+            kill( pid, SIGKILL );
+            wait = 1;
+        }
+        sleep_ms( 10 );
+    }
+    return 0;
+}
+
+/* take the lock of the server directory; 0 taken, 2 held by another server, 1 error */
+static int take_lock( void )
+{
+    struct flock fl;
+    int fd;
+
+    if ((fd = open( lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600 )) == -1)
+    {
+        fprintf( stderr, "portres-server: cannot open %s: %s\n", lock_path, strerror( errno ) );
+        return 1;
+    }
+    memset( &fl, 0, sizeof(fl) );
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    if (fcntl( fd, F_SETLK, &fl ) == -1)
+    {
+        close( fd );
+        if (errno == EACCES || errno == EAGAIN) return 2;
+        fprintf( stderr, "portres-server: cannot lock %s: %s\n", lock_path, strerror( errno ) );
+        return 1;
+    }
+    return 0;  /* fd stays open: the lock lives as long as the process */
+}
+
+static int open_socket( void )
+{
+    struct sockaddr_un addr;
+    mode_t mask;
+    int fd;
+
+    memset( &addr, 0, sizeof(addr) );
+    addr.sun_family = AF_UNIX;
+    if (snprintf( addr.sun_path, sizeof(addr.sun_path), "%s", socket_path ) >= (int)sizeof(addr.sun_path))
+    {
+        fprintf( stderr, "portres-server: the socket path %s is too long\n", socket_path );
+        return -1;
+    }
+    if ((fd = socket( AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0 )) == -1)
+    {
+        perror( "portres-server: socket" );
+        return -1;
+    }
+    unlink( socket_path );  /* a dead server's; we hold the lock */
+    mask = umask( 077 );
+    if (bind( fd, (struct sockaddr *)&addr, sizeof(addr) ) == -1 || listen( fd, 128 ) == -1)
+    {
+        fprintf( stderr, "portres-server: cannot listen on %s: %s\n", socket_path, strerror( errno ) );
+        umask( mask );
+        close( fd );
+        return -1;
+    }
+    umask( mask );
+    chmod( socket_path, 0600 );
+    return fd;
+}
+
+/* fork; the parent waits for the child to say it listens and exits with its status */
+static int daemonize( int *sync_fd )
+{
+    int fds[2];
+    char status;
+
+    if (pipe2( fds, O_CLOEXEC ) == -1)
+    {
+        perror( "portres-server: pipe" );
+        return -1;
+    }
+    switch (fork())
+    {
+    case -1:
+        perror( "portres-server: fork" );
+        return -1;
+    case 0:
+        close( fds[0] );
+        setsid();
+        *sync_fd = fds[1];
+        return 0;
+    default:
+    {
+        ssize_t ret;
+
+        close( fds[1] );
+        while ((ret = read( fds[0], &status, 1 )) == -1 && errno == EINTR);
+        exit( ret == 1 ? status : 1 );
+    }
+    }
+}
+
+static void tell_starter( int sync_fd, char status )
+{
+    if (sync_fd == -1) return;
+    while (write( sync_fd, &status, 1 ) == -1 && errno == EINTR);
+    close( sync_fd );
+}
+
+static void detach_output( void )
+{
+    int fd = open( "/dev/null", O_RDWR );
+
+    if (fd == -1) return;
+    dup2( fd, 0 );
+    dup2( fd, 1 );
+    if (!debug_level) dup2( fd, 2 );
+    if (fd > 2) close( fd );
+}
+
+int main( int argc, char *argv[] )
+{
+    static const struct option long_options[] =
+    {
+        { "debug", optional_argument, NULL, 'd' },
+        { "foreground", no_argument, NULL, 'f' },
+        { "help", no_argument, NULL, 'h' },
+        { "kill", optional_argument, NULL, 'k' },
+        { "persistent", optional_argument, NULL, 'p' },
+        { "version", no_argument, NULL, 'v' },
+        { "wait", no_argument, NULL, 'w' },
+        { NULL, 0, NULL, 0 }
+    };
+    int opt, foreground = 0, kill_signal = 0, wait = 0, linger = DEFAULT_LINGER;
+    int listen_fd, sync_fd = -1, ret;
+
+    while ((opt = getopt_long( argc, argv, "d::fhk::p::vw", long_options, NULL )) != -1)
+    {
+        switch (opt)
+        {
+        case 'd': debug_level = optarg ? atoi( optarg ) : 1; break;
+        case 'f': foreground = 1; break;
+        case 'h': usage( stdout ); return 0;
+        case 'k': kill_signal = optarg ? atoi( optarg ) : SIGTERM; break;
+        case 'p': linger = optarg ? atoi( optarg ) : -1; break;
+        case 'v': printf( "portres-server protocol %08x\n", PORTRES_PROTOCOL_VERSION ); return 0;
+        case 'w': wait = 1; break;
+        default:  usage( stderr ); return 1;
+        }
+    }
+    if (optind < argc || kill_signal < 0 || kill_signal >= NSIG)
+    {
+        usage( stderr );
+        return 1;
+    }
+    /* descriptors inherited from a client would keep its pipes open */
+    closefrom( 3 );
+
+    if (portres_prefix_dir( prefix, sizeof(prefix), !kill_signal && !wait ) == -1)
+    {
+        if ((kill_signal || wait) && errno == ENOENT) return 0;  /* no prefix, no server */
+        fprintf( stderr, "portres-server: %s\n", portres_error_message() );
+        return 1;
+    }
+    if (portres_server_dir( prefix, server_dir, sizeof(server_dir), !kill_signal && !wait ) == -1)
+    {
+        if ((kill_signal || wait) && errno == ENOENT) return 0;
+        fprintf( stderr, "portres-server: %s\n", portres_error_message() );
+        return 1;
+    }
+    snprintf( socket_path, sizeof(socket_path), "%s/socket", server_dir );
+    snprintf( lock_path, sizeof(lock_path), "%s/lock", server_dir );
+    portres_store_path( prefix, store_path, sizeof(store_path) );
+
+    if (kill_signal || wait) return kill_or_wait( kill_signal, wait );
+
+    if (!foreground && daemonize( &sync_fd ) == -1) return 1;
+    if ((ret = take_lock()))
+    {
+        tell_starter( sync_fd, ret );
+        return ret;
+    }
+    if (init_reservations( store_path, NULL ) == -1 || (listen_fd = open_socket()) == -1)
+    {
+        tell_starter( sync_fd, 1 );
+        return 1;
+    }
+    if (debug_level) fprintf( stderr, "portres-server: pid %d serving %s\n", (int)getpid(), prefix );
+    tell_starter( sync_fd, 0 );
+    if (!foreground) detach_output();
+    if (chdir( server_dir ) == -1 && chdir( "/" ) == -1) perror( "portres-server: chdir" );
+
+    ret = main_loop( listen_fd, linger );
+    unlink( socket_path );
+    close( listen_fd );
+    close_reservations();
+    return ret ? 1 : 0;
+}

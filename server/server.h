@@ -1,0 +1,63 @@
+/*
+ * Internal declarations of the reservation server
+ *
+ * Copyright 2026 The portres authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * You should have received a copy of the GNU Lesser General Public
+ * License along with this library; if not, write to the Free Software
+ * Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
+ */
+
+#ifndef __PORTRES_SERVER_H
+#define __PORTRES_SERVER_H
+
+#include <stddef.h>
+#include "engine.h"
+
+struct client
+{
+    int                   fd;
+    unsigned int          pid;        /* from SO_PEERCRED */
+    unsigned int          uid;
+    int                   initialized;
+    int                   closing;     /* close once the pending reply is sent */
+    struct engine_client *owner;       /* the client's state in the engine */
+    size_t                in_len;      /* bytes in the input buffer */
+    unsigned char         in[4096];
+    unsigned char        *out;         /* pending output */
+    size_t                out_len;
+    size_t                out_pos;
+};
+
+/* request.c */
+extern struct client *current;
+extern int debug_level;
+extern void set_error( unsigned int status );
+extern void *set_reply_data_size( size_t size );
+extern int main_loop( int listen_fd, int linger );
+
+/* reservation.c */
+extern struct engine *engine;
+extern const char *store_file;
+extern int init_reservations( const char *store, struct portres_map *map );
+extern void close_reservations( void );
+
+/* store.c */
+extern int store_load( const char *path, struct engine *engine, char *error, size_t size );
+extern unsigned int store_save( const char *path, struct engine *engine );
+
+/* host.c */
+extern int host_port_in_use( void *ctx, int protocol, unsigned short port );
+extern portres_token_t host_random_token( void *ctx );
+
+#endif /* __PORTRES_SERVER_H */

@@ -1,0 +1,182 @@
+/*
+ * The persistent store: administered reservations and dynamic ranges of a
+ * prefix, kept as a text file in the prefix
+ *
+ * The file is replaced atomically: the new state goes to a temporary file
+ * that is synced, renamed over the old one, and the directory synced, so a
+ * crash at any moment leaves either the old or the new file.  Format:
+ *
+ *   # comments
+ *   portres-store 1
+ *   dynamicport tcp|udp START COUNT
+ *   reservation tcp|udp START COUNT TOKEN
+ *   end
+ * Copyright 2026 The portres authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * You should have received a copy of the GNU Lesser General Public
+ * License along with this library; if not, write to the Free Software
+ * Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "server.h"
+
+#define STORE_FORMAT 1
+
+static int parse_protocol( const char *name )
+{
+    if (!strcmp( name, "tcp" )) return ENGINE_TCP;
+    if (!strcmp( name, "udp" )) return ENGINE_UDP;
+    return -1;
+}
+
+int store_load( const char *path, struct engine *engine, char *error, size_t size )
+{
+    char line[256], proto[8], extra[2];
+    unsigned int start, count;
+    unsigned long long token;
+    int line_no = 0, header = 0, end = 0, protocol;
+    FILE *file;
+
+    if (!(file = fopen( path, "re" )))
+    {
+        if (errno == ENOENT) return 0;
+        snprintf( error, size, "cannot read %s: %s", path, strerror( errno ) );
+        return -1;
+    }
+    while (fgets( line, sizeof(line), file ))
+    {
+        line_no++;
+        if (!strchr( line, '\n' ) && !feof( file )) goto bad;
+        if (line[0] == '#' || line[strspn( line, " \t\r\n" )] == 0) continue;
+        if (end) goto bad;
+        if (!header)
+        {
+            if (sscanf( line, "portres-store %u %1s", &start, extra ) != 1 || start != STORE_FORMAT) goto bad;
+            header = 1;
+        }
+        else if (!strncmp( line, "end", 3 ) && line[3 + strspn( line + 3, " \t\r\n" )] == 0)
+            end = 1;
+        else if (sscanf( line, "dynamicport %7s %u %u %1s", proto, &start, &count, extra ) == 3)
+        {
+            if ((protocol = parse_protocol( proto )) < 0) goto bad;
+            if (engine_set_dynamic_range( engine, protocol, start, count )) goto bad;
+        }
+        else if (sscanf( line, "reservation %7s %u %u %llx %1s", proto, &start, &count, &token, extra ) == 4)
+        {
+            if ((protocol = parse_protocol( proto )) < 0 || !token) goto bad;
+            if (start > 65535 || count > 65535) goto bad;
+            if (engine_persistent_add( engine, protocol, start, count, token )) goto bad;
+        }
+        else goto bad;
+    }
+    if (ferror( file ) || !end)
+    {
+        snprintf( error, size, "%s is incomplete (no 'end' line)", path );
+        fclose( file );
+        return -1;
+    }
+    fclose( file );
+    return 0;
+
+bad:
+    snprintf( error, size, "%s:%d: invalid or conflicting entry", path, line_no );
+    fclose( file );
+    return -1;
+}
+
+struct save_context
+{
+    FILE *file;
+    int   protocol;
+};
+
+static int save_reservation( void *ctx, const struct engine_info *info )
+{
+    struct save_context *save = ctx;
+
+    if (info->kind == PORTRES_KIND_PERSISTENT)
+        fprintf( save->file, "reservation %s %u %u %016llx\n", engine_protocol_name( save->protocol ),
+                 info->start, info->count, (unsigned long long)info->token );
+    return 0;
+}
+
+static unsigned int errno_to_status( int err )
+{
+    switch (err)
+    {
+    case ENOSPC:
+    case EDQUOT: return STATUS_DISK_FULL;
+    case EROFS:  return STATUS_MEDIA_WRITE_PROTECTED;
+    case EACCES:
+    case EPERM:  return STATUS_ACCESS_DENIED;
+    case ENOMEM: return STATUS_NO_MEMORY;
+    default:     return STATUS_UNEXPECTED_IO_ERROR;
+    }
+}
+
+unsigned int store_save( const char *path, struct engine *engine )
+{
+    struct save_context save;
+    char tmp[4096], dir[4096], *slash;
+    unsigned short start, count;
+    int fd, dir_fd, err = 0;
+
+    if (snprintf( tmp, sizeof(tmp), "%s.tmp", path ) >= (int)sizeof(tmp)) return STATUS_INVALID_PARAMETER;
+    if ((fd = open( tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600 )) == -1) return errno_to_status( errno );
+    if (!(save.file = fdopen( fd, "w" )))
+    {
+        err = errno;
+        close( fd );
+        unlink( tmp );
+        return errno_to_status( err );
+    }
+    fprintf( save.file, "# Port reservations of this Wine prefix, kept by portres-server.\n" );
+    fprintf( save.file, "# Change them with 'portres add|delete', not here while a server runs.\n" );
+    fprintf( save.file, "portres-store %u\n", STORE_FORMAT );
+    for (save.protocol = 0; save.protocol < ENGINE_NB_PROTOCOLS; save.protocol++)
+    {
+        engine_get_dynamic_range( engine, save.protocol, &start, &count );
+        fprintf( save.file, "dynamicport %s %u %u\n", engine_protocol_name( save.protocol ), start, count );
+    }
+    for (save.protocol = 0; save.protocol < ENGINE_NB_PROTOCOLS; save.protocol++)
+        engine_enum( engine, NULL, save.protocol, 0, save_reservation, &save );
+    fprintf( save.file, "end\n" );
+
+    if (fflush( save.file ) == EOF || ferror( save.file ) || fsync( fd ) == -1) err = errno ? errno : EIO;
+    if (fclose( save.file ) == EOF && !err) err = errno;
+    if (!err && rename( tmp, path ) == -1) err = errno;
+    if (err)
+    {
+        unlink( tmp );
+        return errno_to_status( err );
+    }
+
+    /* make the rename itself durable */
+    snprintf( dir, sizeof(dir), "%s", path );
+    if ((slash = strrchr( dir, '/' ))) *slash = 0;
+    if ((dir_fd = open( slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC )) != -1)
+    {
+        fsync( dir_fd );
+        close( dir_fd );
+    }
+    return STATUS_SUCCESS;
+}

@@ -1,0 +1,126 @@
+#!/bin/sh
+#
+# Tests of the portres administration command, as a user runs it
+#
+# Copyright 2026 The portres authors
+#
+# This library is free software; you can redistribute it and/or
+# modify it under the terms of the GNU Lesser General Public
+# License as published by the Free Software Foundation; either
+# version 2.1 of the License, or (at your option) any later version.
+#
+# This library is distributed in the hope that it will be useful,
+# but WITHOUT ANY WARRANTY; without even the implied warranty of
+# MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+# Lesser General Public License for more details.
+#
+# You should have received a copy of the GNU Lesser General Public
+# License along with this library; if not, write to the Free Software
+# Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
+#
+# Usage: tests/admin_test.sh PORTRES PORTRES-SERVER
+
+portres=$1
+server=$2
+passed=0
+failed=0
+WINEPREFIX=$(mktemp -d /tmp/portres-admin-XXXXXX)/prefix  # not created: portres must create it
+export WINEPREFIX PORTRES_SERVER="$server"
+out=$WINEPREFIX.out
+err=$WINEPREFIX.err
+
+result()
+{
+    if [ "$1" = 0 ]; then echo "PASS $2"; passed=$((passed + 1))
+    else echo "FAIL $2"; failed=$((failed + 1)); sed 's/^/    /' "$out" "$err"; fi
+}
+
+# run portres; the exit status and output are in $status, $out, $err
+run()
+{
+    "$portres" "$@" >"$out" 2>"$err"
+    status=$?
+}
+
+run add tcp 47000 8
+grep -Eq '^0x[0-9a-f]{16}$' "$out" && [ $status = 0 ]
+result $? "add prints a token"
+token=$(cat "$out")
+
+run show tcp
+grep -Eq '^ +47000 +47007 +\*$' "$out" && grep -q 'Administered port exclusions' "$out" && [ $status = 0 ]
+result $? "show lists the persistent range"
+
+run show udp
+! grep -q 47000 "$out" && [ $status = 0 ]
+result $? "udp is kept apart"
+
+run lookup tcp 47000 8
+[ "$(cat "$out")" = "$token" ] && [ $status = 0 ]
+result $? "lookup prints the same token"
+
+"$server" -k
+run show tcp
+grep -Eq '^ +47000 +47007 +\*$' "$out" && [ $status = 0 ]
+result $? "the reservation survives portres-server -k"
+
+run lookup tcp 47000 8
+[ "$(cat "$out")" = "$token" ]
+result $? "the token survives portres-server -k"
+
+run add tcp 47004 2
+[ $status != 0 ] && grep -q 'reserved or in use' "$err"
+result $? "overlapping add is refused"
+
+run add tcp 65530 10
+[ $status != 0 ] && grep -q 'past 65535' "$err"
+result $? "a range past 65535 is refused"
+
+run add tcp abc 1
+[ $status != 0 ] && grep -q 'not a number' "$err"
+result $? "a start that is not a number is refused"
+
+run add tcp 100 0
+[ $status != 0 ] && grep -q 'out of range' "$err"
+result $? "count 0 is refused"
+
+run add sctp 100 1
+[ $status != 0 ] && grep -q 'unknown protocol' "$err"
+result $? "an unknown protocol is refused"
+
+run add tcp 100
+[ $status != 0 ] && grep -q 'usage' "$err"
+result $? "missing arguments are refused"
+
+run frobnicate
+[ $status != 0 ] && grep -q 'unknown command' "$err"
+result $? "an unknown command is refused"
+
+run delete tcp 47000 7
+[ $status != 0 ] && grep -q 'exactly' "$err"
+result $? "delete needs the exact range"
+
+run delete tcp 47000 8
+[ $status = 0 ]
+result $? "delete"
+
+run show tcp
+[ $status = 0 ] && ! grep -q 47000 "$out"
+result $? "show no longer lists a deleted range"
+
+run dynamicport udp 20000 1000
+[ $status = 0 ]
+result $? "dynamicport sets the range"
+
+run dynamicport udp
+grep -q 'Start Port *: 20000' "$out" && grep -q 'Number of Ports *: 1000' "$out"
+result $? "dynamicport shows the range"
+
+run dynamicport udp 1000 1000
+[ $status != 0 ] && grep -q '1025' "$err"
+result $? "dynamicport refuses a start below 1025"
+
+"$server" -k
+rm -rf "$(dirname "$WINEPREFIX")"
+echo "RESULT passed=$passed failed=$failed skipped=0"
+[ $failed = 0 ]

@@ -1,0 +1,389 @@
+/*
+ * Unit tests of the reservation engine
+ * Copyright 2026 The portres authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * You should have received a copy of the GNU Lesser General Public
+ * License along with this library; if not, write to the Free Software
+ * Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
+ */
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "testlib.h"
+#include "../server/engine.h"
+
+static unsigned char busy[ENGINE_NB_PROTOCOLS][65536];   /* ports "bound on the host" */
+static uint64_t rng_state = 0x1234567;
+static int colliding_rng;
+
+static int fake_in_use( void *ctx, int protocol, unsigned short port )
+{
+    return busy[protocol][port];
+}
+
+static portres_token_t fake_token( void *ctx )
+{
+    if (colliding_rng)
+    {
+        /* 0 and repeats, which the engine must skip */
+        static const portres_token_t seq[] = { 0, 7, 7, 0, 7, 9, 9, 11 };
+        static unsigned int pos;
+        if (pos < sizeof(seq) / sizeof(seq[0])) return seq[pos++];
+    }
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static const struct engine_callbacks callbacks = { fake_in_use, fake_token, NULL };
+
+static struct engine *create( void )
+{
+    struct engine *engine = engine_create( &callbacks, NULL );
+    check( engine != NULL, "engine_create failed" );
+    return engine;
+}
+
+static void check_engine( struct engine *engine )
+{
+    char error[256];
+    check( engine_check( engine, error, sizeof(error) ), "invariant broken: %s", error );
+}
+
+TEST(test_edges)
+{
+    struct engine *engine = create();
+    struct engine_client *client = engine_client_create( engine, 100 );
+    struct engine_info info;
+
+    check( engine_acquire( client, ENGINE_TCP, 1, 1, 4, &info ) == STATUS_SUCCESS, "port 1 refused" );
+    check( info.start == 1 && info.count == 1 && info.token, "port 1: got %u+%u", info.start, info.count );
+    check( engine_acquire( client, ENGINE_TCP, 65535, 1, 4, &info ) == STATUS_SUCCESS, "port 65535 refused" );
+    check( engine_acquire( client, ENGINE_TCP, 65535, 2, 4, &info ) == STATUS_INVALID_PARAMETER,
+           "65535+2 accepted" );
+    check( engine_acquire( client, ENGINE_TCP, 65000, 535, 4, &info ) == STATUS_SUCCESS,
+           "65000+535 (up to the reserved 65535) refused" );
+    check( engine_acquire( client, ENGINE_TCP, 64000, 1537, 4, &info ) == STATUS_INVALID_PARAMETER,
+           "a range ending at 65536 accepted" );
+    check( engine_acquire( client, ENGINE_TCP, 100, 0, 4, &info ) == STATUS_INVALID_PARAMETER, "count 0 accepted" );
+    check( engine_acquire( client, ENGINE_TCP, 0, 0, 4, &info ) == STATUS_INVALID_PARAMETER,
+           "wildcard count 0 accepted" );
+    check( engine_acquire( client, ENGINE_TCP, 2, 65535, 4, &info ) == STATUS_INVALID_PARAMETER,
+           "2+65535 accepted" );
+    check( engine_acquire( client, ENGINE_UDP, 1, 65535, 4, &info ) == STATUS_SUCCESS, "all udp ports refused" );
+    check( engine_persistent_create( engine, ENGINE_TCP, 0, 1, &info.token ) == STATUS_INVALID_PARAMETER,
+           "persistent start 0 accepted" );
+    check( engine_persistent_create( engine, ENGINE_TCP, 5, 0, &info.token ) == STATUS_INVALID_PARAMETER,
+           "persistent count 0 accepted" );
+    check( engine_persistent_create( engine, ENGINE_TCP, 65535, 1, &info.token ) == STATUS_SHARING_VIOLATION,
+           "persistent over a runtime port accepted" );
+    check_engine( engine );
+    engine_destroy( engine );
+}
+
+TEST(test_overlaps)
+{
+    static const struct { unsigned int start, count; unsigned int status; } tests[] =
+    {
+        { 1000, 10, STATUS_SUCCESS },
+        { 1000, 10, STATUS_ADDRESS_ALREADY_EXISTS },   /* same */
+        { 995, 6, STATUS_ADDRESS_ALREADY_EXISTS },     /* ends on the first port */
+        { 1009, 5, STATUS_ADDRESS_ALREADY_EXISTS },    /* starts on the last port */
+        { 1003, 2, STATUS_ADDRESS_ALREADY_EXISTS },    /* inside */
+        { 990, 30, STATUS_ADDRESS_ALREADY_EXISTS },    /* around */
+        { 995, 5, STATUS_SUCCESS },                    /* just before */
+        { 1010, 5, STATUS_SUCCESS },                   /* just after */
+    };
+    struct engine *engine = create();
+    struct engine_client *a = engine_client_create( engine, 100 ), *b = engine_client_create( engine, 200 );
+    struct engine_info info;
+    portres_token_t token;
+    unsigned int i, status;
+
+    for (i = 0; i < sizeof(tests) / sizeof(tests[0]); i++)
+    {
+        status = engine_acquire( i % 2 ? b : a, ENGINE_TCP, tests[i].start, tests[i].count, 8, &info );
+        check( status == tests[i].status, "%u: %u+%u: status %#x, expected %#x", i, tests[i].start,
+               tests[i].count, status, tests[i].status );
+        check_engine( engine );
+    }
+    /* other protocol: independent */
+    check( engine_acquire( a, ENGINE_UDP, 1000, 10, 8, &info ) == STATUS_SUCCESS, "udp blocked by tcp" );
+    /* persistent ones collide with runtime ones and each other */
+    check( engine_persistent_create( engine, ENGINE_TCP, 1005, 1, &token ) == STATUS_SHARING_VIOLATION,
+           "persistent inside runtime accepted" );
+    check( engine_persistent_create( engine, ENGINE_TCP, 2000, 10, &token ) == STATUS_SUCCESS, "persistent refused" );
+    check( engine_persistent_create( engine, ENGINE_TCP, 2009, 10, &token ) == STATUS_SHARING_VIOLATION,
+           "overlapping persistent accepted" );
+    check( engine_acquire( b, ENGINE_TCP, 1995, 6, 8, &info ) == STATUS_ADDRESS_ALREADY_EXISTS,
+           "runtime over persistent accepted" );
+    /* ports bound on the host */
+    busy[ENGINE_TCP][3005] = 1;
+    check( engine_acquire( a, ENGINE_TCP, 3000, 10, 8, &info ) == STATUS_ADDRESS_ALREADY_EXISTS,
+           "range with a bound port accepted" );
+    check( engine_persistent_create( engine, ENGINE_TCP, 3000, 10, &token ) == STATUS_SHARING_VIOLATION,
+           "persistent range with a bound port accepted" );
+    check( engine_acquire( a, ENGINE_UDP, 3000, 10, 8, &info ) == STATUS_SUCCESS, "udp blocked by a tcp bind" );
+    busy[ENGINE_TCP][3005] = 0;
+    check_engine( engine );
+    engine_destroy( engine );
+}
+
+TEST(test_wildcard)
+{
+    struct engine *engine = create();
+    struct engine_client *client = engine_client_create( engine, 100 );
+    struct engine_info info;
+    unsigned short start, count;
+    unsigned int i, port;
+
+    engine_get_dynamic_range( engine, ENGINE_TCP, &start, &count );
+    check( start == 49152 && count == 16384, "default range %u+%u", start, count );
+    check( engine_acquire( client, ENGINE_TCP, 0, 100, 4, &info ) == STATUS_SUCCESS, "wildcard refused" );
+    check( info.start == 49152 && info.count == 100, "got %u+%u", info.start, info.count );
+
+    /* fragment a small range: one-port holes that a block of 3 cannot use */
+    check( engine_set_dynamic_range( engine, ENGINE_UDP, 20000, 300 ) == STATUS_SUCCESS, "set range refused" );
+    for (port = 20000; port < 20290; port += 3)
+        check( engine_acquire( client, ENGINE_UDP, port, 2, 8, &info ) == STATUS_SUCCESS, "%u refused", port );
+    check_engine( engine );
+    /* 20290..20299 is the only room for 3; 20290, 20291 are bound on the host */
+    busy[ENGINE_UDP][20291] = 1;
+    check( engine_acquire( client, ENGINE_UDP, 0, 3, 8, &info ) == STATUS_SUCCESS, "wildcard 3 refused" );
+    check( info.start == 20292, "wildcard 3 got %u", info.start );
+    check( engine_acquire( client, ENGINE_UDP, 0, 1, 8, &info ) == STATUS_SUCCESS, "wildcard 1 refused" );
+    check( info.start == 20002, "wildcard 1 got %u, expected the first hole", info.start );
+    check( engine_acquire( client, ENGINE_UDP, 0, 6, 8, &info ) == STATUS_ADDRESS_ALREADY_EXISTS,
+           "wildcard 6 got %u+%u", info.start, info.count );
+    busy[ENGINE_UDP][20291] = 0;
+    /* wildcard blocks never leave the dynamic range */
+    for (i = 0; i < 200; i++)
+    {
+        if (engine_acquire( client, ENGINE_UDP, 0, 1, 8, &info )) break;
+        check( info.start >= 20000 && info.start < 20300, "got %u outside the range", info.start );
+    }
+    check( i < 200, "the range never filled up" );
+    check( engine_set_dynamic_range( engine, ENGINE_TCP, 1024, 1000 ) == STATUS_INVALID_PARAMETER, "start 1024" );
+    check( engine_set_dynamic_range( engine, ENGINE_TCP, 2000, 254 ) == STATUS_INVALID_PARAMETER, "254 ports" );
+    check( engine_set_dynamic_range( engine, ENGINE_TCP, 65000, 600 ) == STATUS_INVALID_PARAMETER, "past 65535" );
+    check( engine_set_dynamic_range( engine, ENGINE_TCP, 65281, 255 ) == STATUS_SUCCESS, "65281+255 refused" );
+    check_engine( engine );
+    engine_destroy( engine );
+}
+
+static int cmp_token( const void *a, const void *b )
+{
+    portres_token_t x = *(const portres_token_t *)a, y = *(const portres_token_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+TEST(test_tokens)
+{
+    enum { N = 20000 };
+    struct engine *engine;
+    struct engine_client *client;
+    struct engine_info info;
+    portres_token_t *tokens = malloc( N * sizeof(*tokens) );
+    unsigned int i;
+
+    colliding_rng = 1;
+    engine = create();
+    client = engine_client_create( engine, 100 );
+    for (i = 0; i < N; i++)
+    {
+        unsigned int status = i % 2 ? engine_acquire( client, ENGINE_TCP, 1 + i, 1, i, &info )
+                                    : engine_persistent_create( engine, ENGINE_UDP, 1 + i, 1, &info.token );
+        check( status == STATUS_SUCCESS, "%u: status %#x", i, status );
+        tokens[i] = info.token;
+    }
+    qsort( tokens, N, sizeof(*tokens), cmp_token );
+    check( tokens[0] != 0, "token 0 handed out" );
+    for (i = 1; i < N; i++) check( tokens[i] != tokens[i - 1], "token %#llx handed out twice",
+                                   (unsigned long long)tokens[i] );
+    check_engine( engine );
+    engine_destroy( engine );
+    free( tokens );
+}
+
+TEST(test_release_and_ownership)
+{
+    struct engine *engine = create();
+    struct engine_client *a = engine_client_create( engine, 100 ), *b = engine_client_create( engine, 200 );
+    struct engine_info info, other;
+    portres_token_t persistent;
+
+    check( engine_acquire( a, ENGINE_TCP, 5000, 10, 0x10, &info ) == STATUS_SUCCESS, "acquire refused" );
+    check( engine_release( b, info.token ) == STATUS_INVALID_PARAMETER, "b released a's token" );
+    check( engine_associate( b, ENGINE_TCP, 0x10, info.token, 1, &other ) == STATUS_INVALID_PARAMETER,
+           "b associated a's token" );
+    check( engine_release( a, 12345 ) == STATUS_INVALID_PARAMETER, "unknown token released" );
+    check( engine_persistent_create( engine, ENGINE_TCP, 6000, 5, &persistent ) == STATUS_SUCCESS, "persistent" );
+    check( engine_release( a, persistent ) == STATUS_INVALID_PARAMETER, "persistent token released" );
+    /* another socket of the same process may release */
+    check( engine_release( a, info.token ) == STATUS_SUCCESS, "release from another socket refused" );
+    check( engine_release( a, info.token ) == STATUS_INVALID_PARAMETER, "released twice" );
+    check( !engine_query_port( engine, a, ENGINE_TCP, 5005, &other ), "port still reserved" );
+    check_engine( engine );
+
+    /* what a client owned goes with it; persistent stays */
+    check( engine_acquire( a, ENGINE_TCP, 5000, 10, 0x10, &info ) == STATUS_SUCCESS, "re-acquire refused" );
+    check( engine_acquire( a, ENGINE_UDP, 0, 10, 0x14, &info ) == STATUS_SUCCESS, "wildcard refused" );
+    check( engine_associate( a, ENGINE_TCP, 0x18, persistent, 1, &other ) == STATUS_SUCCESS, "assoc refused" );
+    engine_client_destroy( a );
+    check( engine_count( engine, ENGINE_TCP ) == 1 && engine_count( engine, ENGINE_UDP ) == 0,
+           "left after the client: %u tcp, %u udp", engine_count( engine, ENGINE_TCP ),
+           engine_count( engine, ENGINE_UDP ) );
+    check_engine( engine );
+    engine_destroy( engine );
+}
+
+TEST(test_associate_and_bind)
+{
+    struct engine *engine = create();
+    struct engine_client *a = engine_client_create( engine, 100 ), *b = engine_client_create( engine, 200 );
+    struct engine_info info, tmp;
+    portres_token_t persistent;
+    unsigned short port;
+    int associated;
+
+    check( engine_acquire( a, ENGINE_UDP, 7000, 3, 0x10, &info ) == STATUS_SUCCESS, "acquire refused" );
+    check( engine_associate( a, ENGINE_TCP, 0x20, info.token, 1, &tmp ) == STATUS_INVALID_PARAMETER,
+           "tcp socket associated with a udp reservation" );
+    check( engine_associate( a, ENGINE_UDP, 0x20, info.token, 1, &tmp ) == STATUS_SUCCESS, "associate refused" );
+    check( engine_associate( a, ENGINE_UDP, 0x24, info.token, 0, &tmp ) == STATUS_SUCCESS,
+           "runtime associate needs no elevation" );
+    check( engine_associate( a, ENGINE_UDP, 0x28, info.token, 1, &tmp ) == STATUS_SUCCESS, "third refused" );
+    check( engine_associate( a, ENGINE_UDP, 0x2c, info.token, 1, &tmp ) == STATUS_SUCCESS, "fourth refused" );
+
+    /* port 0 takes the lowest free port; a port in use on the host is skipped */
+    busy[ENGINE_UDP][7000] = 1;
+    check( engine_bind_port( a, ENGINE_UDP, 0x20, 0, &port, &associated ) == STATUS_SUCCESS && port == 7001 &&
+           associated, "first bind got %u", port );
+    check( engine_bind_port( a, ENGINE_UDP, 0x24, 0, &port, &associated ) == STATUS_SUCCESS && port == 7002,
+           "second bind got %u", port );
+    check( engine_bind_port( a, ENGINE_UDP, 0x28, 0, &port, &associated ) == STATUS_ADDRESS_ALREADY_EXISTS,
+           "third bind got %u", port );
+    busy[ENGINE_UDP][7000] = 0;
+    check( engine_bind_port( a, ENGINE_UDP, 0x28, 7002, &port, &associated ) == STATUS_SUCCESS && port == 7002,
+           "explicit port inside refused" );
+    check( engine_bind_port( a, ENGINE_UDP, 0x2c, 7003, &port, &associated ) == STATUS_INVALID_PARAMETER,
+           "explicit port outside accepted" );
+    check( engine_bind_port( a, ENGINE_UDP, 0x2c, 6999, &port, &associated ) == STATUS_INVALID_PARAMETER,
+           "explicit port below accepted" );
+
+    /* ordinary sockets: port 0 is the system's, runtime ports are refused, the own process's too */
+    check( engine_bind_port( a, ENGINE_UDP, 0x99, 0, &port, &associated ) == STATUS_SUCCESS && !port && !associated,
+           "ordinary port 0: %u", port );
+    check( engine_bind_port( a, ENGINE_UDP, 0x99, 7001, &port, &associated ) == STATUS_ACCESS_DENIED,
+           "own runtime port accepted" );
+    check( engine_bind_port( b, ENGINE_UDP, 0x10, 7001, &port, &associated ) == STATUS_ACCESS_DENIED,
+           "foreign runtime port accepted" );
+    check( engine_bind_port( b, ENGINE_TCP, 0x10, 7001, &port, &associated ) == STATUS_SUCCESS && port == 7001,
+           "tcp bind blocked by a udp reservation" );
+    check( engine_persistent_create( engine, ENGINE_UDP, 8000, 2, &persistent ) == STATUS_SUCCESS, "persistent" );
+    check( engine_bind_port( b, ENGINE_UDP, 0x10, 8001, &port, &associated ) == STATUS_SUCCESS && port == 8001,
+           "bind into a persistent reservation refused" );
+
+    /* persistent tokens need elevation */
+    check( engine_associate( b, ENGINE_UDP, 0x30, persistent, 0, &tmp ) == STATUS_ACCESS_DENIED,
+           "persistent associate without elevation" );
+    check( engine_associate( b, ENGINE_UDP, 0x30, persistent, 1, &tmp ) == STATUS_SUCCESS, "persistent associate" );
+    check( tmp.kind == PORTRES_KIND_PERSISTENT && tmp.start == 8000 && tmp.count == 2, "assoc info" );
+    check_engine( engine );
+
+    /* closing the acquiring socket releases the reservation and drops its associations */
+    check( engine_socket_closed( a, 0x10 ) == 1, "socket close released nothing" );
+    check( engine_bind_port( a, ENGINE_UDP, 0x20, 0, &port, &associated ) == STATUS_SUCCESS && !associated,
+           "association survived its reservation" );
+    check( engine_socket_closed( a, 0x10 ) == 0, "released twice" );
+    /* deleting the persistent one drops b's association */
+    check( engine_persistent_delete( engine, ENGINE_UDP, 8000, 2, &persistent ) == STATUS_SUCCESS, "delete" );
+    check( engine_bind_port( b, ENGINE_UDP, 0x30, 0, &port, &associated ) == STATUS_SUCCESS && !associated,
+           "association survived deletion" );
+    check_engine( engine );
+    engine_destroy( engine );
+}
+
+TEST(test_persistent)
+{
+    struct engine *engine = create();
+    struct engine_client *client = engine_client_create( engine, 100 );
+    struct engine_info info;
+    portres_token_t token, found;
+
+    check( engine_persistent_create( engine, ENGINE_TCP, 47000, 8, &token ) == STATUS_SUCCESS, "create" );
+    check( engine_persistent_lookup( engine, ENGINE_TCP, 47000, 8, &found ) == STATUS_SUCCESS && found == token,
+           "lookup" );
+    check( engine_persistent_lookup( engine, ENGINE_TCP, 47000, 7, &found ) == STATUS_NOT_FOUND, "inexact lookup" );
+    check( engine_persistent_lookup( engine, ENGINE_TCP, 47001, 7, &found ) == STATUS_NOT_FOUND, "inexact lookup 2" );
+    check( engine_persistent_lookup( engine, ENGINE_UDP, 47000, 8, &found ) == STATUS_NOT_FOUND, "udp lookup" );
+    check( engine_persistent_delete( engine, ENGINE_TCP, 47000, 9, &found ) == STATUS_NOT_FOUND, "inexact delete" );
+    check( engine_acquire( client, ENGINE_TCP, 48000, 4, 4, &info ) == STATUS_SUCCESS, "acquire" );
+    check( engine_persistent_lookup( engine, ENGINE_TCP, 48000, 4, &found ) == STATUS_NOT_FOUND,
+           "lookup of a runtime reservation" );
+    check( engine_persistent_delete( engine, ENGINE_TCP, 48000, 4, &found ) == STATUS_ACCESS_DENIED,
+           "delete of a runtime reservation" );
+    check( engine_query_port( engine, NULL, ENGINE_TCP, 47003, &info ) && info.kind == PORTRES_KIND_PERSISTENT &&
+           info.token == token && !info.owner_pid, "query of a persistent port" );
+    check( engine_query_port( engine, NULL, ENGINE_TCP, 48001, &info ) && info.kind == PORTRES_KIND_RUNTIME &&
+           !info.token && info.owner_pid == 100, "query of a foreign runtime port shows its token" );
+    check( engine_persistent_add( engine, ENGINE_UDP, 100, 1, token ) == STATUS_INVALID_PARAMETER,
+           "duplicate token loaded" );
+    check( engine_persistent_delete( engine, ENGINE_TCP, 47000, 8, &found ) == STATUS_SUCCESS && found == token,
+           "delete" );
+    check( engine_persistent_lookup( engine, ENGINE_TCP, 47000, 8, &found ) == STATUS_NOT_FOUND, "deleted" );
+    check_engine( engine );
+    engine_destroy( engine );
+}
+
+static int count_entry( void *ctx, const struct engine_info *info )
+{
+    unsigned int *seen = ctx;
+    check( info->start == 10 + 3 * seen[0], "entry %u starts at %u", seen[0], info->start );
+    seen[0]++;
+    return 0;
+}
+
+TEST(test_enum)
+{
+    struct engine *engine = create();
+    struct engine_client *client = engine_client_create( engine, 100 );
+    struct engine_info info;
+    unsigned int i, seen = 0;
+
+    for (i = 0; i < 20000; i++)
+        check( engine_acquire( client, ENGINE_TCP, 10 + 3 * i, 2, i / 7, &info ) == STATUS_SUCCESS, "acquire %u", i );
+    engine_enum( engine, client, ENGINE_TCP, 0, count_entry, &seen );
+    check( seen == 20000, "listed %u", seen );
+    check( engine_count( engine, ENGINE_TCP ) == 20000, "counted %u", engine_count( engine, ENGINE_TCP ) );
+    for (i = 0; i < 20000 / 7 + 1; i++) engine_socket_closed( client, i );
+    check( engine_count( engine, ENGINE_TCP ) == 0, "left %u", engine_count( engine, ENGINE_TCP ) );
+    check_engine( engine );
+    engine_destroy( engine );
+}
+
+int main( int argc, char *argv[] )
+{
+    test_init( argc, argv );
+    RUN(test_edges);
+    RUN(test_overlaps);
+    RUN(test_wildcard);
+    RUN(test_tokens);
+    RUN(test_release_and_ownership);
+    RUN(test_associate_and_bind);
+    RUN(test_persistent);
+    RUN(test_enum);
+    return test_summary();
+}

@@ -1,0 +1,772 @@
+/*
+ * Tests against real server processes: several clients, ownership, release
+ * when a client goes away, the start-up race, persistence across restarts
+ * and crashes, malformed requests, refused users and directories
+ * Copyright 2026 The portres authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * You should have received a copy of the GNU Lesser General Public
+ * License along with this library; if not, write to the Free Software
+ * Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
+ */
+
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/securebits.h>
+
+#include "testlib.h"
+#include "portres/client.h"
+
+static void sleep_ms( int ms )
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    nanosleep( &ts, NULL );
+}
+
+/* wait (10 s at most) for a condition that must come true */
+static int wait_for( int (*pred)( const void *ctx ), const void *ctx )
+{
+    int i;
+
+    for (i = 0; i < 1000; i++)
+    {
+        if (pred( ctx )) return 1;
+        sleep_ms( 10 );
+    }
+    return 0;
+}
+
+static void server_dir( char *buf, size_t size )
+{
+    char prefix[PORTRES_PATH_MAX];
+
+    check( !portres_prefix_dir( prefix, sizeof(prefix), 1 ), "prefix: %s", portres_error_message() );
+    check( !portres_server_dir( prefix, buf, size, 1 ), "server dir: %s", portres_error_message() );
+}
+
+/* pid holding the server lock of the current prefix, 0 if none */
+static int lock_owner( void )
+{
+    char dir[PORTRES_PATH_MAX], path[PORTRES_PATH_MAX + 8];
+    struct flock fl;
+    int fd, ret;
+
+    server_dir( dir, sizeof(dir) );
+    snprintf( path, sizeof(path), "%s/lock", dir );
+    if ((fd = open( path, O_RDWR )) == -1) return 0;
+    memset( &fl, 0, sizeof(fl) );
+    fl.l_type = F_WRLCK;
+    ret = fcntl( fd, F_GETLK, &fl );
+    close( fd );
+    return (ret == -1 || fl.l_type == F_UNLCK) ? 0 : fl.l_pid;
+}
+
+static int no_server( const void *ctx )
+{
+    return !lock_owner();
+}
+
+static int port_free( const void *ctx )
+{
+    const unsigned int *args = ctx;   /* protocol, port */
+    struct query_port_reply info;
+    return !portres_query_port( args[0], args[1], &info ) && !info.kind;
+}
+
+static int wait_port_free( unsigned int protocol, unsigned int port )
+{
+    unsigned int args[2] = { protocol, port };
+    return wait_for( port_free, args );
+}
+
+static unsigned int current_server( void )
+{
+    unsigned int pid = 0;
+    check( portres_connect( &pid ) == STATUS_SUCCESS, "connect: %s", portres_error_message() );
+    return pid;
+}
+
+/* a raw connection, for speaking the protocol wrongly */
+static int raw_connect( void )
+{
+    char dir[PORTRES_PATH_MAX];
+    struct sockaddr_un addr;
+    int fd;
+
+    current_server();  /* make sure one runs */
+    server_dir( dir, sizeof(dir) );
+    memset( &addr, 0, sizeof(addr) );
+    addr.sun_family = AF_UNIX;
+    snprintf( addr.sun_path, sizeof(addr.sun_path), "%s/socket", dir );
+    fd = socket( AF_UNIX, SOCK_STREAM, 0 );
+    check( connect( fd, (struct sockaddr *)&addr, sizeof(addr) ) == 0, "raw connect: %s", strerror( errno ) );
+    return fd;
+}
+
+/* read a reply within 5 s; 1 read, 0 connection closed, -1 timeout */
+static int raw_reply( int fd, union generic_reply *reply )
+{
+    size_t done = 0;
+
+    while (done < sizeof(*reply))
+    {
+        struct pollfd pfd = { fd, POLLIN, 0 };
+        ssize_t ret;
+
+        if (poll( &pfd, 1, 5000 ) != 1) return -1;
+        if ((ret = recv( fd, (char *)reply + done, sizeof(*reply) - done, 0 )) <= 0) return 0;
+        done += ret;
+    }
+    return 1;
+}
+
+static void raw_send( int fd, const void *data, size_t size )
+{
+    check( send( fd, data, size, MSG_NOSIGNAL ) == (ssize_t)size, "send: %s", strerror( errno ) );
+}
+
+static void raw_init( int fd, unsigned int version )
+{
+    union generic_request req;
+    union generic_reply reply;
+
+    memset( &req, 0, sizeof(req) );
+    req.init_request.__header.req = REQ_init;
+    req.init_request.version = version;
+    raw_send( fd, &req, sizeof(req) );
+    check( raw_reply( fd, &reply ) == 1, "no init reply" );
+    check( reply.init_reply.version == PORTRES_PROTOCOL_VERSION, "server version %x", reply.init_reply.version );
+    if (version == PORTRES_PROTOCOL_VERSION) check( !reply.reply_header.status, "init status %#x",
+                                                    reply.reply_header.status );
+}
+
+/* the server answers an ordinary client */
+static void check_serving( void )
+{
+    unsigned short start, count;
+    check( portres_get_dynamic_range( PORTRES_PROTO_TCP, &start, &count ) == STATUS_SUCCESS,
+           "the server stopped serving: %s", portres_error_message() );
+}
+
+TEST(test_basic)
+{
+    struct query_port_reply info;
+    portres_token_t token;
+    unsigned short first;
+
+    test_prefix();
+    check( portres_acquire( PORTRES_PROTO_TCP, 40000, 10, 0x44, &token, &first ) == STATUS_SUCCESS,
+           "acquire: %s", portres_error_message() );
+    check( first == 40000 && token, "got %u, token %#llx", first, (unsigned long long)token );
+    check( portres_query_port( PORTRES_PROTO_TCP, 40009, &info ) == STATUS_SUCCESS, "query" );
+    check( info.kind == PORTRES_KIND_RUNTIME && info.is_mine && info.token == token && info.start == 40000 &&
+           info.count == 10 && info.owner_pid == (unsigned int)getpid(), "query: kind %u mine %u pid %u",
+           info.kind, info.is_mine, info.owner_pid );
+    check( portres_query_port( PORTRES_PROTO_UDP, 40009, &info ) == STATUS_SUCCESS && !info.kind, "udp reserved" );
+    check( portres_query_port( 99, 40009, &info ) == STATUS_INVALID_PARAMETER, "protocol 99 accepted" );
+    check( portres_release( token ) == STATUS_SUCCESS, "release" );
+    check( portres_query_port( PORTRES_PROTO_TCP, 40009, &info ) == STATUS_SUCCESS && !info.kind, "still reserved" );
+}
+
+/* a child that holds reservations until the go pipe closes; returns its pid */
+static pid_t spawn_holder( int *ready_fd, const int go[2], portres_token_t foreign, unsigned int start )
+{
+    int ready[2];
+    pid_t pid;
+
+    check( !pipe( ready ), "pipe" );
+    if (!(pid = fork()))
+    {
+        portres_token_t token;
+        unsigned short first;
+        char c;
+        int ok = 1;
+
+        close( ready[0] );
+        close( go[1] );
+        ok &= portres_acquire( PORTRES_PROTO_TCP, start, 10, 0x10, &token, &first ) == STATUS_SUCCESS;
+        ok &= portres_acquire( PORTRES_PROTO_TCP, 41005, 1, 0x10, &token, &first ) == STATUS_ADDRESS_ALREADY_EXISTS;
+        ok &= portres_release( foreign ) == STATUS_INVALID_PARAMETER;
+        ok &= portres_associate( PORTRES_PROTO_TCP, 0x14, foreign, 1, NULL, NULL, NULL ) == STATUS_INVALID_PARAMETER;
+        c = ok ? 'y' : 'n';
+        if (write( ready[1], &c, 1 ) != 1) _exit( 3 );
+        if (read( go[0], &c, 1 ) < 0) _exit( 3 );
+        _exit( 0 );
+    }
+    close( ready[1] );
+    *ready_fd = ready[0];
+    return pid;
+}
+
+static int count_entries( void *ctx, const struct portres_entry *entry )
+{
+    (*(unsigned int *)ctx)++;
+    return 0;
+}
+
+static int has_entries( const void *ctx )
+{
+    unsigned int n = 0;
+    portres_list( PORTRES_PROTO_TCP, count_entries, &n );
+    return n == *(const unsigned int *)ctx;
+}
+
+TEST(test_clients_and_ownership)
+{
+    int ready[3], go[2], i, status;
+    unsigned int expect = 1;
+    portres_token_t token;
+    unsigned short first;
+    pid_t pids[3];
+    char c;
+
+    test_prefix();
+    check( !pipe( go ), "pipe" );
+    check( portres_acquire( PORTRES_PROTO_TCP, 41000, 10, 0x10, &token, &first ) == STATUS_SUCCESS, "acquire" );
+    for (i = 0; i < 3; i++) pids[i] = spawn_holder( &ready[i], go, token, 41100 + 10 * i );
+    for (i = 0; i < 3; i++)
+        check( read( ready[i], &c, 1 ) == 1 && c == 'y', "client %d saw wrong results", i );
+    expect = 4;
+    check( has_entries( &expect ), "not 4 reservations" );
+    for (i = 0; i < 3; i++)
+    {
+        struct query_port_reply info;
+        check( !portres_query_port( PORTRES_PROTO_TCP, 41100 + 10 * i, &info ) &&
+               info.owner_pid == (unsigned int)pids[i] && !info.is_mine && !info.token,
+               "client %d: owner %u, mine %u", i, info.owner_pid, info.is_mine );
+    }
+    check( portres_release( 0 ) == STATUS_INVALID_PARAMETER, "token 0 released" );
+    close( go[1] );
+    for (i = 0; i < 3; i++)
+    {
+        waitpid( pids[i], &status, 0 );
+        check( WIFEXITED( status ) && !WEXITSTATUS( status ), "client %d status %#x", i, status );
+    }
+    expect = 1;
+    check( wait_for( has_entries, &expect ), "a dead client's reservations remain" );
+    check( portres_release( token ) == STATUS_SUCCESS, "own release" );
+}
+
+TEST(test_release_on_exit)
+{
+    int status;
+    pid_t pid;
+
+    test_prefix();
+    current_server();
+    if (!(pid = fork()))
+    {
+        portres_token_t token;
+        unsigned short first;
+        _exit( portres_acquire( PORTRES_PROTO_UDP, 42000, 5, 0x10, &token, &first ) ||
+               portres_acquire( PORTRES_PROTO_UDP, 0, 5, 0x14, &token, &first ) ||
+               portres_associate( PORTRES_PROTO_UDP, 0x18, token, 1, NULL, NULL, NULL ) );
+    }
+    waitpid( pid, &status, 0 );
+    check( WIFEXITED( status ) && !WEXITSTATUS( status ), "child failed: %#x", status );
+    check( wait_port_free( PORTRES_PROTO_UDP, 42000 ), "reservation of an exited client remains" );
+    check( wait_port_free( PORTRES_PROTO_UDP, 49152 ), "wildcard reservation of an exited client remains" );
+}
+
+TEST(test_release_on_sigkill)
+{
+    int fds[2], status;
+    pid_t pid;
+    char c;
+
+    test_prefix();
+    current_server();
+    check( !pipe( fds ), "pipe" );
+    if (!(pid = fork()))
+    {
+        portres_token_t token;
+        unsigned short first;
+        c = portres_acquire( PORTRES_PROTO_TCP, 43000, 100, 0x10, &token, &first ) ? 'n' : 'y';
+        if (write( fds[1], &c, 1 ) != 1) _exit( 1 );
+        for (;;) pause();
+    }
+    check( read( fds[0], &c, 1 ) == 1 && c == 'y', "child could not acquire" );
+    check( !port_free( (unsigned int[]){ PORTRES_PROTO_TCP, 43050 } ), "not reserved" );
+    kill( pid, SIGKILL );
+    waitpid( pid, &status, 0 );
+    check( WIFSIGNALED( status ), "child not killed" );
+    check( wait_port_free( PORTRES_PROTO_TCP, 43050 ), "reservation of a killed client remains" );
+}
+
+/* processes running the server program for the current prefix */
+static int count_servers( void )
+{
+    const char *prefix = getenv( "WINEPREFIX" );
+    char path[64], exe[PATH_MAX], env[65536];
+    struct dirent *de;
+    int count = 0;
+    DIR *dir = opendir( "/proc" );
+
+    while (dir && (de = readdir( dir )))
+    {
+        ssize_t len;
+        int fd;
+
+        if (de->d_name[0] < '0' || de->d_name[0] > '9') continue;
+        snprintf( path, sizeof(path), "/proc/%s/exe", de->d_name );
+        if ((len = readlink( path, exe, sizeof(exe) - 1 )) <= 0) continue;
+        exe[len] = 0;
+        if (!strstr( exe, "portres-server" )) continue;
+        snprintf( path, sizeof(path), "/proc/%s/environ", de->d_name );
+        if ((fd = open( path, O_RDONLY )) == -1) continue;
+        len = read( fd, env, sizeof(env) - 1 );
+        close( fd );
+        if (len <= 0) continue;
+        env[len] = 0;
+        {
+            char *p;
+            for (p = env; p < env + len; p += strlen( p ) + 1)
+                if (!strncmp( p, "WINEPREFIX=", 11 ) && !strcmp( p + 11, prefix )) count++;
+        }
+    }
+    if (dir) closedir( dir );
+    return count;
+}
+
+TEST(test_startup_race)
+{
+    enum { N = 20 };
+    int start[2], results[2], done[2], i, status, failed = 0;
+    unsigned int pids[N];
+    pid_t children[N];
+
+    test_prefix();
+    check( !pipe( start ) && !pipe( results ) && !pipe( done ), "pipe" );
+    for (i = 0; i < N; i++)
+    {
+        if (!(children[i] = fork()))
+        {
+            unsigned int pid = 0;
+            char c;
+
+            close( start[1] );
+            close( done[1] );
+            if (read( start[0], &c, 1 ) < 0) _exit( 1 );   /* all go when the pipe closes */
+            if (portres_connect( &pid )) pid = 0;
+            if (write( results[1], &pid, sizeof(pid) ) != sizeof(pid)) _exit( 1 );
+            if (read( done[0], &c, 1 ) < 0) _exit( 1 );     /* stay connected until all have answered */
+            _exit( 0 );
+        }
+    }
+    close( start[0] );
+    close( start[1] );
+    close( done[0] );
+    for (i = 0; i < N; i++)
+        check( read( results[0], &pids[i], sizeof(pids[i]) ) == sizeof(pids[i]), "no result from client %d", i );
+    for (i = 0; i < N; i++)
+    {
+        check( pids[i] != 0, "client %d could not connect", i );
+        check( pids[i] == pids[0], "client %d got server %u, client 0 server %u", i, pids[i], pids[0] );
+    }
+    check( (int)pids[0] == lock_owner(), "server %u does not hold the lock (%d does)", pids[0], lock_owner() );
+    check( count_servers() == 1, "%d servers run for the prefix", count_servers() );
+    close( done[1] );
+    for (i = 0; i < N; i++)
+    {
+        waitpid( children[i], &status, 0 );
+        failed += !WIFEXITED( status ) || WEXITSTATUS( status );
+    }
+    check( !failed, "%d clients failed", failed );
+}
+
+static void check_lookup( unsigned int protocol, unsigned short start, unsigned short count, portres_token_t expect )
+{
+    portres_token_t token = 0;
+    unsigned int status = portres_persistent_lookup( protocol, start, count, &token );
+    check( status == STATUS_SUCCESS && token == expect, "lookup %u+%u: status %#x token %#llx, expected %#llx",
+           start, count, status, (unsigned long long)token, (unsigned long long)expect );
+}
+
+TEST(test_persistence_across_restart)
+{
+    portres_token_t tcp, udp, runtime;
+    unsigned short first, start, count;
+    unsigned int old_pid;
+
+    test_prefix();
+    check( portres_persistent_create( PORTRES_PROTO_TCP, 47000, 8, 1, &tcp ) == STATUS_SUCCESS, "create tcp" );
+    check( portres_persistent_create( PORTRES_PROTO_UDP, 47000, 8, 1, &udp ) == STATUS_SUCCESS, "create udp" );
+    check( portres_persistent_create( PORTRES_PROTO_UDP, 50000, 1, 0, &runtime ) == STATUS_ACCESS_DENIED,
+           "create without elevation" );
+    check( portres_set_dynamic_range( PORTRES_PROTO_UDP, 30000, 500, 1 ) == STATUS_SUCCESS, "set range" );
+    check( portres_acquire( PORTRES_PROTO_TCP, 48000, 1, 0x10, &runtime, &first ) == STATUS_SUCCESS, "acquire" );
+    old_pid = current_server();
+
+    portres_disconnect();
+    test_stop_server();
+    check( !lock_owner(), "the server survived -k" );
+    check( current_server() != old_pid, "the same server answers" );
+    check_lookup( PORTRES_PROTO_TCP, 47000, 8, tcp );
+    check_lookup( PORTRES_PROTO_UDP, 47000, 8, udp );
+    check( wait_port_free( PORTRES_PROTO_TCP, 48000 ), "a runtime reservation survived the restart" );
+    check( !portres_get_dynamic_range( PORTRES_PROTO_UDP, &start, &count ) && start == 30000 && count == 500,
+           "dynamic range %u+%u after restart", start, count );
+    check( portres_persistent_delete( PORTRES_PROTO_TCP, 47000, 8, 1 ) == STATUS_SUCCESS, "delete" );
+    portres_disconnect();
+    test_stop_server();
+    check( portres_persistent_lookup( PORTRES_PROTO_TCP, 47000, 8, &tcp ) == STATUS_NOT_FOUND, "delete undone" );
+    check_lookup( PORTRES_PROTO_UDP, 47000, 8, udp );
+}
+
+TEST(test_persistence_across_crash)
+{
+    portres_token_t tokens[20], runtime;
+    unsigned short first;
+    unsigned int pid, status, i;
+
+    test_prefix();
+    for (i = 0; i < 20; i++)
+        check( portres_persistent_create( PORTRES_PROTO_TCP, 10000 + 10 * i, 5, 1, &tokens[i] ) == STATUS_SUCCESS,
+               "create %u", i );
+    check( portres_acquire( PORTRES_PROTO_TCP, 20000, 5, 0x10, &runtime, &first ) == STATUS_SUCCESS, "acquire" );
+    pid = current_server();
+    check( kill( pid, SIGKILL ) == 0, "kill: %s", strerror( errno ) );
+    check( wait_for( no_server, NULL ), "the killed server holds its lock" );
+    /* the request on the dead connection fails cleanly, the next one starts a new server */
+    status = portres_persistent_lookup( PORTRES_PROTO_TCP, 10000, 5, &runtime );
+    check( status == STATUS_CONNECTION_RESET, "request to a dead server: %#x", status );
+    check( current_server() != pid, "no new server" );
+    for (i = 0; i < 20; i++) check_lookup( PORTRES_PROTO_TCP, 10000 + 10 * i, 5, tokens[i] );
+    check( wait_port_free( PORTRES_PROTO_TCP, 20000 ), "a runtime reservation survived the crash" );
+}
+
+TEST(test_malformed_requests)
+{
+    union generic_request req;
+    union generic_reply reply;
+    unsigned int seed = 12345, i;
+    int fd, closed = 0, answered = 0;
+
+    test_prefix();
+
+    /* truncated frame, then the connection goes */
+    fd = raw_connect();
+    raw_send( fd, "\0\0\0\0\0\0", 6 );
+    close( fd );
+    check_serving();
+
+    /* a frame split in two writes is still one request */
+    fd = raw_connect();
+    memset( &req, 0, sizeof(req) );
+    req.init_request.version = PORTRES_PROTOCOL_VERSION;
+    raw_send( fd, &req, 30 );
+    sleep_ms( 20 );
+    raw_send( fd, (char *)&req + 30, sizeof(req) - 30 );
+    check( raw_reply( fd, &reply ) == 1 && !reply.reply_header.status, "split init not answered" );
+
+    /* unknown request code: an error, and the connection goes on */
+    memset( &req, 0, sizeof(req) );
+    req.request_header.req = 999;
+    raw_send( fd, &req, sizeof(req) );
+    check( raw_reply( fd, &reply ) == 1 && reply.reply_header.status == STATUS_NOT_IMPLEMENTED,
+           "unknown request: status %#x", reply.reply_header.status );
+    req.request_header.req = REQ_get_dynamic_range;
+    req.get_dynamic_range_request.protocol = PORTRES_PROTO_UDP;
+    raw_send( fd, &req, sizeof(req) );
+    check( raw_reply( fd, &reply ) == 1 && !reply.reply_header.status &&
+           reply.get_dynamic_range_reply.start == 49152, "request after an unknown one" );
+
+    /* oversized: the connection is closed */
+    req.request_header.data_size = 1 << 20;
+    raw_send( fd, &req, sizeof(req) );
+    check( raw_reply( fd, &reply ) == 0, "oversized request answered" );
+    close( fd );
+    check_serving();
+
+    /* a request before init: an error and the end */
+    fd = raw_connect();
+    memset( &req, 0, sizeof(req) );
+    req.request_header.req = REQ_acquire;
+    req.acquire_request.protocol = PORTRES_PROTO_TCP;
+    req.acquire_request.count = 1;
+    raw_send( fd, &req, sizeof(req) );
+    check( raw_reply( fd, &reply ) == 1 && reply.reply_header.status == STATUS_INVALID_PARAMETER,
+           "request before init: %#x", reply.reply_header.status );
+    check( raw_reply( fd, &reply ) == 0, "connection kept after a request before init" );
+    close( fd );
+
+    /* another protocol version: told so, and closed */
+    fd = raw_connect();
+    raw_init( fd, 0xdeadbeef );
+    check( raw_reply( fd, &reply ) == 0, "connection kept after a version mismatch" );
+    close( fd );
+
+    /* garbage */
+    fd = raw_connect();
+    raw_init( fd, PORTRES_PROTOCOL_VERSION );
+    for (i = 0; i < 300; i++)
+    {
+        unsigned int j;
+        for (j = 0; j < sizeof(req); j++) req.frame[j] = rand_r( &seed );
+        if (i % 2) req.request_header.data_size = 0;
+        if (i % 4 == 1) req.request_header.req %= REQ_NB_REQUESTS;
+        if (req.request_header.req == REQ_init) req.request_header.req = REQ_query_port;
+        if (send( fd, &req, sizeof(req), MSG_NOSIGNAL ) != sizeof(req) || raw_reply( fd, &reply ) != 1)
+        {
+            closed++;
+            close( fd );
+            fd = raw_connect();
+            raw_init( fd, PORTRES_PROTOCOL_VERSION );
+            continue;
+        }
+        answered++;
+        if (reply.reply_header.data_size)
+        {
+            char data[PORTRES_MAX_REPLY_DATA];
+            check( reply.reply_header.data_size <= sizeof(data), "reply data %u", reply.reply_header.data_size );
+            check( recv( fd, data, reply.reply_header.data_size, MSG_WAITALL ) ==
+                   (ssize_t)reply.reply_header.data_size, "reply data lost" );
+        }
+    }
+    close( fd );
+    check( closed > 0 && answered > 0, "garbage: %d closed, %d answered", closed, answered );
+    check_serving();
+
+    /* a client that sends without reading does not hold the others up */
+    fd = raw_connect();
+    raw_init( fd, PORTRES_PROTOCOL_VERSION );
+    {
+        int flags = fcntl( fd, F_GETFL );
+        fcntl( fd, F_SETFL, flags | O_NONBLOCK );
+        memset( &req, 0, sizeof(req) );
+        req.request_header.req = REQ_get_dynamic_range;
+        req.get_dynamic_range_request.protocol = PORTRES_PROTO_TCP;
+        for (i = 0; i < 100000; i++)
+            if (send( fd, &req, sizeof(req), MSG_NOSIGNAL ) != sizeof(req)) break;
+        check( i > 100, "only %u requests went out", i );
+    }
+    check_serving();
+    close( fd );
+    check_serving();
+}
+
+TEST(test_other_uid_refused)
+{
+    char dir[PORTRES_PATH_MAX];
+    struct sockaddr_un addr;
+    int status;
+    pid_t pid;
+
+    test_prefix();
+    current_server();
+    if (geteuid() != 0)
+    {
+        test_skip( "needs root to connect as another user" );
+        return;
+    }
+    server_dir( dir, sizeof(dir) );
+    memset( &addr, 0, sizeof(addr) );
+    addr.sun_family = AF_UNIX;
+    snprintf( addr.sun_path, sizeof(addr.sun_path), "%s/socket", dir );
+    if (!(pid = fork()))
+    {
+        union generic_request req;
+        union generic_reply reply;
+        int fd;
+
+        /* keep the capabilities across the uid change, so that only the server's own check stops us */
+        if (prctl( PR_SET_SECUREBITS, SECBIT_NO_SETUID_FIXUP ) == -1) _exit( 77 );
+        if (setresuid( 65534, 65534, 65534 ) == -1) _exit( 77 );
+        fd = socket( AF_UNIX, SOCK_STREAM, 0 );
+        if (connect( fd, (struct sockaddr *)&addr, sizeof(addr) ) == -1) _exit( 78 );
+        memset( &req, 0, sizeof(req) );
+        req.init_request.version = PORTRES_PROTOCOL_VERSION;
+        if (send( fd, &req, sizeof(req), MSG_NOSIGNAL ) != sizeof(req)) _exit( 0 );  /* closed on us */
+        _exit( raw_reply( fd, &reply ) == 0 ? 0 : 1 );
+    }
+    waitpid( pid, &status, 0 );
+    if (WIFEXITED( status ) && WEXITSTATUS( status ) == 77)
+    {
+        test_skip( "cannot keep capabilities across setresuid here" );
+        return;
+    }
+    check( WIFEXITED( status ) && WEXITSTATUS( status ) != 78, "could not even connect as another user" );
+    check( WIFEXITED( status ) && WEXITSTATUS( status ) == 0, "another uid was served (status %#x)", status );
+    check_serving();
+}
+
+TEST(test_private_directory)
+{
+    char dir[PORTRES_PATH_MAX];
+
+    test_prefix();
+    current_server();
+    server_dir( dir, sizeof(dir) );
+    portres_disconnect();
+    chmod( dir, 0755 );
+    check( portres_connect( NULL ) == STATUS_CONNECTION_REFUSED, "connected through an open directory" );
+    check( strstr( portres_error_message(), "must not be accessible" ) != NULL, "message: %s",
+           portres_error_message() );
+    chmod( dir, 0700 );
+    if (geteuid() == 0)
+    {
+        check( chown( dir, 65534, 65534 ) == 0, "chown" );
+        check( portres_connect( NULL ) == STATUS_CONNECTION_REFUSED, "connected through a foreign directory" );
+        check( strstr( portres_error_message(), "not owned by you" ) != NULL, "message: %s",
+               portres_error_message() );
+        check( chown( dir, 0, 0 ) == 0, "chown back" );
+    }
+    check( portres_connect( NULL ) == STATUS_SUCCESS, "no connection once mended" );
+}
+
+TEST(test_wildcard_and_dynamic_range)
+{
+    portres_token_t token;
+    unsigned short first;
+    unsigned int i, status;
+
+    test_prefix();
+    check( portres_acquire( PORTRES_PROTO_TCP, 0, 100, 0x10, &token, &first ) == STATUS_SUCCESS, "wildcard" );
+    check( first >= 49152 && first + 99 <= 65535, "wildcard block at %u", first );
+    check( portres_set_dynamic_range( PORTRES_PROTO_UDP, 31000, 255, 1 ) == STATUS_SUCCESS, "set range" );
+    check( portres_set_dynamic_range( PORTRES_PROTO_UDP, 31000, 254, 1 ) == STATUS_INVALID_PARAMETER, "254 ports" );
+    check( portres_set_dynamic_range( PORTRES_PROTO_UDP, 31000, 300, 0 ) == STATUS_ACCESS_DENIED, "not elevated" );
+    for (i = 0; i < 300; i++)
+    {
+        if ((status = portres_acquire( PORTRES_PROTO_UDP, 0, 10, 0x20 + i, &token, &first ))) break;
+        check( first >= 31000 && first + 9 < 31255, "block %u at %u", i, first );
+    }
+    check( status == STATUS_ADDRESS_ALREADY_EXISTS, "full range: status %#x after %u blocks", status, i );
+    check( i >= 20 && i <= 25, "%u blocks of 10 fitted in 255 ports", i );
+}
+
+TEST(test_ports_in_use)
+{
+    struct sockaddr_in addr;
+    socklen_t len = sizeof(addr);
+    portres_token_t token;
+    unsigned short first, port;
+    int fd;
+
+    test_prefix();
+    fd = socket( AF_INET, SOCK_STREAM, 0 );
+    memset( &addr, 0, sizeof(addr) );
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl( INADDR_LOOPBACK );
+    check( !bind( fd, (struct sockaddr *)&addr, sizeof(addr) ) && !listen( fd, 1 ), "listen" );
+    getsockname( fd, (struct sockaddr *)&addr, &len );
+    port = ntohs( addr.sin_port );
+    check( portres_acquire( PORTRES_PROTO_TCP, port - 1, 3, 0x10, &token, &first ) == STATUS_ADDRESS_ALREADY_EXISTS,
+           "range over listening port %u accepted", port );
+    check( portres_persistent_create( PORTRES_PROTO_TCP, port, 1, 1, &token ) == STATUS_SHARING_VIOLATION,
+           "persistent over listening port %u accepted", port );
+    check( portres_acquire( PORTRES_PROTO_UDP, port - 1, 3, 0x10, &token, &first ) == STATUS_SUCCESS,
+           "udp range blocked by a tcp listener" );
+    close( fd );
+    check( portres_acquire( PORTRES_PROTO_TCP, port - 1, 3, 0x10, &token, &first ) == STATUS_SUCCESS,
+           "range refused after the listener closed" );
+}
+
+TEST(test_associate_and_bind)
+{
+    portres_token_t token;
+    unsigned short first, start, count, port1, port2;
+    unsigned int kind, released;
+    int associated;
+
+    test_prefix();
+    check( portres_acquire( PORTRES_PROTO_UDP, 0, 4, 0x10, &token, &first ) == STATUS_SUCCESS, "acquire" );
+    check( portres_associate( PORTRES_PROTO_UDP, 0x20, token, 0, &start, &count, &kind ) == STATUS_SUCCESS &&
+           start == first && count == 4 && kind == PORTRES_KIND_RUNTIME, "associate" );
+    check( portres_associate( PORTRES_PROTO_UDP, 0x24, token, 0, NULL, NULL, NULL ) == STATUS_SUCCESS, "associate 2" );
+    check( portres_bind_port( PORTRES_PROTO_UDP, 0x20, 0, &port1, &associated ) == STATUS_SUCCESS && associated &&
+           port1 == first, "bind 1 got %u", port1 );
+    check( portres_bind_port( PORTRES_PROTO_UDP, 0x24, 0, &port2, &associated ) == STATUS_SUCCESS &&
+           port2 == first + 1, "bind 2 got %u", port2 );
+    check( portres_bind_port( PORTRES_PROTO_UDP, 0x30, first + 2, &port2, &associated ) == STATUS_ACCESS_DENIED,
+           "unassociated bind into a runtime reservation" );
+    check( portres_socket_closed( 0x10, &released ) == STATUS_SUCCESS && released == 1, "released %u", released );
+    check( portres_bind_port( PORTRES_PROTO_UDP, 0x20, 0, &port1, &associated ) == STATUS_SUCCESS && !associated,
+           "association survived" );
+}
+
+static int check_order( void *ctx, const struct portres_entry *entry )
+{
+    unsigned int *n = ctx;
+    check( entry->start == 20000 + 2 * *n && entry->count == 1, "entry %u: %u+%u", *n, entry->start, entry->count );
+    (*n)++;
+    return 0;
+}
+
+TEST(test_list_paging)
+{
+    portres_token_t token;
+    unsigned short first;
+    unsigned int i, n = 0;
+
+    test_prefix();
+    for (i = 0; i < 3000; i++)
+        check( portres_acquire( PORTRES_PROTO_TCP, 20000 + 2 * i, 1, 0x10, &token, &first ) == STATUS_SUCCESS,
+               "acquire %u", i );
+    check( portres_list( PORTRES_PROTO_TCP, check_order, &n ) == STATUS_SUCCESS, "list" );
+    check( n == 3000, "listed %u", n );
+}
+
+TEST(test_idle_exit)
+{
+    unsigned int pid;
+    char cmd[PATH_MAX * 2];
+
+    test_prefix();
+    pid = current_server();
+    portres_disconnect();
+    check( wait_for( no_server, NULL ), "server %u did not exit after its last client", pid );
+
+    /* -p keeps it */
+    snprintf( cmd, sizeof(cmd), "'%s' -p", test_server_path() );
+    check( system( cmd ) == 0, "portres-server -p failed to start" );
+    pid = current_server();
+    portres_disconnect();
+    sleep_ms( 4000 );
+    check( lock_owner() == (int)pid, "a persistent server exited" );
+}
+
+int main( int argc, char *argv[] )
+{
+    test_init( argc, argv );
+    RUN(test_basic);
+    RUN(test_clients_and_ownership);
+    RUN(test_release_on_exit);
+    RUN(test_release_on_sigkill);
+    RUN(test_startup_race);
+    RUN(test_persistence_across_restart);
+    RUN(test_persistence_across_crash);
+    RUN(test_malformed_requests);
+    RUN(test_other_uid_refused);
+    RUN(test_private_directory);
+    RUN(test_wildcard_and_dynamic_range);
+    RUN(test_ports_in_use);
+    RUN(test_associate_and_bind);
+    RUN(test_list_paging);
+    RUN(test_idle_exit);
+    return test_summary();
+}

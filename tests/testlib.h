@@ -1,0 +1,48 @@
+/*
+ * A small harness for the Linux-side tests
+ *
+ * Each test case runs in a child process of its own, so a crash fails that
+ * case only; the program ends with a "RESULT passed=N failed=N skipped=N"
+ * line that tests/run-tests adds up.
+ *
+ * Copyright 2026 The portres authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * You should have received a copy of the GNU Lesser General Public
+ * License along with this library; if not, write to the Free Software
+ * Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
+ */
+
+#ifndef __PORTRES_TESTLIB_H
+#define __PORTRES_TESTLIB_H
+
+#include <stdio.h>
+
+extern void test_check( const char *file, int line, int cond, const char *format, ... )
+    __attribute__((format(printf, 4, 5)));
+extern void test_skip( const char *format, ... ) __attribute__((format(printf, 1, 2)));
+extern int test_failures( void );
+extern void run_test( const char *name, void (*func)( void ) );
+extern int test_summary( void );
+
+/* a fresh prefix for the test, with PORTRES_SERVER and WINEPREFIX set; the
+ * server of the previous one is stopped */
+extern const char *test_prefix( void );
+extern void test_stop_server( void );
+extern const char *test_server_path( void );
+extern void test_init( int argc, char *argv[] );
+
+#define check(cond, ...) test_check( __FILE__, __LINE__, !!(cond), __VA_ARGS__ )
+#define TEST(name) static void name( void )
+#define RUN(name) run_test( #name, name )
+
+#endif /* __PORTRES_TESTLIB_H */
