@@ -1,0 +1,145 @@
+/*
+ * The Unix half of the bridge: portres.so, the unixlib of portres.dll
+ *
+ * Wine loads it beside portres.dll; each entry makes one request through the
+ * client library, which holds the process's one connection to the server.
+ * Copyright 2026 The portres authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * You should have received a copy of the GNU Lesser General Public
+ * License along with this library; if not, write to the Free Software
+ * Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
+ */
+
+#include <stdio.h>
+#include <string.h>
+
+#include "portres/client.h"
+#include "portres/bridge.h"
+
+typedef unsigned int NTSTATUS;
+typedef NTSTATUS (*unixlib_entry_t)( void *args );
+
+static NTSTATUS unix_acquire( void *args )
+{
+    struct bridge_acquire_params *params = args;
+    return portres_acquire( params->protocol, params->start, params->count, params->socket,
+                            &params->token, &params->first );
+}
+
+static NTSTATUS unix_release( void *args )
+{
+    struct bridge_release_params *params = args;
+    return portres_release( params->token );
+}
+
+static NTSTATUS unix_associate( void *args )
+{
+    struct bridge_associate_params *params = args;
+    unsigned int kind = 0;
+    NTSTATUS status = portres_associate( params->protocol, params->socket, params->token, params->elevated,
+                                         &params->start, &params->count, &kind );
+    params->kind = kind;
+    return status;
+}
+
+static NTSTATUS unix_bind_port( void *args )
+{
+    struct bridge_bind_port_params *params = args;
+    int associated = 0;
+    NTSTATUS status = portres_bind_port( params->protocol, params->socket, params->port,
+                                         &params->result, &associated );
+    params->associated = associated;
+    return status;
+}
+
+static NTSTATUS unix_socket_closed( void *args )
+{
+    struct bridge_socket_closed_params *params = args;
+    unsigned int released = 0;
+    NTSTATUS status = portres_socket_closed( params->socket, &released );
+    params->released = released;
+    return status;
+}
+
+static NTSTATUS unix_query_port( void *args )
+{
+    struct bridge_query_port_params *params = args;
+    struct query_port_reply info;
+    NTSTATUS status = portres_query_port( params->protocol, params->port, &info );
+
+    if (status) return status;
+    params->kind      = info.kind;
+    params->start     = info.start;
+    params->count     = info.count;
+    params->owner_pid = info.owner_pid;
+    params->is_mine   = info.is_mine;
+    params->token     = info.token;
+    return status;
+}
+
+static NTSTATUS unix_persistent_create( void *args )
+{
+    struct bridge_persistent_params *params = args;
+    return portres_persistent_create( params->protocol, params->start, params->count, params->elevated,
+                                      &params->token );
+}
+
+static NTSTATUS unix_persistent_delete( void *args )
+{
+    struct bridge_persistent_params *params = args;
+    return portres_persistent_delete( params->protocol, params->start, params->count, params->elevated );
+}
+
+static NTSTATUS unix_persistent_lookup( void *args )
+{
+    struct bridge_persistent_params *params = args;
+    return portres_persistent_lookup( params->protocol, params->start, params->count, &params->token );
+}
+
+static NTSTATUS unix_get_dynamic_range( void *args )
+{
+    struct bridge_dynamic_range_params *params = args;
+    return portres_get_dynamic_range( params->protocol, &params->start, &params->count );
+}
+
+static NTSTATUS unix_set_dynamic_range( void *args )
+{
+    struct bridge_dynamic_range_params *params = args;
+    return portres_set_dynamic_range( params->protocol, params->start, params->count, params->elevated );
+}
+
+static NTSTATUS unix_error_message( void *args )
+{
+    struct bridge_error_message_params *params = args;
+    snprintf( params->message, sizeof(params->message), "%s", portres_error_message() );
+    return STATUS_SUCCESS;
+}
+
+/* the table Wine looks up in the unixlib, in enum bridge_call order */
+const unixlib_entry_t __wine_unix_call_funcs[] =
+{
+    unix_acquire,
+    unix_release,
+    unix_associate,
+    unix_bind_port,
+    unix_socket_closed,
+    unix_query_port,
+    unix_persistent_create,
+    unix_persistent_delete,
+    unix_persistent_lookup,
+    unix_get_dynamic_range,
+    unix_set_dynamic_range,
+    unix_error_message,
+};
+
+PORTRES_C_ASSERT( sizeof(__wine_unix_call_funcs) / sizeof(__wine_unix_call_funcs[0]) == bridge_nb_calls );

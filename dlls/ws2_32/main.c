@@ -1,0 +1,129 @@
+/*
+ * The proxy ws2_32.dll: Wine's builtin ws2_32 with port reservations
+ *
+ * Every export of Wine's ws2_32 is here with its Windows ordinal; all but
+ * the few below jump straight into Wine's builtin.  The proxy's own code
+ * handles the reservation ioctls and the binds and closes of sockets that
+ * take part in reservations, and passes everything else on unchanged.
+ * Copyright 2026 The portres authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * You should have received a copy of the GNU Lesser General Public
+ * License along with this library; if not, write to the Free Software
+ * Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
+ */
+
+#include <stdarg.h>
+
+#define WINSOCK_API_LINKAGE   /* we define these exports */
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <mstcpip.h>
+#include <windef.h>
+#include <winbase.h>
+
+#include "ws2_32_private.h"
+#include "portres/proxy.h"
+#include "portres/pedebug.h"
+
+struct ws2_32_funcs real;
+LONG startup_count;
+
+static BOOL init_proxy( HINSTANCE instance )
+{
+    HMODULE builtin = proxy_load_builtin( instance, L"ws2_32.dll" );
+
+    if (!builtin) return FALSE;
+    proxy_resolve( builtin );
+#define GET(name) if (!(real.name = (void *)GetProcAddress( builtin, #name ))) return FALSE
+    GET( WSAStartup );
+    GET( WSACleanup );
+    GET( WSAIoctl );
+    GET( bind );
+    GET( closesocket );
+    GET( getsockopt );
+    GET( getsockname );
+#undef GET
+    return TRUE;
+}
+
+BOOL WINAPI DllMain( HINSTANCE instance, DWORD reason, void *reserved )
+{
+    if (reason == DLL_PROCESS_ATTACH)
+    {
+        DisableThreadLibraryCalls( instance );
+        return init_proxy( instance );
+    }
+    return TRUE;
+}
+
+/***********************************************************************
+ *      WSAStartup		(WS2_32.115)
+ */
+int WINAPI WSAStartup( WORD version, WSADATA *data )
+{
+    int ret = real.WSAStartup( version, data );
+    if (!ret) InterlockedIncrement( &startup_count );
+    return ret;
+}
+
+/***********************************************************************
+ *      WSACleanup		(WS2_32.116)
+ */
+int WINAPI WSACleanup( void )
+{
+    int ret = real.WSACleanup();
+    if (!ret) InterlockedDecrement( &startup_count );
+    return ret;
+}
+
+/***********************************************************************
+ *      WSAIoctl		(WS2_32.70)
+ */
+int WINAPI WSAIoctl( SOCKET s, DWORD code, void *in_buffer, DWORD in_size, void *out_buffer, DWORD out_size,
+                     DWORD *ret_size, WSAOVERLAPPED *overlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE completion )
+{
+    switch (code)
+    {
+    case SIO_ACQUIRE_PORT_RESERVATION:
+    case SIO_RELEASE_PORT_RESERVATION:
+    case SIO_ASSOCIATE_PORT_RESERVATION:
+        return reservation_ioctl( s, code, in_buffer, in_size, out_buffer, out_size, ret_size,
+                                  overlapped, completion );
+    }
+    return real.WSAIoctl( s, code, in_buffer, in_size, out_buffer, out_size, ret_size, overlapped, completion );
+}
+
+/***********************************************************************
+ *      bind		(WS2_32.2)
+ */
+int WINAPI bind( SOCKET s, const struct sockaddr *addr, int len )
+{
+    int ret, handled = 0;
+
+    if (sockets_contains( s ))
+    {
+        ret = reservation_bind( s, addr, len, &handled );
+        if (handled) return ret;
+    }
+    return real.bind( s, addr, len );
+}
+
+/***********************************************************************
+ *      closesocket		(WS2_32.3)
+ */
+int WINAPI closesocket( SOCKET s )
+{
+    /* before the handle goes, so that a new socket reusing it starts clean */
+    if (sockets_remove( s )) reservation_socket_closed( s );
+    return real.closesocket( s );
+}

@@ -1,0 +1,318 @@
+/*
+ * The reservation ioctls of the proxy ws2_32.dll, and the binds and closes
+ * of sockets that take part in reservations
+ *
+ * The proxy checks what Windows checks before the request (initialisation,
+ * the socket, the buffers), turns the request into a bridge call, and the
+ * server's answer back into a WSA error.  It decides nothing of its own
+ * about reservations.
+ * Copyright 2026 The portres authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * You should have received a copy of the GNU Lesser General Public
+ * License along with this library; if not, write to the Free Software
+ * Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
+ */
+
+#include <stdarg.h>
+#include <string.h>
+
+#include <ntstatus.h>
+#define WIN32_NO_STATUS
+#define WINSOCK_API_LINKAGE
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <mstcpip.h>
+#include <windef.h>
+#include <winbase.h>
+#include <winternl.h>
+#include <winioctl.h>
+
+#include "ws2_32_private.h"
+#include "portres/protocol.h"
+#include "portres/bridge.h"
+#include "portres/pebridge.h"
+#include "portres/pedebug.h"
+
+/* Wine's AFD ioctl that completes an async with a given status, signalling
+ * the event, queueing the APC and notifying the completion port as the
+ * socket is set up for */
+#define IOCTL_AFD_WINE_COMPLETE_ASYNC CTL_CODE( FILE_DEVICE_NETWORK, 210, METHOD_BUFFERED, FILE_ANY_ACCESS )
+
+/* INET_PORT_RESERVATION_INSTANCE, spelled out: MinGW's C version is made of
+ * anonymous members that plain C does not have */
+struct port_instance
+{
+    USHORT  StartPort;       /* network order */
+    USHORT  NumberOfPorts;
+    ULONG   pad;
+    ULONG64 Token;
+};
+
+static const struct
+{
+    NTSTATUS status;
+    int      error;
+}
+status_errors[] =
+{
+    { STATUS_SUCCESS,                0 },
+    { STATUS_INVALID_PARAMETER,      WSAEINVAL },
+    { STATUS_NOT_FOUND,              WSAEINVAL },
+    { STATUS_ADDRESS_ALREADY_EXISTS, WSAEADDRINUSE },
+    { STATUS_SHARING_VIOLATION,      WSAEADDRINUSE },
+    { STATUS_ACCESS_DENIED,          WSAEACCES },
+    { STATUS_NO_MEMORY,              WSAENOBUFS },
+    { STATUS_NOT_SUPPORTED,          WSAEOPNOTSUPP },
+};
+
+static int status_to_wsa( NTSTATUS status )
+{
+    unsigned int i;
+
+    for (i = 0; i < ARRAYSIZE(status_errors); i++)
+        if (status_errors[i].status == status) return status_errors[i].error;
+    return WSAENETDOWN;  /* the reservation server cannot be reached */
+}
+
+static inline USHORT swap_port( USHORT port )
+{
+    return (port >> 8) | (port << 8);
+}
+
+static const char *debugstr_code( DWORD code )
+{
+    switch (code)
+    {
+    case SIO_ACQUIRE_PORT_RESERVATION:   return "SIO_ACQUIRE_PORT_RESERVATION";
+    case SIO_RELEASE_PORT_RESERVATION:   return "SIO_RELEASE_PORT_RESERVATION";
+    case SIO_ASSOCIATE_PORT_RESERVATION: return "SIO_ASSOCIATE_PORT_RESERVATION";
+    default:                             return "?";
+    }
+}
+
+/* PORTRES_PROTO_* of a socket, or a WSA error */
+static int socket_protocol( SOCKET s, unsigned int *protocol )
+{
+    WSAPROTOCOL_INFOW info;
+    int len = sizeof(info);
+
+    if (real.getsockopt( s, SOL_SOCKET, SO_PROTOCOL_INFOW, (char *)&info, &len ))
+        return GetLastError();
+    if (info.iAddressFamily != AF_INET && info.iAddressFamily != AF_INET6) return WSAEOPNOTSUPP;
+    if (info.iProtocol == IPPROTO_TCP) *protocol = PORTRES_PROTO_TCP;
+    else if (info.iProtocol == IPPROTO_UDP) *protocol = PORTRES_PROTO_UDP;
+    else return WSAEOPNOTSUPP;
+    return 0;
+}
+
+/* whether the process's token is elevated, as Windows asks for persistent reservations */
+static BOOL process_elevated( void )
+{
+    TOKEN_ELEVATION elevation;
+    HANDLE token;
+    DWORD size;
+    BOOL ret;
+
+    if (!OpenProcessToken( GetCurrentProcess(), TOKEN_QUERY, &token )) return FALSE;
+    ret = GetTokenInformation( token, TokenElevation, &elevation, sizeof(elevation), &size ) &&
+          elevation.TokenIsElevated;
+    CloseHandle( token );
+    return ret;
+}
+
+struct completion_context
+{
+    LPWSAOVERLAPPED_COMPLETION_ROUTINE func;
+    DWORD bytes;
+};
+
+static void WINAPI completion_apc( void *arg, IO_STATUS_BLOCK *iosb, ULONG reserved )
+{
+    struct completion_context *context = arg;
+
+    context->func( status_to_wsa( iosb->Status ), context->bytes, (WSAOVERLAPPED *)iosb, 0 );
+    HeapFree( GetProcessHeap(), 0, context );
+}
+
+/* complete an overlapped call that has finished at once, the way Windows does */
+static void complete_overlapped( SOCKET s, WSAOVERLAPPED *overlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE func,
+                                 DWORD bytes )
+{
+    HANDLE event = (HANDLE)((ULONG_PTR)overlapped->hEvent & ~1);
+    void *apc_context = ((ULONG_PTR)overlapped->hEvent & 1) ? NULL : overlapped;
+    PIO_APC_ROUTINE apc = NULL;
+    NTSTATUS status = STATUS_SUCCESS;
+    struct completion_context *context;
+
+    if (func && (context = HeapAlloc( GetProcessHeap(), 0, sizeof(*context) )))
+    {
+        context->func = func;
+        context->bytes = bytes;
+        apc = completion_apc;
+        apc_context = context;
+    }
+    NtDeviceIoControlFile( (HANDLE)s, event, apc, apc_context, (IO_STATUS_BLOCK *)overlapped,
+                           IOCTL_AFD_WINE_COMPLETE_ASYNC, &status, sizeof(status), NULL, 0 );
+    /* Wine's completion carries no byte count */
+    overlapped->InternalHigh = bytes;
+}
+
+static int acquire( SOCKET s, unsigned int protocol, const void *in_buffer, void *out_buffer, DWORD *bytes )
+{
+    const INET_PORT_RANGE *range = in_buffer;
+    struct port_instance *instance = out_buffer;
+    struct bridge_acquire_params params;
+    NTSTATUS status;
+
+    memset( &params, 0, sizeof(params) );
+    params.protocol = protocol;
+    params.start    = swap_port( range->StartPort );
+    params.count    = range->NumberOfPorts;
+    params.socket   = s;
+    TRACE( "socket %#Ix, %s ports %u+%u\n", s, protocol == PORTRES_PROTO_TCP ? "tcp" : "udp",
+           params.start, params.count );
+    if ((status = bridge_call( bridge_acquire, &params ))) return status_to_wsa( status );
+    sockets_add( s );
+    instance->StartPort     = swap_port( params.first );
+    instance->NumberOfPorts = range->NumberOfPorts;
+    instance->pad           = 0;
+    instance->Token         = params.token;
+    *bytes = sizeof(*instance);
+    TRACE( "reserved %u+%u, token %#I64x\n", params.first, params.count, params.token );
+    return 0;
+}
+
+static int release( const void *in_buffer )
+{
+    struct bridge_release_params params;
+
+    params.token = ((const INET_PORT_RESERVATION_TOKEN *)in_buffer)->Token;
+    TRACE( "token %#I64x\n", params.token );
+    return status_to_wsa( bridge_call( bridge_release, &params ) );
+}
+
+static int associate( SOCKET s, unsigned int protocol, const void *in_buffer )
+{
+    struct bridge_associate_params params;
+    struct sockaddr_storage addr;
+    int len = sizeof(addr);
+    NTSTATUS status;
+
+    /* it must come before the bind */
+    if (!real.getsockname( s, (struct sockaddr *)&addr, &len )) return WSAEINVAL;
+    memset( &params, 0, sizeof(params) );
+    params.protocol = protocol;
+    params.socket   = s;
+    params.token    = ((const INET_PORT_RESERVATION_TOKEN *)in_buffer)->Token;
+    params.elevated = process_elevated();
+    TRACE( "socket %#Ix, token %#I64x\n", s, params.token );
+    if ((status = bridge_call( bridge_associate, &params ))) return status_to_wsa( status );
+    sockets_add( s );
+    return 0;
+}
+
+/* the input and output a reservation ioctl needs */
+static int check_buffers( DWORD code, const void *in_buffer, DWORD in_size, const void *out_buffer,
+                          DWORD out_size, DWORD *ret_size )
+{
+    DWORD in_needed = code == SIO_ACQUIRE_PORT_RESERVATION ? sizeof(INET_PORT_RANGE)
+                                                           : sizeof(INET_PORT_RESERVATION_TOKEN);
+
+    if (code == SIO_ACQUIRE_PORT_RESERVATION && out_size < sizeof(struct port_instance))
+    {
+        if (ret_size) *ret_size = 0;
+        return WSAEINVAL;
+    }
+    if (in_size < in_needed) return WSAEINVAL;
+    if (!in_buffer) return WSAEFAULT;
+    if (code == SIO_ACQUIRE_PORT_RESERVATION && !out_buffer) return WSAEFAULT;
+    return 0;
+}
+
+int reservation_ioctl( SOCKET s, DWORD code, void *in_buffer, DWORD in_size, void *out_buffer,
+                       DWORD out_size, DWORD *ret_size, WSAOVERLAPPED *overlapped,
+                       LPWSAOVERLAPPED_COMPLETION_ROUTINE completion )
+{
+    unsigned int protocol;
+    DWORD bytes = 0;
+    int error;
+
+    TRACE( "socket %#Ix, %s, in %p/%lu, out %p/%lu, ret %p, overlapped %p, completion %p\n", s,
+           debugstr_code( code ), in_buffer, in_size, out_buffer, out_size, ret_size, overlapped, completion );
+
+    if (!startup_count) error = WSANOTINITIALISED;
+    else if ((error = socket_protocol( s, &protocol ))) ;
+    else if ((error = check_buffers( code, in_buffer, in_size, out_buffer, out_size, ret_size ))) ;
+    else if (!ret_size && !overlapped) error = WSAEFAULT;
+    else if (code == SIO_ACQUIRE_PORT_RESERVATION) error = acquire( s, protocol, in_buffer, out_buffer, &bytes );
+    else if (code == SIO_RELEASE_PORT_RESERVATION) error = release( in_buffer );
+    else error = associate( s, protocol, in_buffer );
+
+    if (error)
+    {
+        TRACE( "failed: %d\n", error );
+        SetLastError( error );
+        return SOCKET_ERROR;
+    }
+    if (ret_size) *ret_size = bytes;
+    if (overlapped) complete_overlapped( s, overlapped, completion, bytes );
+    SetLastError( 0 );
+    return 0;
+}
+
+/* bind of a socket the server knows: an associated socket gets its port from
+ * its reservation; *handled is 0 when Wine should simply do the bind */
+int reservation_bind( SOCKET s, const struct sockaddr *addr, int len, int *handled )
+{
+    struct bridge_bind_port_params params;
+    struct sockaddr_in6 copy;
+    unsigned int protocol;
+    USHORT *port;
+    NTSTATUS status;
+    int error;
+
+    *handled = 0;
+    if (!addr || len < (int)sizeof(struct sockaddr_in) || len > (int)sizeof(copy)) return 0;
+    if (addr->sa_family != AF_INET && addr->sa_family != AF_INET6) return 0;
+    if (addr->sa_family == AF_INET6 && len < (int)sizeof(struct sockaddr_in6)) return 0;
+    if (socket_protocol( s, &protocol )) return 0;
+
+    memcpy( &copy, addr, len );
+    port = addr->sa_family == AF_INET ? &((struct sockaddr_in *)&copy)->sin_port : &copy.sin6_port;
+    memset( &params, 0, sizeof(params) );
+    params.protocol = protocol;
+    params.port     = swap_port( *port );
+    params.socket   = s;
+    status = bridge_call( bridge_bind_port, &params );
+    TRACE( "socket %#Ix, port %u: status %#lx, associated %u, port %u\n", s, params.port, status,
+           params.associated, params.result );
+    *handled = 1;
+    if (status)
+    {
+        error = status_to_wsa( status );
+        SetLastError( error );
+        return SOCKET_ERROR;
+    }
+    *port = swap_port( params.result );
+    return real.bind( s, (struct sockaddr *)&copy, len );
+}
+
+void reservation_socket_closed( SOCKET s )
+{
+    struct bridge_socket_closed_params params;
+
+    memset( &params, 0, sizeof(params) );
+    params.socket = s;
+    if (!bridge_call( bridge_socket_closed, &params ))
+        TRACE( "socket %#Ix: %u reservations released\n", s, params.released );
+}

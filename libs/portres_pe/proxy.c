@@ -1,0 +1,102 @@
+/*
+ * What every proxy DLL shares: finding Wine's builtin of the same name and
+ * filling the trampolines of the exports the proxy forwards
+ *
+ * The proxy replaces Wine's placeholder in system32, so the builtin is
+ * looked for in Wine's own DLL directories, which Wine names in the
+ * WINEDLLDIR0..n environment variables; nothing is hard-coded.
+ * Copyright 2026 The portres authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * You should have received a copy of the GNU Lesser General Public
+ * License along with this library; if not, write to the Free Software
+ * Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
+ */
+
+#include <stdarg.h>
+#include <wchar.h>
+
+#include <windef.h>
+#include <winbase.h>
+
+#include "portres/proxy.h"
+#include "portres/pedebug.h"
+
+#define EXCEPTION_WINE_STUB 0x80000100
+
+static HMODULE try_load( const WCHAR *dir, const WCHAR *subdir, const WCHAR *name, const WCHAR *self_path,
+                         HINSTANCE self )
+{
+    WCHAR path[MAX_PATH];
+    HMODULE module;
+
+    if (_snwprintf( path, MAX_PATH, L"%ls%ls\\%ls", dir, subdir, name ) >= MAX_PATH) return NULL;
+    path[MAX_PATH - 1] = 0;
+    if (GetFileAttributesW( path ) == INVALID_FILE_ATTRIBUTES) return NULL;
+    if (!_wcsicmp( path, self_path )) return NULL;
+    if (!(module = LoadLibraryW( path ))) return NULL;
+    if (module == self)
+    {
+        FreeLibrary( module );
+        return NULL;
+    }
+    /* Wine's loader remembers the last module found by base name: make it forget
+     * the builtin, or the next lookup of our name would bypass the proxy */
+    GetModuleHandleW( L"kernel32.dll" );
+    TRACE( "using %ls\n", path );
+    return module;
+}
+
+HMODULE proxy_load_builtin( HINSTANCE self, const WCHAR *name )
+{
+    WCHAR var[32], dir[MAX_PATH], self_path[MAX_PATH];
+    unsigned int i;
+    HMODULE module;
+
+    if (!GetModuleFileNameW( self, self_path, MAX_PATH )) self_path[0] = 0;
+    for (i = 0; i < 16; i++)
+    {
+        const WCHAR *unix_dir = dir;
+        DWORD len;
+
+        _snwprintf( var, ARRAYSIZE(var), L"WINEDLLDIR%u", i );
+        var[ARRAYSIZE(var) - 1] = 0;
+        len = GetEnvironmentVariableW( var, dir, MAX_PATH );
+        if (!len || len >= MAX_PATH) continue;
+        if (!wcsncmp( dir, L"\\??\\", 4 )) unix_dir += 4;
+        if ((module = try_load( unix_dir, L"\\x86_64-windows", name, self_path, self ))) return module;
+        if ((module = try_load( unix_dir, L"", name, self_path, self ))) return module;
+    }
+    ERR( "cannot find Wine's builtin %ls in the directories WINEDLLDIR0..n name\n", name );
+    return NULL;
+}
+
+void proxy_resolve( HMODULE builtin )
+{
+    unsigned int i;
+
+    for (i = 0; i < proxy_count; i++)
+    {
+        void *func = (void *)GetProcAddress( builtin, proxy_names[i] );
+        proxy_slots[i] = func ? func : proxy_missing_stubs[i];
+    }
+}
+
+void proxy_missing( const char *name )
+{
+    ULONG_PTR args[2];
+
+    ERR( "%s is not in this Wine's builtin DLL\n", name );
+    args[0] = (ULONG_PTR)"portres proxy";
+    args[1] = (ULONG_PTR)name;
+    RaiseException( EXCEPTION_WINE_STUB, EXCEPTION_NONCONTINUABLE, 2, args );
+}
