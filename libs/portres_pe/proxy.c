@@ -4,7 +4,8 @@
  *
  * The proxy replaces Wine's placeholder in system32, so the builtin is
  * looked for in Wine's own DLL directories, which Wine names in the
- * WINEDLLDIR0..n environment variables; nothing is hard-coded.
+ * WINEDLLDIR0..n environment variables; nothing is hard-coded.  Only files
+ * marked as Wine builtins are taken, never a copy of a proxy.
  * Copyright 2026 The portres authors
  *
  * This library is free software; you can redistribute it and/or
@@ -23,6 +24,7 @@
  */
 
 #include <stdarg.h>
+#include <string.h>
 #include <wchar.h>
 
 #include <windef.h>
@@ -33,6 +35,21 @@
 
 #define EXCEPTION_WINE_STUB 0x80000100
 
+/* whether a file is a Wine builtin: winebuild --builtin marks it after the DOS header */
+static BOOL is_builtin( const WCHAR *path )
+{
+    static const char marker[] = "Wine builtin DLL";
+    char header[0x40 + sizeof(marker)];
+    HANDLE file;
+    DWORD size = 0;
+
+    file = CreateFileW( path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_DELETE, NULL, OPEN_EXISTING, 0, NULL );
+    if (file == INVALID_HANDLE_VALUE) return FALSE;
+    if (!ReadFile( file, header, sizeof(header), &size, NULL )) size = 0;
+    CloseHandle( file );
+    return size == sizeof(header) && !memcmp( header + 0x40, marker, sizeof(marker) - 1 );
+}
+
 static HMODULE try_load( const WCHAR *dir, const WCHAR *subdir, const WCHAR *name, const WCHAR *self_path,
                          HINSTANCE self )
 {
@@ -41,8 +58,7 @@ static HMODULE try_load( const WCHAR *dir, const WCHAR *subdir, const WCHAR *nam
 
     if (_snwprintf( path, MAX_PATH, L"%ls%ls\\%ls", dir, subdir, name ) >= MAX_PATH) return NULL;
     path[MAX_PATH - 1] = 0;
-    if (GetFileAttributesW( path ) == INVALID_FILE_ATTRIBUTES) return NULL;
-    if (!_wcsicmp( path, self_path )) return NULL;
+    if (!_wcsicmp( path, self_path ) || !is_builtin( path )) return NULL;
     if (!(module = LoadLibraryW( path ))) return NULL;
     if (module == self)
     {

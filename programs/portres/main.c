@@ -4,6 +4,7 @@
  *   portres show tcp|udp
  *   portres add|delete|lookup tcp|udp START COUNT
  *   portres dynamicport tcp|udp [START COUNT]
+ *   portres install|uninstall|check   (the prefix's proxies, by portres-install)
  * Copyright 2026 The portres authors
  *
  * This library is free software; you can redistribute it and/or
@@ -21,11 +22,14 @@
  * Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
  */
 
+#define _GNU_SOURCE
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "portres/client.h"
 
@@ -41,6 +45,9 @@ static void usage( FILE *out )
              "  delete tcp|udp START COUNT      delete that persistent reservation\n"
              "  lookup tcp|udp START COUNT      print the token of that persistent reservation\n"
              "  dynamicport tcp|udp [START NUM] show or set the dynamic port range\n"
+             "  install                         put the proxy DLLs and the bridge into the prefix\n"
+             "  uninstall                       restore Wine's own DLLs in the prefix\n"
+             "  check                           tell whether the prefix is installed and intact\n"
              "  help                            show this help\n" );
 }
 
@@ -202,6 +209,19 @@ static int do_dynamicport( char **args, int nb_args )
     return 0;
 }
 
+/* install, uninstall and check are the work of the portres-install script beside us */
+static int run_install_script( char *argv[] )
+{
+    char path[PATH_MAX + 32], *slash;
+    ssize_t len = readlink( "/proc/self/exe", path, PATH_MAX - 1 );
+
+    if (len <= 0 || !(slash = memrchr( path, '/', len ))) return error( "cannot find my own directory" );
+    strcpy( slash + 1, "portres-install" );
+    argv[0] = path;
+    execv( path, argv );
+    return error( "cannot run %s: %s", path, strerror( errno ) );
+}
+
 int main( int argc, char *argv[] )
 {
     const char *command = argc > 1 ? argv[1] : NULL;
@@ -228,6 +248,8 @@ int main( int argc, char *argv[] )
         if (argc != 5) return error( "usage: portres %s tcp|udp START COUNT", command ) + 1;
         return do_range_command( command, argv + 2 );
     }
+    if (!strcmp( command, "install" ) || !strcmp( command, "uninstall" ) || !strcmp( command, "check" ))
+        return run_install_script( argv );
     if (!strcmp( command, "dynamicport" ))
     {
         if (argc != 3 && argc != 5) return error( "usage: portres dynamicport tcp|udp [START NUM]" ) + 1;
