@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -46,6 +47,7 @@ static char prefix[PORTRES_PATH_MAX];
 static char server_dir[PORTRES_PATH_MAX];
 static char socket_path[PORTRES_PATH_MAX + 32];
 static char lock_path[PORTRES_PATH_MAX + 32];
+static char map_path[PORTRES_PATH_MAX + 32];
 static char store_path[PORTRES_PATH_MAX + 32];
 
 static void usage( FILE *out )
@@ -132,6 +134,30 @@ static int take_lock( void )
         return 1;
     }
     return 0;  /* fd stays open: the lock lives as long as the process */
+}
+
+/* the map of reserved ports that clients read; a client that mapped the file
+ * of an earlier server keeps a valid view, since the file is reused */
+static struct portres_map *open_map( void )
+{
+    struct portres_map *map;
+    int fd;
+
+    if ((fd = open( map_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600 )) == -1 ||
+        ftruncate( fd, 0 ) == -1 || ftruncate( fd, sizeof(*map) ) == -1)
+    {
+        fprintf( stderr, "portres-server: cannot create %s: %s\n", map_path, strerror( errno ) );
+        if (fd != -1) close( fd );
+        return NULL;
+    }
+    map = mmap( NULL, sizeof(*map), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0 );
+    close( fd );
+    if (map == MAP_FAILED)
+    {
+        fprintf( stderr, "portres-server: cannot map %s: %s\n", map_path, strerror( errno ) );
+        return NULL;
+    }
+    return map;
 }
 
 static int open_socket( void )
@@ -231,6 +257,7 @@ int main( int argc, char *argv[] )
     };
     int opt, foreground = 0, kill_signal = 0, wait = 0, linger = DEFAULT_LINGER;
     int listen_fd, sync_fd = -1, ret;
+    struct portres_map *map;
 
     while ((opt = getopt_long( argc, argv, "d::fhk::p::vw", long_options, NULL )) != -1)
     {
@@ -268,6 +295,7 @@ int main( int argc, char *argv[] )
     }
     snprintf( socket_path, sizeof(socket_path), "%s/socket", server_dir );
     snprintf( lock_path, sizeof(lock_path), "%s/lock", server_dir );
+    snprintf( map_path, sizeof(map_path), "%s/map", server_dir );
     portres_store_path( prefix, store_path, sizeof(store_path) );
 
     if (kill_signal || wait) return kill_or_wait( kill_signal, wait );
@@ -278,7 +306,7 @@ int main( int argc, char *argv[] )
         tell_starter( sync_fd, ret );
         return ret;
     }
-    if (init_reservations( store_path, NULL ) == -1 || (listen_fd = open_socket()) == -1)
+    if (!(map = open_map()) || init_reservations( store_path, map ) == -1 || (listen_fd = open_socket()) == -1)
     {
         tell_starter( sync_fd, 1 );
         return 1;

@@ -731,6 +731,95 @@ TEST(test_list_paging)
     check( n == 3000, "listed %u", n );
 }
 
+struct expected_map
+{
+    unsigned char reserved[65536];
+    unsigned char runtime[65536];
+};
+
+static int mark_entry( void *ctx, const struct portres_entry *entry )
+{
+    struct expected_map *expected = ctx;
+    unsigned int port;
+
+    for (port = entry->start; port < (unsigned int)entry->start + entry->count; port++)
+    {
+        expected->reserved[port] = 1;
+        expected->runtime[port] = entry->kind == PORTRES_KIND_RUNTIME;
+    }
+    return 0;
+}
+
+/* the published map says exactly what the server's tables say */
+static void check_map_equals_tables( const struct portres_map *map, int step )
+{
+    static const unsigned int protocols[] = { PORTRES_PROTO_TCP, PORTRES_PROTO_UDP };
+    static struct expected_map expected;
+    unsigned int i, port, wrong = 0;
+    int runtime;
+
+    for (i = 0; i < 2; i++)
+    {
+        memset( &expected, 0, sizeof(expected) );
+        check( portres_list( protocols[i], mark_entry, &expected ) == STATUS_SUCCESS, "list" );
+        for (port = 0; port < 65536; port++)
+        {
+            int reserved = portres_map_lookup( map, protocols[i], port, &runtime );
+            if (reserved != expected.reserved[port] || (reserved && runtime != expected.runtime[port])) wrong++;
+        }
+    }
+    check( !wrong, "step %d: %u ports differ between the map and the tables", step, wrong );
+}
+
+TEST(test_shared_map)
+{
+    const struct portres_map *map;
+    portres_token_t tokens[64];
+    unsigned int seed = 4242, i, n = 0;
+    unsigned short first;
+    int runtime;
+
+    test_prefix();
+    check( (map = portres_get_map()) != NULL, "no map: %s", portres_error_message() );
+    if (!map) return;
+    check( portres_acquire( PORTRES_PROTO_TCP, 40000, 10, 0x10, &tokens[0], &first ) == STATUS_SUCCESS, "acquire" );
+    check( portres_map_lookup( map, PORTRES_PROTO_TCP, 40009, &runtime ) && runtime, "runtime port not in the map" );
+    check( !portres_map_lookup( map, PORTRES_PROTO_TCP, 40010, &runtime ), "port after the range in the map" );
+    check( !portres_map_lookup( map, PORTRES_PROTO_UDP, 40000, &runtime ), "udp port in the map" );
+    check( portres_release( tokens[0] ) == STATUS_SUCCESS, "release" );
+    check( !portres_map_lookup( map, PORTRES_PROTO_TCP, 40000, &runtime ), "released port still in the map" );
+
+    /* random requests, the map compared with the tables after each */
+    for (i = 0; i < 60; i++)
+    {
+        unsigned int protocol = rand_r( &seed ) % 2 ? PORTRES_PROTO_TCP : PORTRES_PROTO_UDP;
+        unsigned short start = 20000 + rand_r( &seed ) % 2000, count = 1 + rand_r( &seed ) % 50;
+
+        switch (rand_r( &seed ) % 4)
+        {
+        case 0:
+            if (n < 64 && !portres_acquire( protocol, start, count, 0x10 + n, &tokens[n], &first )) n++;
+            break;
+        case 1:
+            if (n < 64 && !portres_acquire( protocol, 0, count, 0x10 + n, &tokens[n], &first )) n++;
+            break;
+        case 2:
+            if (n) portres_release( tokens[rand_r( &seed ) % n] );
+            break;
+        default:
+            if (portres_persistent_create( protocol, start, count, 1, &tokens[63] ))
+                portres_persistent_delete( protocol, start, count, 1 );
+            break;
+        }
+        check_map_equals_tables( map, i );
+    }
+    /* a client that goes takes its bits along */
+    portres_disconnect();
+    test_stop_server();
+    check( current_server() != 0, "no new server" );
+    check_map_equals_tables( map, -1 );
+}
+
 TEST(test_idle_exit)
 {
     unsigned int pid;
@@ -767,6 +856,7 @@ int main( int argc, char *argv[] )
     RUN(test_ports_in_use);
     RUN(test_associate_and_bind);
     RUN(test_list_paging);
+    RUN(test_shared_map);
     RUN(test_idle_exit);
     return test_summary();
 }

@@ -67,6 +67,14 @@ extern unsigned int portres_get_dynamic_range( unsigned int protocol, unsigned s
 extern unsigned int portres_set_dynamic_range( unsigned int protocol, unsigned short start, unsigned short count,
                                                int elevated );
 
+/* the server's read-only map of reserved ports, mapped on first use and kept
+ * for the life of the process; NULL when it cannot be had */
+extern const struct portres_map *portres_get_map( void );
+/* whether a port of a protocol (PORTRES_PROTO_*) is reserved in the map, read
+ * consistently; *runtime tells whether by a runtime reservation */
+extern int portres_map_lookup( const struct portres_map *map, unsigned int protocol, unsigned short port,
+                               int *runtime );
+
 /* calls func for every reservation of a protocol, in port order; a non-zero
  * return stops the walk */
 typedef int (*portres_list_func)( void *ctx, const struct portres_entry *entry );

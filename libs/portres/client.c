@@ -27,11 +27,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -316,6 +318,55 @@ broken:
     memset( &req, 0, sizeof(req) ); \
     memset( &reply, 0, sizeof(reply) ); \
     r->__header.req = REQ_##name
+
+const struct portres_map *portres_get_map( void )
+{
+    static const struct portres_map *map;
+    char prefix[PORTRES_PATH_MAX], dir[PORTRES_PATH_MAX], path[PORTRES_PATH_MAX + 8];
+    void *ptr;
+    int fd;
+
+    pthread_mutex_lock( &connection_lock );
+    if (!map && ensure_connection() != -1 && portres_prefix_dir( prefix, sizeof(prefix), 0 ) != -1 &&
+        portres_server_dir( prefix, dir, sizeof(dir), 0 ) != -1)
+    {
+        snprintf( path, sizeof(path), "%s/map", dir );
+        if ((fd = open( path, O_RDONLY | O_CLOEXEC )) == -1)
+            portres_set_error( "cannot open %s: %s", path, strerror( errno ) );
+        else
+        {
+            ptr = mmap( NULL, sizeof(*map), PROT_READ, MAP_SHARED, fd, 0 );
+            close( fd );
+            if (ptr == MAP_FAILED) portres_set_error( "cannot map %s: %s", path, strerror( errno ) );
+            else if (((const struct portres_map *)ptr)->version != PORTRES_PROTOCOL_VERSION)
+            {
+                portres_set_error( "%s is of another protocol version", path );
+                munmap( ptr, sizeof(*map) );
+            }
+            else map = ptr;
+        }
+    }
+    pthread_mutex_unlock( &connection_lock );
+    return map;
+}
+
+int portres_map_lookup( const struct portres_map *map, unsigned int protocol, unsigned short port, int *runtime )
+{
+    int index = protocol == PORTRES_PROTO_TCP ? 0 : 1;
+    unsigned int before, after;
+    uint64_t reserved, in_runtime;
+
+    do
+    {
+        while ((before = __atomic_load_n( &map->generation, __ATOMIC_ACQUIRE )) & 1) sched_yield();
+        reserved   = __atomic_load_n( &map->reserved[index][port / 64], __ATOMIC_RELAXED );
+        in_runtime = __atomic_load_n( &map->runtime[index][port / 64], __ATOMIC_RELAXED );
+        __atomic_thread_fence( __ATOMIC_ACQUIRE );
+        after = __atomic_load_n( &map->generation, __ATOMIC_RELAXED );
+    } while (before != after);
+    if (runtime) *runtime = (in_runtime >> (port % 64)) & 1;
+    return (reserved >> (port % 64)) & 1;
+}
 
 unsigned int portres_acquire( unsigned int protocol, unsigned short start, unsigned short count,
                               portres_socket_t socket, portres_token_t *token, unsigned short *first )
