@@ -121,6 +121,7 @@ run dynamicport udp 1000 1000
 result $? "dynamicport refuses a start below 1025"
 
 "$server" -k
+rm -rf "/tmp/.portres-$(id -u)/server-$(stat -c %D "$WINEPREFIX")-$(printf %x "$(stat -c %i "$WINEPREFIX")")"
 rm -rf "$(dirname "$WINEPREFIX")"
 echo "RESULT passed=$passed failed=$failed skipped=0"
 [ $failed = 0 ]

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "testlib.h"
+#include "portres/client.h"
 
 #define EXIT_SKIPPED 77
 
@@ -103,16 +104,22 @@ void test_stop_server( void )
     if (system( cmd ) != 0) printf( "%s: could not stop the server of %s\n", current_name, prefix );
 }
 
+/* stop the prefix's server and remove the prefix and the server's directory */
+static void remove_prefix( void )
+{
+    char cmd[PATH_MAX * 2 + 32], dir[PORTRES_PATH_MAX];
+
+    if (!prefix[0]) return;
+    test_stop_server();
+    if (portres_server_dir( prefix, dir, sizeof(dir), 0 )) dir[0] = 0;
+    snprintf( cmd, sizeof(cmd), "rm -rf '%s' '%s'", prefix, dir );
+    if (system( cmd )) printf( "cannot remove %s\n", prefix );
+    prefix[0] = 0;
+}
+
 const char *test_prefix( void )
 {
-    char cmd[PATH_MAX + 16];
-
-    if (prefix[0])
-    {
-        test_stop_server();
-        snprintf( cmd, sizeof(cmd), "rm -rf '%s'", prefix );
-        if (system( cmd )) printf( "cannot remove %s\n", prefix );
-    }
+    remove_prefix();
     snprintf( prefix, sizeof(prefix), "/tmp/portres-test-XXXXXX" );
     if (!mkdtemp( prefix ))
     {
@@ -137,13 +144,7 @@ void run_test( const char *name, void (*func)( void ) )
         alarm( 120 );  /* a hung test fails rather than hanging the run */
         failures = 0;
         func();
-        if (prefix[0])
-        {
-            char cmd[PATH_MAX + 16];
-            test_stop_server();
-            snprintf( cmd, sizeof(cmd), "rm -rf '%s'", prefix );
-            if (system( cmd )) printf( "cannot remove %s\n", prefix );
-        }
+        remove_prefix();
         fflush( stdout );
         _exit( failures ? 1 : skipped ? EXIT_SKIPPED : 0 );
     }
