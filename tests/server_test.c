@@ -780,6 +780,8 @@ TEST(test_shared_map)
     int runtime;
 
     test_prefix();
+    check( !portres_get_map(), "a map before any server ran" );
+    current_server();
     check( (map = portres_get_map()) != NULL, "no map: %s", portres_error_message() );
     if (!map) return;
     check( portres_acquire( PORTRES_PROTO_TCP, 40000, 10, 0x10, &tokens[0], &first ) == STATUS_SUCCESS, "acquire" );

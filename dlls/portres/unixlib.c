@@ -125,6 +125,15 @@ static NTSTATUS unix_error_message( void *args )
     return STATUS_SUCCESS;
 }
 
+static NTSTATUS unix_get_map( void *args )
+{
+    struct bridge_get_map_params *params = args;
+    const struct portres_map *map = portres_get_map();
+
+    params->map = (uintptr_t)map;
+    return map ? STATUS_SUCCESS : STATUS_NOT_FOUND;
+}
+
 /* the table Wine looks up in the unixlib, in enum bridge_call order */
 const unixlib_entry_t __wine_unix_call_funcs[] =
 {
@@ -140,6 +149,7 @@ const unixlib_entry_t __wine_unix_call_funcs[] =
     unix_get_dynamic_range,
     unix_set_dynamic_range,
     unix_error_message,
+    unix_get_map,
 };
 
 PORTRES_C_ASSERT( sizeof(__wine_unix_call_funcs) / sizeof(__wine_unix_call_funcs[0]) == bridge_nb_calls );

@@ -115,6 +115,7 @@ int WINAPI bind( SOCKET s, const struct sockaddr *addr, int len )
         ret = reservation_bind( s, addr, len, &handled );
         if (handled) return ret;
     }
+    else if (reservation_check_bind( s, addr, len )) return SOCKET_ERROR;
     return real.bind( s, addr, len );
 }
 

@@ -40,6 +40,7 @@
 #include "ws2_32_private.h"
 #include "portres/protocol.h"
 #include "portres/bridge.h"
+#include "portres/maplookup.h"
 #include "portres/pebridge.h"
 #include "portres/pedebug.h"
 
@@ -305,6 +306,45 @@ int reservation_bind( SOCKET s, const struct sockaddr *addr, int len, int *handl
     }
     *port = swap_port( params.result );
     return real.bind( s, (struct sockaddr *)&copy, len );
+}
+
+/* the server's map of reserved ports, once a server has run in the prefix */
+static const struct portres_map *get_map( void )
+{
+    static const struct portres_map *map;
+    struct bridge_get_map_params params;
+
+    if (!map && !bridge_call( bridge_get_map, &params ))
+        map = (const struct portres_map *)(ULONG_PTR)params.map;
+    return map;
+}
+
+/* An explicit bind of an ordinary socket into a runtime reservation is
+ * refused with WSAEACCES, whoever holds the reservation; the map answers
+ * without a request.  Returns non-zero, with the error set, to refuse. */
+int reservation_check_bind( SOCKET s, const struct sockaddr *addr, int len )
+{
+    const struct portres_map *map;
+    unsigned int protocol;
+    USHORT port;
+    int runtime_tcp = 0, runtime_udp = 0, runtime;
+
+    if (!addr || len < (int)sizeof(struct sockaddr_in)) return 0;
+    if (addr->sa_family == AF_INET) port = swap_port( ((const struct sockaddr_in *)addr)->sin_port );
+    else if (addr->sa_family == AF_INET6 && len >= (int)sizeof(struct sockaddr_in6))
+        port = swap_port( ((const struct sockaddr_in6 *)addr)->sin6_port );
+    else return 0;
+    if (!port || !(map = get_map())) return 0;
+    portres_map_lookup( map, PORTRES_PROTO_TCP, port, &runtime_tcp );
+    portres_map_lookup( map, PORTRES_PROTO_UDP, port, &runtime_udp );
+    if (!runtime_tcp && !runtime_udp) return 0;
+    /* only now is the socket's protocol worth a call */
+    if (socket_protocol( s, &protocol )) return 0;
+    runtime = protocol == PORTRES_PROTO_TCP ? runtime_tcp : runtime_udp;
+    if (!runtime) return 0;
+    TRACE( "socket %#Ix: port %u is in a runtime reservation\n", s, port );
+    SetLastError( WSAEACCES );
+    return 1;
 }
 
 void reservation_socket_closed( SOCKET s )

@@ -44,6 +44,7 @@ extern int reservation_ioctl( SOCKET s, DWORD code, void *in_buffer, DWORD in_si
                               LPWSAOVERLAPPED_COMPLETION_ROUTINE completion );
 extern int reservation_bind( SOCKET s, const struct sockaddr *addr, int len, int *handled );
 extern void reservation_socket_closed( SOCKET s );
+extern int reservation_check_bind( SOCKET s, const struct sockaddr *addr, int len );
 
 /* sockets.c: the sockets the server holds state for */
 extern void sockets_add( SOCKET s );

@@ -43,6 +43,7 @@ enum bridge_call
     bridge_get_dynamic_range,
     bridge_set_dynamic_range,
     bridge_error_message,
+    bridge_get_map,
     bridge_nb_calls
 };
 
@@ -125,6 +126,11 @@ struct bridge_dynamic_range_params
 struct bridge_error_message_params
 {
     char message[512];      /* out: why the server could not be reached */
+};
+
+struct bridge_get_map_params
+{
+    uint64_t map;           /* out: address of the read-only struct portres_map */
 };
 
 #endif /* __PORTRES_BRIDGE_H */

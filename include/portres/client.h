@@ -29,6 +29,7 @@
 
 #include <stddef.h>
 #include "portres/protocol.h"
+#include "portres/maplookup.h"
 
 #define PORTRES_PATH_MAX 4096
 
@@ -67,13 +68,10 @@ extern unsigned int portres_get_dynamic_range( unsigned int protocol, unsigned s
 extern unsigned int portres_set_dynamic_range( unsigned int protocol, unsigned short start, unsigned short count,
                                                int elevated );
 
-/* the server's read-only map of reserved ports, mapped on first use and kept
- * for the life of the process; NULL when it cannot be had */
+/* the server's read-only map of reserved ports, mapped once a server of the
+ * prefix has run and kept for the life of the process; NULL before.  Read it
+ * with portres_map_lookup(). */
 extern const struct portres_map *portres_get_map( void );
-/* whether a port of a protocol (PORTRES_PROTO_*) is reserved in the map, read
- * consistently; *runtime tells whether by a runtime reservation */
-extern int portres_map_lookup( const struct portres_map *map, unsigned int protocol, unsigned short port,
-                               int *runtime );
 
 /* calls func for every reservation of a protocol, in port order; a non-zero
  * return stops the walk */

@@ -27,7 +27,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <sched.h>
 #include <spawn.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -319,6 +318,8 @@ broken:
     memset( &reply, 0, sizeof(reply) ); \
     r->__header.req = REQ_##name
 
+/* the map is the file "map" in the server directory; it exists once a server
+ * has run, and stays valid across servers since each reuses the file */
 const struct portres_map *portres_get_map( void )
 {
     static const struct portres_map *map;
@@ -327,7 +328,7 @@ const struct portres_map *portres_get_map( void )
     int fd;
 
     pthread_mutex_lock( &connection_lock );
-    if (!map && ensure_connection() != -1 && portres_prefix_dir( prefix, sizeof(prefix), 0 ) != -1 &&
+    if (!map && portres_prefix_dir( prefix, sizeof(prefix), 0 ) != -1 &&
         portres_server_dir( prefix, dir, sizeof(dir), 0 ) != -1)
     {
         snprintf( path, sizeof(path), "%s/map", dir );
@@ -348,24 +349,6 @@ const struct portres_map *portres_get_map( void )
     }
     pthread_mutex_unlock( &connection_lock );
     return map;
-}
-
-int portres_map_lookup( const struct portres_map *map, unsigned int protocol, unsigned short port, int *runtime )
-{
-    int index = protocol == PORTRES_PROTO_TCP ? 0 : 1;
-    unsigned int before, after;
-    uint64_t reserved, in_runtime;
-
-    do
-    {
-        while ((before = __atomic_load_n( &map->generation, __ATOMIC_ACQUIRE )) & 1) sched_yield();
-        reserved   = __atomic_load_n( &map->reserved[index][port / 64], __ATOMIC_RELAXED );
-        in_runtime = __atomic_load_n( &map->runtime[index][port / 64], __ATOMIC_RELAXED );
-        __atomic_thread_fence( __ATOMIC_ACQUIRE );
-        after = __atomic_load_n( &map->generation, __ATOMIC_RELAXED );
-    } while (before != after);
-    if (runtime) *runtime = (in_runtime >> (port % 64)) & 1;
-    return (reserved >> (port % 64)) & 1;
 }
 
 unsigned int portres_acquire( unsigned int protocol, unsigned short start, unsigned short count,

@@ -1139,6 +1139,64 @@ static void child_hold( const char *start_arg, const char *count_arg, const char
     if (event) CloseHandle( event );
 }
 
+/* Explicit binds into a TCP runtime reservation at [start, start + count) by
+ * sockets that are not associated with it: refused with WSAEACCES for TCP,
+ * of both families; UDP sockets are not affected. */
+static void check_explicit_binds( USHORT start, USHORT count )
+{
+    unsigned int i;
+    SOCKET s;
+    int err;
+
+    for (i = 0; i < ARRAY_SIZE(families); i++)
+    {
+        winetest_push_context( "%s", family_name( families[i] ) );
+        s = create_socket( families[i], SOCK_STREAM );
+        err = bind_port( s, families[i], FALSE, start );
+        ok( err == WSAEACCES, "bind to the first reserved port: got error %d\n", err );
+        closesocket( s );
+        s = create_socket( families[i], SOCK_STREAM );
+        err = bind_port( s, families[i], TRUE, start + count - 1 );
+        ok( err == WSAEACCES, "bind to the last reserved port: got error %d\n", err );
+        closesocket( s );
+        s = create_socket( families[i], SOCK_DGRAM );
+        err = bind_port( s, families[i], TRUE, start );
+        /* another program may hold the port; a refusal would be WSAEACCES */
+        ok( err != WSAEACCES, "udp bind inside a tcp reservation: got error %d\n", err );
+        closesocket( s );
+        winetest_pop_context();
+    }
+}
+
+static void test_explicit_bind(void)
+{
+    struct test_port_instance inst;
+    USHORT start;
+    DWORD size;
+    SOCKET s;
+    int err;
+
+    s = create_socket( AF_INET, SOCK_STREAM );
+    err = acquire_free_range( s, 4, &start, &inst, &size );
+    ok( !err, "acquire failed, error %d\n", err );
+    if (err)
+    {
+        closesocket( s );
+        return;
+    }
+    /* the process's own sockets are refused too, the acquiring one included */
+    check_explicit_binds( start, 4 );
+    err = bind_port( s, AF_INET, TRUE, start + 1 );
+    ok( err == WSAEACCES, "the acquiring socket bound into its own reservation: got error %d\n", err );
+    closesocket( s );
+
+    /* once released, the ports are ordinary ones */
+    s = create_socket( AF_INET, SOCK_STREAM );
+    err = bind_port( s, AF_INET, TRUE, start );
+    ok( err != WSAEACCES, "bind after the release: got error %d\n", err );
+    closesocket( s );
+}
+
 static void test_process_exit(void)
 {
     struct test_port_instance inst;
@@ -1197,6 +1255,9 @@ static void test_process_exit(void)
     err = acquire_ports( s, start + 3, 2, &inst, &size );
     ok( err == WSAEADDRINUSE, "range overlapping the child's: got error %d\n", err );
     closesocket( s );
+
+    /* nor can an ordinary socket of ours bind into it; the other protocol can */
+    check_explicit_binds( start, 4 );
 
     TerminateProcess( pi.hProcess, 0 );
     wait = WaitForSingleObject( pi.hProcess, 5000 );
@@ -1264,6 +1325,7 @@ START_TEST(reservation)
     test_overlapped_apc();
     test_overlapped_iocp();
     test_closesocket();
+    test_explicit_bind();
     test_process_exit();
 
     WSACleanup();
