@@ -405,11 +405,6 @@ void engine_client_destroy( struct engine_client *client )
     free( client );
 }
 
-unsigned int engine_client_pid( const struct engine_client *client )
-{
-    return client->pid;
-}
-
 /***********************************************************************
  *           requests of a client
  */

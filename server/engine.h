@@ -69,7 +69,6 @@ extern struct engine *engine_create( const struct engine_callbacks *callbacks, s
 extern void engine_destroy( struct engine *engine );
 extern struct engine_client *engine_client_create( struct engine *engine, unsigned int pid );
 extern void engine_client_destroy( struct engine_client *client );
-extern unsigned int engine_client_pid( const struct engine_client *client );
 
 extern unsigned int engine_acquire( struct engine_client *client, int protocol, unsigned int start,
                                     unsigned int count, portres_socket_t socket, struct engine_info *info );
