@@ -137,17 +137,39 @@ static int find_set_bit( const uint64_t *words, unsigned int start, unsigned int
     return -1;
 }
 
+/* a writer makes the generation odd while it changes the map, and even again
+ * after; readers retry when they saw an odd or changed generation */
+static void map_begin( struct portres_map *map )
+{
+    __atomic_store_n( &map->generation, (map->generation | 1), __ATOMIC_RELAXED );
+    __atomic_thread_fence( __ATOMIC_RELEASE );
+}
+
+static void map_end( struct portres_map *map )
+{
+    __atomic_store_n( &map->generation, map->generation + 1, __ATOMIC_RELEASE );
+}
+
 static void update_map( struct engine *engine, const struct reservation *res, int set )
 {
     struct portres_map *map = engine->map;
-    unsigned int generation = map->generation;
 
-    __atomic_store_n( &map->generation, generation + 1, __ATOMIC_RELAXED );
-    __atomic_thread_fence( __ATOMIC_RELEASE );
+    map_begin( map );
     set_bits( map->reserved[res->protocol], res->start, res->count, set );
     if (res->kind == PORTRES_KIND_RUNTIME)
         set_bits( map->runtime[res->protocol], res->start, res->count, set );
-    __atomic_store_n( &map->generation, generation + 2, __ATOMIC_RELEASE );
+    map_end( map );
+}
+
+/* empty a map that readers may be looking at: what an earlier server left
+ * there (a crash can even leave the generation odd) goes, in one generation */
+static void reset_map( struct portres_map *map )
+{
+    map_begin( map );
+    map->version = PORTRES_PROTOCOL_VERSION;
+    memset( map->reserved, 0, sizeof(map->reserved) );
+    memset( map->runtime, 0, sizeof(map->runtime) );
+    map_end( map );
 }
 
 /***********************************************************************
@@ -208,7 +230,8 @@ static struct reservation *insert_reservation( struct engine *engine, int protoc
 static void free_sock_rec_if_unused( struct sock_rec *sock );
 
 /* remove a reservation from every table and forget the associations naming it */
-static void destroy_reservation( struct engine *engine, struct reservation *res )
+/* free a reservation; the map forgets it unless it is to stay published */
+static void free_reservation( struct engine *engine, struct reservation *res, int unpublish )
 {
     struct sock_rec *sock, *next;
     unsigned int port;
@@ -221,11 +244,16 @@ static void destroy_reservation( struct engine *engine, struct reservation *res 
         if (sock != res->sock) free_sock_rec_if_unused( sock );
     }
     for (port = res->start; port < res->start + res->count; port++) engine->ports[res->protocol][port] = NULL;
-    update_map( engine, res, 0 );
+    if (unpublish) update_map( engine, res, 0 );
     hash_remove( &engine->tokens, &res->entry );
     engine->count[res->protocol]--;
     list_remove( &res->owner_entry );
     free( res );
+}
+
+static void destroy_reservation( struct engine *engine, struct reservation *res )
+{
+    free_reservation( engine, res, 1 );
 }
 
 static void fill_info( const struct reservation *res, const struct engine_client *client,
@@ -350,8 +378,7 @@ struct engine *engine_create( const struct engine_callbacks *callbacks, struct p
         engine_destroy( engine );
         return NULL;
     }
-    memset( engine->map, 0, sizeof(*engine->map) );
-    engine->map->version = PORTRES_PROTOCOL_VERSION;
+    reset_map( engine->map );
     return engine;
 }
 
@@ -366,8 +393,10 @@ void engine_destroy( struct engine *engine )
     {
         LIST_FOR_EACH_ENTRY_SAFE( client, next_client, &engine->clients, struct engine_client, entry )
             engine_client_destroy( client );
+        /* persistent reservations stay in a shared map when the server
+         * exits, so that binds keep avoiding them until the next server */
         LIST_FOR_EACH_ENTRY_SAFE( res, next, &engine->persistent, struct reservation, owner_entry )
-            destroy_reservation( engine, res );
+            free_reservation( engine, res, engine->own_map );
     }
     hash_free( &engine->tokens );
     for (i = 0; i < ENGINE_NB_PROTOCOLS; i++) free( engine->ports[i] );

@@ -137,14 +137,16 @@ static int take_lock( void )
 }
 
 /* the map of reserved ports that clients read; a client that mapped the file
- * of an earlier server keeps a valid view, since the file is reused */
+ * of an earlier server keeps a valid view, since the file is reused and never
+ * shrinks (a reader of a truncated mapping would get SIGBUS) */
 static struct portres_map *open_map( void )
 {
     struct portres_map *map;
+    struct stat st;
     int fd;
 
-    if ((fd = open( map_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600 )) == -1 ||
-        ftruncate( fd, 0 ) == -1 || ftruncate( fd, sizeof(*map) ) == -1)
+    if ((fd = open( map_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600 )) == -1 || fstat( fd, &st ) == -1 ||
+        (st.st_size < (off_t)sizeof(*map) && ftruncate( fd, sizeof(*map) ) == -1))
     {
         fprintf( stderr, "portres-server: cannot create %s: %s\n", map_path, strerror( errno ) );
         if (fd != -1) close( fd );

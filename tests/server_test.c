@@ -29,6 +29,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -733,6 +734,7 @@ TEST(test_list_paging)
 
 struct expected_map
 {
+    int persistent_only;
     unsigned char reserved[65536];
     unsigned char runtime[65536];
 };
@@ -742,6 +744,7 @@ static int mark_entry( void *ctx, const struct portres_entry *entry )
     struct expected_map *expected = ctx;
     unsigned int port;
 
+    if (expected->persistent_only && entry->kind == PORTRES_KIND_RUNTIME) return 0;
     for (port = entry->start; port < (unsigned int)entry->start + entry->count; port++)
     {
         expected->reserved[port] = 1;
@@ -750,29 +753,51 @@ static int mark_entry( void *ctx, const struct portres_entry *entry )
     return 0;
 }
 
-/* the published map says exactly what the server's tables say */
-static void check_map_equals_tables( const struct portres_map *map, int step )
+static const unsigned int map_protocols[] = { PORTRES_PROTO_TCP, PORTRES_PROTO_UDP };
+
+/* what the server's tables say, for both protocols */
+static void expect_tables( struct expected_map expected[2], int persistent_only )
 {
-    static const unsigned int protocols[] = { PORTRES_PROTO_TCP, PORTRES_PROTO_UDP };
-    static struct expected_map expected;
-    unsigned int i, port, wrong = 0;
-    int runtime;
+    unsigned int i;
 
     for (i = 0; i < 2; i++)
     {
-        memset( &expected, 0, sizeof(expected) );
-        check( portres_list( protocols[i], mark_entry, &expected ) == STATUS_SUCCESS, "list" );
+        memset( &expected[i], 0, sizeof(expected[i]) );
+        expected[i].persistent_only = persistent_only;
+        check( portres_list( map_protocols[i], mark_entry, &expected[i] ) == STATUS_SUCCESS, "list" );
+    }
+}
+
+static void check_map_equals( const struct portres_map *map, const struct expected_map expected[2], int step )
+{
+    unsigned int i, port, wrong = 0;
+    int runtime = 0;
+
+    for (i = 0; i < 2; i++)
+    {
         for (port = 0; port < 65536; port++)
         {
-            int reserved = portres_map_lookup( map, protocols[i], port, &runtime );
-            if (reserved != expected.reserved[port] || (reserved && runtime != expected.runtime[port])) wrong++;
+            int reserved = portres_map_lookup( map, map_protocols[i], port, &runtime );
+            if (reserved != expected[i].reserved[port] || (reserved && runtime != expected[i].runtime[port]))
+                wrong++;
         }
     }
+    check( !(map->generation & 1), "step %d: the generation %u is odd at rest", step, map->generation );
     check( !wrong, "step %d: %u ports differ between the map and the tables", step, wrong );
+}
+
+/* the published map says exactly what the server's tables say */
+static void check_map_equals_tables( const struct portres_map *map, int step )
+{
+    static struct expected_map expected[2];
+
+    expect_tables( expected, 0 );
+    check_map_equals( map, expected, step );
 }
 
 TEST(test_shared_map)
 {
+    static struct expected_map persistent[2];
     const struct portres_map *map;
     portres_token_t tokens[64];
     unsigned int seed = 4242, i, n = 0;
@@ -780,10 +805,10 @@ TEST(test_shared_map)
     int runtime;
 
     test_prefix();
-    check( !portres_get_map(), "a map before any server ran" );
-    current_server();
+    /* asking for the map is enough: a server is started to publish it */
     check( (map = portres_get_map()) != NULL, "no map: %s", portres_error_message() );
     if (!map) return;
+    check( lock_owner() != 0, "no server was started for the map" );
     check( portres_acquire( PORTRES_PROTO_TCP, 40000, 10, 0x10, &tokens[0], &first ) == STATUS_SUCCESS, "acquire" );
     check( portres_map_lookup( map, PORTRES_PROTO_TCP, 40009, &runtime ) && runtime, "runtime port not in the map" );
     check( !portres_map_lookup( map, PORTRES_PROTO_TCP, 40010, &runtime ), "port after the range in the map" );
@@ -815,11 +840,58 @@ TEST(test_shared_map)
         }
         check_map_equals_tables( map, i );
     }
-    /* a client that goes takes its bits along */
+
+    /* a server that exits leaves the persistent reservations published, so
+     * that binds keep avoiding them; the runtime ones go with their clients */
+    expect_tables( persistent, 1 );
     portres_disconnect();
     test_stop_server();
+    check( wait_for( no_server, NULL ), "the server did not exit" );
+    check_map_equals( map, persistent, -1 );
     check( current_server() != 0, "no new server" );
-    check_map_equals_tables( map, -1 );
+    check_map_equals_tables( map, -2 );
+}
+
+/* a server killed in the middle of an update leaves an odd generation and
+ * bits of nobody; the next server publishes a clean map over it */
+TEST(test_map_recovery)
+{
+    char dir[PORTRES_PATH_MAX], path[PORTRES_PATH_MAX + 8];
+    const struct portres_map *map;
+    struct portres_map *raw;
+    portres_token_t token;
+    unsigned short first;
+    unsigned int pid;
+    int fd;
+
+    test_prefix();
+    check( portres_persistent_create( PORTRES_PROTO_UDP, 30000, 5, 1, &token ) == STATUS_SUCCESS, "create" );
+    check( portres_acquire( PORTRES_PROTO_TCP, 31000, 5, 0x10, &token, &first ) == STATUS_SUCCESS, "acquire" );
+    check( (map = portres_get_map()) != NULL, "no map: %s", portres_error_message() );
+    pid = current_server();
+    if (!map || !pid) return;
+    kill( pid, SIGKILL );
+    portres_disconnect();
+    check( wait_for( no_server, NULL ), "the server did not die" );
+
+    /* what a torn update looks like */
+    server_dir( dir, sizeof(dir) );
+    snprintf( path, sizeof(path), "%s/map", dir );
+    fd = open( path, O_RDWR );
+    check( fd != -1, "cannot open %s", path );
+    if (fd == -1) return;
+    raw = mmap( NULL, sizeof(*raw), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0 );
+    close( fd );
+    check( raw != MAP_FAILED, "cannot map %s", path );
+    if (raw == MAP_FAILED) return;
+    raw->generation |= 1;
+    raw->reserved[0][500] = raw->runtime[0][500] = ~(uint64_t)0;
+
+    check( current_server() != 0, "no new server" );
+    check_map_equals_tables( map, 0 );
+    check( portres_map_lookup( map, PORTRES_PROTO_UDP, 30004, NULL ), "the persistent reservation is not in the map" );
+    check( !portres_map_lookup( map, PORTRES_PROTO_TCP, 31000, NULL ), "the runtime reservation of the dead server is in the map" );
+    munmap( raw, sizeof(*raw) );
 }
 
 TEST(test_idle_exit)
@@ -859,6 +931,7 @@ int main( int argc, char *argv[] )
     RUN(test_associate_and_bind);
     RUN(test_list_paging);
     RUN(test_shared_map);
+    RUN(test_map_recovery);
     RUN(test_idle_exit);
     return test_summary();
 }

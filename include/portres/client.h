@@ -68,9 +68,9 @@ extern unsigned int portres_get_dynamic_range( unsigned int protocol, unsigned s
 extern unsigned int portres_set_dynamic_range( unsigned int protocol, unsigned short start, unsigned short count,
                                                int elevated );
 
-/* the server's read-only map of reserved ports, mapped once a server of the
- * prefix has run and kept for the life of the process; NULL before.  Read it
- * with portres_map_lookup(). */
+/* the server's read-only map of reserved ports, kept for the life of the
+ * process; when no server has published one yet, a server is started for it.
+ * NULL when that fails.  Read it with portres_map_lookup(). */
 extern const struct portres_map *portres_get_map( void );
 
 /* calls func for every reservation of a protocol, in port order; a non-zero

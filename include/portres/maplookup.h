@@ -27,19 +27,27 @@
 
 #include "portres/protocol.h"
 
-/* whether a port of a protocol (PORTRES_PROTO_*) is reserved in the map;
- * *runtime tells whether by a runtime reservation */
+/* how long a reader waits for a writer to finish, in pause instructions
+ * (tens of milliseconds); a writer that died mid-update never does */
+#define PORTRES_MAP_SPIN_LIMIT (1u << 20)
+
+/* whether a port of a protocol (PORTRES_PROTO_*) is reserved in the map: 1 or
+ * 0, with *runtime telling whether by a runtime reservation; -1 when the map
+ * stays in the middle of an update, which only a new server repairs */
 static inline int portres_map_lookup( const struct portres_map *map, unsigned int protocol, unsigned short port,
                                       int *runtime )
 {
     int index = protocol == PORTRES_PROTO_TCP ? 0 : 1;
-    unsigned int before, after;
+    unsigned int before, after, spins = 0;
     uint64_t reserved, in_runtime;
 
     do
     {
         while ((before = __atomic_load_n( &map->generation, __ATOMIC_ACQUIRE )) & 1)
+        {
+            if (++spins > PORTRES_MAP_SPIN_LIMIT) return -1;
             __builtin_ia32_pause();
+        }
         reserved   = __atomic_load_n( &map->reserved[index][port / 64], __ATOMIC_RELAXED );
         in_runtime = __atomic_load_n( &map->runtime[index][port / 64], __ATOMIC_RELAXED );
         __atomic_thread_fence( __ATOMIC_ACQUIRE );

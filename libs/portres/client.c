@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -318,33 +319,63 @@ broken:
     memset( &reply, 0, sizeof(reply) ); \
     r->__header.req = REQ_##name
 
-/* the map is the file "map" in the server directory; it exists once a server
- * has run, and stays valid across servers since each reuses the file */
+/* map the file of the map read-only; NULL when it is missing or not of our version */
+static const struct portres_map *map_file( const char *path )
+{
+    const struct portres_map *map;
+    struct stat st;
+    void *ptr;
+    int fd;
+
+    if ((fd = open( path, O_RDONLY | O_CLOEXEC )) == -1)
+    {
+        portres_set_error( "cannot open %s: %s", path, strerror( errno ) );
+        return NULL;
+    }
+    /* a short file cannot be read through a mapping without SIGBUS */
+    if (fstat( fd, &st ) == -1 || st.st_size < (off_t)sizeof(*map))
+    {
+        portres_set_error( "%s is not a map of this version", path );
+        close( fd );
+        return NULL;
+    }
+    ptr = mmap( NULL, sizeof(*map), PROT_READ, MAP_SHARED, fd, 0 );
+    close( fd );
+    if (ptr == MAP_FAILED)
+    {
+        portres_set_error( "cannot map %s: %s", path, strerror( errno ) );
+        return NULL;
+    }
+    map = ptr;
+    if (__atomic_load_n( &map->version, __ATOMIC_ACQUIRE ) != PORTRES_PROTOCOL_VERSION)
+    {
+        portres_set_error( "%s is of another protocol version", path );
+        munmap( ptr, sizeof(*map) );
+        return NULL;
+    }
+    return map;
+}
+
+/* The map is the file "map" in the server directory.  Every server publishes
+ * into it, and leaves the persistent reservations in it when it exits, so it
+ * stays valid across servers.  When there is none yet (or one of another
+ * version), a server is started to publish one. */
 const struct portres_map *portres_get_map( void )
 {
     static const struct portres_map *map;
     char prefix[PORTRES_PATH_MAX], dir[PORTRES_PATH_MAX], path[PORTRES_PATH_MAX + 8];
-    void *ptr;
     int fd;
 
     pthread_mutex_lock( &connection_lock );
-    if (!map && portres_prefix_dir( prefix, sizeof(prefix), 0 ) != -1 &&
-        portres_server_dir( prefix, dir, sizeof(dir), 0 ) != -1)
+    if (!map && portres_prefix_dir( prefix, sizeof(prefix), 1 ) != -1 &&
+        portres_server_dir( prefix, dir, sizeof(dir), 1 ) != -1)
     {
         snprintf( path, sizeof(path), "%s/map", dir );
-        if ((fd = open( path, O_RDONLY | O_CLOEXEC )) == -1)
-            portres_set_error( "cannot open %s: %s", path, strerror( errno ) );
-        else
+        if (!(map = map_file( path )) && (fd = open_connection()) != -1)
         {
-            ptr = mmap( NULL, sizeof(*map), PROT_READ, MAP_SHARED, fd, 0 );
+            /* the server has published by the time it answers */
             close( fd );
-            if (ptr == MAP_FAILED) portres_set_error( "cannot map %s: %s", path, strerror( errno ) );
-            else if (((const struct portres_map *)ptr)->version != PORTRES_PROTOCOL_VERSION)
-            {
-                portres_set_error( "%s is of another protocol version", path );
-                munmap( ptr, sizeof(*map) );
-            }
-            else map = ptr;
+            map = map_file( path );
         }
     }
     pthread_mutex_unlock( &connection_lock );
