@@ -20,7 +20,9 @@
  * Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
  */
 
+#include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "portres/client.h"
@@ -125,12 +127,63 @@ static NTSTATUS unix_error_message( void *args )
     return STATUS_SUCCESS;
 }
 
+/* the host's rules for automatic binds: Linux takes their ports from
+ * ip_local_port_range, leaving out ip_local_reserved_ports */
+static uint64_t host_reserved[65536 / 64];
+static unsigned short ephemeral_first = 32768, ephemeral_last = 60999;
+static int host_reserved_any;
+
+static void set_host_reserved( unsigned long first, unsigned long last )
+{
+    unsigned long port;
+
+    for (port = first; port <= last && port < 65536; port++)
+        host_reserved[port / 64] |= (uint64_t)1 << (port % 64);
+    host_reserved_any |= first <= last && first < 65536;
+}
+
+static void read_host_ports( void )
+{
+    unsigned long first, last;
+    char buf[4096], *p, *end;
+    FILE *f;
+
+    if ((f = fopen( "/proc/sys/net/ipv4/ip_local_port_range", "r" )))
+    {
+        if (fscanf( f, "%lu %lu", &first, &last ) == 2 && first && first <= last && last < 65536)
+        {
+            ephemeral_first = first;
+            ephemeral_last = last;
+        }
+        fclose( f );
+    }
+    /* a list like "8080,9000-9010" */
+    if ((f = fopen( "/proc/sys/net/ipv4/ip_local_reserved_ports", "r" )))
+    {
+        if (fgets( buf, sizeof(buf), f ))
+        {
+            for (p = buf; *p >= '0' && *p <= '9'; p = end + (*end == ','))
+            {
+                first = last = strtoul( p, &end, 10 );
+                if (*end == '-') last = strtoul( end + 1, &end, 10 );
+                set_host_reserved( first, last );
+            }
+        }
+        fclose( f );
+    }
+}
+
 static NTSTATUS unix_get_map( void *args )
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
     struct bridge_get_map_params *params = args;
     const struct portres_map *map = portres_get_map();
 
+    pthread_once( &once, read_host_ports );
     params->map = (uintptr_t)map;
+    params->host_reserved = host_reserved_any ? (uintptr_t)host_reserved : 0;
+    params->ephemeral_first = ephemeral_first;
+    params->ephemeral_last = ephemeral_last;
     return map ? STATUS_SUCCESS : STATUS_NOT_FOUND;
 }
 

@@ -23,11 +23,13 @@
  */
 
 #include <stdarg.h>
+#include <string.h>
 
 #define WINSOCK_API_LINKAGE   /* we define these exports */
 #include <winsock2.h>
 #include <ws2tcpip.h>
 #include <mstcpip.h>
+#include <mswsock.h>
 #include <windef.h>
 #include <winbase.h>
 
@@ -52,6 +54,17 @@ static BOOL init_proxy( HINSTANCE instance )
     GET( closesocket );
     GET( getsockopt );
     GET( getsockname );
+    GET( setsockopt );
+    GET( socket );
+    GET( WSASocketA );
+    GET( WSASocketW );
+    GET( connect );
+    GET( WSAConnect );
+    GET( WSAConnectByNameA );
+    GET( WSAConnectByNameW );
+    GET( sendto );
+    GET( WSASendTo );
+    GET( WSASendMsg );
 #undef GET
     return TRUE;
 }
@@ -92,6 +105,9 @@ int WINAPI WSACleanup( void )
 int WINAPI WSAIoctl( SOCKET s, DWORD code, void *in_buffer, DWORD in_size, void *out_buffer, DWORD out_size,
                      DWORD *ret_size, WSAOVERLAPPED *overlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE completion )
 {
+    static const GUID sendmsg_guid = WSAID_WSASENDMSG;
+    int ret;
+
     switch (code)
     {
     case SIO_ACQUIRE_PORT_RESERVATION:
@@ -100,31 +116,11 @@ int WINAPI WSAIoctl( SOCKET s, DWORD code, void *in_buffer, DWORD in_size, void 
         return reservation_ioctl( s, code, in_buffer, in_size, out_buffer, out_size, ret_size,
                                   overlapped, completion );
     }
-    return real.WSAIoctl( s, code, in_buffer, in_size, out_buffer, out_size, ret_size, overlapped, completion );
-}
-
-/***********************************************************************
- *      bind		(WS2_32.2)
- */
-int WINAPI bind( SOCKET s, const struct sockaddr *addr, int len )
-{
-    int ret, handled = 0;
-
-    if (sockets_contains( s ))
-    {
-        ret = reservation_bind( s, addr, len, &handled );
-        if (handled) return ret;
-    }
-    else if (reservation_check_bind( s, addr, len )) return SOCKET_ERROR;
-    return real.bind( s, addr, len );
-}
-
-/***********************************************************************
- *      closesocket		(WS2_32.3)
- */
-int WINAPI closesocket( SOCKET s )
-{
-    /* before the handle goes, so that a new socket reusing it starts clean */
-    if (sockets_remove( s )) reservation_socket_closed( s );
-    return real.closesocket( s );
+    ret = real.WSAIoctl( s, code, in_buffer, in_size, out_buffer, out_size, ret_size, overlapped, completion );
+    /* WSASendMsg binds too: hand out ours, not the builtin's */
+    if (!ret && code == SIO_GET_EXTENSION_FUNCTION_POINTER && in_size >= sizeof(GUID) &&
+        out_size >= sizeof(void *) && !memcmp( in_buffer, &sendmsg_guid, sizeof(GUID) ) &&
+        *(void **)out_buffer == (void *)real.WSASendMsg)
+        *(void **)out_buffer = (void *)WSASendMsg;
+    return ret;
 }

@@ -85,11 +85,6 @@ static int status_to_wsa( NTSTATUS status )
     return WSAENETDOWN;  /* the reservation server cannot be reached */
 }
 
-static inline USHORT swap_port( USHORT port )
-{
-    return (port >> 8) | (port << 8);
-}
-
 static const char *debugstr_code( DWORD code )
 {
     switch (code)
@@ -104,15 +99,12 @@ static const char *debugstr_code( DWORD code )
 /* PORTRES_PROTO_* of a socket, or a WSA error */
 static int socket_protocol( SOCKET s, unsigned int *protocol )
 {
-    WSAPROTOCOL_INFOW info;
-    int len = sizeof(info);
+    struct socket_info info;
+    int error;
 
-    if (real.getsockopt( s, SOL_SOCKET, SO_PROTOCOL_INFOW, (char *)&info, &len ))
-        return GetLastError();
-    if (info.iAddressFamily != AF_INET && info.iAddressFamily != AF_INET6) return WSAEOPNOTSUPP;
-    if (info.iProtocol == IPPROTO_TCP) *protocol = PORTRES_PROTO_TCP;
-    else if (info.iProtocol == IPPROTO_UDP) *protocol = PORTRES_PROTO_UDP;
-    else return WSAEOPNOTSUPP;
+    if ((error = sockets_lookup( s, &info ))) return error;
+    if (info.protocol == SOCKET_PROTO_OTHER) return WSAEOPNOTSUPP;
+    *protocol = info.protocol;
     return 0;
 }
 
@@ -183,7 +175,7 @@ static int acquire( SOCKET s, unsigned int protocol, const void *in_buffer, void
     TRACE( "socket %#Ix, %s ports %u+%u\n", s, protocol == PORTRES_PROTO_TCP ? "tcp" : "udp",
            params.start, params.count );
     if ((status = bridge_call( bridge_acquire, &params ))) return status_to_wsa( status );
-    sockets_add( s );
+    sockets_update( s, SOCKET_RESERVATION, 0 );
     instance->StartPort     = swap_port( params.first );
     instance->NumberOfPorts = range->NumberOfPorts;
     instance->pad           = 0;
@@ -218,7 +210,7 @@ static int associate( SOCKET s, unsigned int protocol, const void *in_buffer )
     params.elevated = process_elevated();
     TRACE( "socket %#Ix, token %#I64x\n", s, params.token );
     if ((status = bridge_call( bridge_associate, &params ))) return status_to_wsa( status );
-    sockets_add( s );
+    sockets_update( s, SOCKET_RESERVATION, 0 );
     return 0;
 }
 
@@ -272,7 +264,7 @@ int reservation_ioctl( SOCKET s, DWORD code, void *in_buffer, DWORD in_size, voi
 }
 
 /* bind of a socket the server knows: an associated socket gets its port from
- * its reservation; *handled is 0 when Wine should simply do the bind */
+ * its reservation; *handled is 0 when it binds as an ordinary socket */
 int reservation_bind( SOCKET s, const struct sockaddr *addr, int len, int *handled )
 {
     struct bridge_bind_port_params params;
@@ -297,52 +289,45 @@ int reservation_bind( SOCKET s, const struct sockaddr *addr, int len, int *handl
     status = bridge_call( bridge_bind_port, &params );
     TRACE( "socket %#Ix, port %u: status %#lx, associated %u, port %u\n", s, params.port, status,
            params.associated, params.result );
-    *handled = 1;
     if (status)
     {
+        *handled = 1;
         error = status_to_wsa( status );
         SetLastError( error );
         return SOCKET_ERROR;
     }
+    /* a socket that only acquired binds as any other */
+    if (!params.associated) return 0;
+    *handled = 1;
     *port = swap_port( params.result );
     return real.bind( s, (struct sockaddr *)&copy, len );
 }
 
-/* the server's map of reserved ports, once a server has run in the prefix */
-static const struct portres_map *get_map( void )
-{
-    static const struct portres_map *map;
-    struct bridge_get_map_params params;
-
-    if (!map && !bridge_call( bridge_get_map, &params ))
-        map = (const struct portres_map *)(ULONG_PTR)params.map;
-    return map;
-}
-
 /* An explicit bind of an ordinary socket into a runtime reservation is
- * refused with WSAEACCES, whoever holds the reservation; the map answers
- * without a request.  Returns non-zero, with the error set, to refuse. */
-int reservation_check_bind( SOCKET s, const struct sockaddr *addr, int len )
+ * refused with WSAEACCES, whoever holds the reservation.  The map answers
+ * for every other port without a request; a port it shows reserved is
+ * confirmed with the server, which also repairs a map that a server killed
+ * mid-update left behind.  Returns non-zero, with the error set, to refuse. */
+int reservation_check_bind( SOCKET s, unsigned short port )
 {
+    struct bridge_query_port_params params;
     const struct portres_map *map;
-    unsigned int protocol;
-    USHORT port;
-    int runtime_tcp = 0, runtime_udp = 0, runtime;
+    struct socket_info info;
+    int tcp, udp, runtime_tcp = 0, runtime_udp = 0;
 
-    if (!addr || len < (int)sizeof(struct sockaddr_in)) return 0;
-    if (addr->sa_family == AF_INET) port = swap_port( ((const struct sockaddr_in *)addr)->sin_port );
-    else if (addr->sa_family == AF_INET6 && len >= (int)sizeof(struct sockaddr_in6))
-        port = swap_port( ((const struct sockaddr_in6 *)addr)->sin6_port );
-    else return 0;
-    if (!port || !(map = get_map())) return 0;
-    portres_map_lookup( map, PORTRES_PROTO_TCP, port, &runtime_tcp );
-    portres_map_lookup( map, PORTRES_PROTO_UDP, port, &runtime_udp );
-    if (!runtime_tcp && !runtime_udp) return 0;
-    /* only now is the socket's protocol worth a call */
-    if (socket_protocol( s, &protocol )) return 0;
-    runtime = protocol == PORTRES_PROTO_TCP ? runtime_tcp : runtime_udp;
-    if (!runtime) return 0;
-    TRACE( "socket %#Ix: port %u is in a runtime reservation\n", s, port );
+    if (!port || !(map = reserved_map())) return 0;
+    sockets_get( s, &info );
+    if (info.protocol == SOCKET_PROTO_OTHER) return 0;
+    tcp = portres_map_lookup( map, PORTRES_PROTO_TCP, port, &runtime_tcp );
+    udp = portres_map_lookup( map, PORTRES_PROTO_UDP, port, &runtime_udp );
+    if (tcp >= 0 && udp >= 0 && !(tcp && runtime_tcp) && !(udp && runtime_udp)) return 0;
+    /* only now is the socket's protocol worth asking for */
+    if (sockets_lookup( s, &info ) || info.protocol == SOCKET_PROTO_OTHER) return 0;
+    memset( &params, 0, sizeof(params) );
+    params.protocol = info.protocol;
+    params.port     = port;
+    if (bridge_call( bridge_query_port, &params ) || params.kind != PORTRES_KIND_RUNTIME) return 0;
+    TRACE( "socket %#Ix: port %u is in a runtime reservation of process %u\n", s, port, params.owner_pid );
     SetLastError( WSAEACCES );
     return 1;
 }

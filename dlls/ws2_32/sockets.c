@@ -1,9 +1,11 @@
 /*
- * The set of sockets the reservation server holds state for
+ * What the proxy knows of the process's sockets
  *
- * Sockets that acquired a reservation or were associated with one; only
- * their binds and closes need the server, every other socket goes straight
- * to Wine.  An open-addressing hash set of handle values under an SRW lock.
+ * For each socket: its protocol and whether it is bound, has SO_REUSEADDR
+ * set, or has state in the reservation server (only those sockets' binds and
+ * closes need the server).  Sockets created elsewhere and handed to us are
+ * learnt on first use.  An open-addressing hash table keyed by handle value,
+ * under an SRW lock.
  * Copyright 2026 The portres authors
  *
  * This library is free software; you can redistribute it and/or
@@ -28,12 +30,19 @@
 #include <winbase.h>
 
 #include "ws2_32_private.h"
+#include "portres/protocol.h"
 
 #define EMPTY    ((SOCKET)0)
 #define REMOVED  ((SOCKET)~(ULONG_PTR)0)
 
+struct entry
+{
+    SOCKET             socket;
+    struct socket_info info;
+};
+
 static SRWLOCK lock = SRWLOCK_INIT;
-static SOCKET *table;
+static struct entry *table;
 static unsigned int table_size;    /* a power of two */
 static unsigned int used;          /* entries and tombstones */
 static LONG count;                 /* entries; read without the lock on the fast path */
@@ -53,18 +62,20 @@ static int find( SOCKET s, BOOL for_insert )
     pos = slot_of( s, table_size );
     for (i = 0; i < table_size; i++, pos = (pos + 1) & (table_size - 1))
     {
-        if (table[pos] == s) return pos;
-        if (table[pos] == REMOVED && tomb == ~0u) tomb = pos;
-        if (table[pos] == EMPTY) return for_insert ? (int)(tomb != ~0u ? tomb : pos) : -1;
+        if (table[pos].socket == s) return pos;
+        if (table[pos].socket == REMOVED && tomb == ~0u) tomb = pos;
+        if (table[pos].socket == EMPTY) return for_insert ? (int)(tomb != ~0u ? tomb : pos) : -1;
     }
     return for_insert && tomb != ~0u ? (int)tomb : -1;
 }
 
-static BOOL grow( void )
+/* rebuild the table without tombstones, larger when it is more than a quarter full */
+static BOOL rehash( void )
 {
-    unsigned int i, old_size = table_size, size = table_size ? table_size * 2 : 64;
-    SOCKET *old = table;
+    unsigned int i, old_size = table_size, size = table_size ? table_size : 64;
+    struct entry *old = table;
 
+    while ((unsigned int)count * 4 >= size) size *= 2;
     if (!(table = HeapAlloc( GetProcessHeap(), HEAP_ZERO_MEMORY, size * sizeof(*table) )))
     {
         table = old;
@@ -74,51 +85,131 @@ static BOOL grow( void )
     used = 0;
     for (i = 0; i < old_size; i++)
     {
-        if (old[i] == EMPTY || old[i] == REMOVED) continue;
-        table[find( old[i], TRUE )] = old[i];
+        if (old[i].socket == EMPTY || old[i].socket == REMOVED) continue;
+        table[find( old[i].socket, TRUE )] = old[i];
         used++;
     }
     HeapFree( GetProcessHeap(), 0, old );
     return TRUE;
 }
 
-void sockets_add( SOCKET s )
+/* the entry of s, added with an unknown protocol and no flags when missing;
+ * called with the lock held exclusively */
+static struct entry *get_entry( SOCKET s )
 {
     int pos;
 
+    if ((pos = find( s, FALSE )) >= 0) return &table[pos];
+    if ((used + 1) * 2 > table_size && !rehash()) return NULL;
+    pos = find( s, TRUE );
+    if (table[pos].socket == EMPTY) used++;
+    table[pos].socket = s;
+    table[pos].info.protocol = 0;
+    table[pos].info.family = 0;
+    table[pos].info.flags = 0;
+    InterlockedIncrement( &count );
+    return &table[pos];
+}
+
+/* PORTRES_PROTO_* of a socket, from the arguments it was created with */
+unsigned int socket_protocol_of( int family, int type, int protocol )
+{
+    if (family != AF_INET && family != AF_INET6) return SOCKET_PROTO_OTHER;
+    if (type == SOCK_STREAM && (!protocol || protocol == IPPROTO_TCP)) return PORTRES_PROTO_TCP;
+    if (type == SOCK_DGRAM && (!protocol || protocol == IPPROTO_UDP)) return PORTRES_PROTO_UDP;
+    return SOCKET_PROTO_OTHER;
+}
+
+void sockets_created( SOCKET s, int family, int type, int protocol )
+{
+    struct entry *entry;
+
+    if (s == INVALID_SOCKET) return;
     AcquireSRWLockExclusive( &lock );
-    if (find( s, FALSE ) < 0 && ((used + 1) * 2 <= table_size || grow()))
+    /* a handle value can come back: whatever was known of it is gone */
+    if ((entry = get_entry( s )))
     {
-        pos = find( s, TRUE );
-        if (table[pos] == EMPTY) used++;
-        table[pos] = s;
-        InterlockedIncrement( &count );
+        entry->info.protocol = socket_protocol_of( family, type, protocol );
+        entry->info.family = family == AF_INET || family == AF_INET6 ? family : 0;
+        entry->info.flags = SOCKET_KNOWN;
     }
     ReleaseSRWLockExclusive( &lock );
 }
 
-BOOL sockets_remove( SOCKET s )
+void sockets_update( SOCKET s, unsigned int set, unsigned int clear )
 {
+    struct entry *entry;
+
+    AcquireSRWLockExclusive( &lock );
+    if ((entry = get_entry( s ))) entry->info.flags = (entry->info.flags & ~clear) | set;
+    ReleaseSRWLockExclusive( &lock );
+}
+
+/* what the proxy knows of s, asking Wine about a socket created elsewhere
+ * (inherited, duplicated, accepted); 0 or the WSA error of the question,
+ * WSAENOTSOCK for what is no socket */
+int sockets_lookup( SOCKET s, struct socket_info *info )
+{
+    WSAPROTOCOL_INFOW protocol_info;
+    struct entry *entry;
+    BOOL reuse = FALSE;
+    int len;
+
+    if (sockets_get( s, info ) && (info->flags & SOCKET_KNOWN)) return 0;
+    len = sizeof(protocol_info);
+    if (real.getsockopt( s, SOL_SOCKET, SO_PROTOCOL_INFOW, (char *)&protocol_info, &len ))
+        return GetLastError();
+    len = sizeof(reuse);
+    if (real.getsockopt( s, SOL_SOCKET, SO_REUSEADDR, (char *)&reuse, &len )) reuse = FALSE;
+
+    info->protocol = socket_protocol_of( protocol_info.iAddressFamily, protocol_info.iSocketType,
+                                         protocol_info.iProtocol );
+    info->family = protocol_info.iAddressFamily;
+    AcquireSRWLockExclusive( &lock );
+    if ((entry = get_entry( s )))
+    {
+        entry->info.protocol = info->protocol;
+        entry->info.family = info->family;
+        entry->info.flags |= SOCKET_KNOWN | (reuse ? SOCKET_REUSEADDR : 0);
+        info->flags = entry->info.flags;
+    }
+    else info->flags = SOCKET_KNOWN | (reuse ? SOCKET_REUSEADDR : 0);
+    ReleaseSRWLockExclusive( &lock );
+    return 0;
+}
+
+BOOL sockets_get( SOCKET s, struct socket_info *info )
+{
+    int pos = -1;
+
+    if (count)
+    {
+        AcquireSRWLockShared( &lock );
+        if ((pos = find( s, FALSE )) >= 0) *info = table[pos].info;
+        ReleaseSRWLockShared( &lock );
+    }
+    if (pos < 0)
+    {
+        info->protocol = 0;
+        info->family = 0;
+        info->flags = 0;
+    }
+    return pos >= 0;
+}
+
+unsigned int sockets_remove( SOCKET s )
+{
+    unsigned int flags = 0;
     int pos;
 
-    if (!count) return FALSE;
+    if (!count) return 0;
     AcquireSRWLockExclusive( &lock );
     if ((pos = find( s, FALSE )) >= 0)
     {
-        table[pos] = REMOVED;
+        flags = table[pos].info.flags;
+        table[pos].socket = REMOVED;
         InterlockedDecrement( &count );
     }
     ReleaseSRWLockExclusive( &lock );
-    return pos >= 0;
-}
-
-BOOL sockets_contains( SOCKET s )
-{
-    int pos;
-
-    if (!count) return FALSE;
-    AcquireSRWLockShared( &lock );
-    pos = find( s, FALSE );
-    ReleaseSRWLockShared( &lock );
-    return pos >= 0;
+    return flags;
 }

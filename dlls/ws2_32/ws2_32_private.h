@@ -33,22 +33,71 @@ struct ws2_32_funcs
     int (WINAPI *closesocket)( SOCKET s );
     int (WINAPI *getsockopt)( SOCKET s, int level, int name, char *value, int *len );
     int (WINAPI *getsockname)( SOCKET s, struct sockaddr *addr, int *len );
+    int (WINAPI *setsockopt)( SOCKET s, int level, int name, const char *value, int len );
+    SOCKET (WINAPI *socket)( int family, int type, int protocol );
+    SOCKET (WINAPI *WSASocketA)( int family, int type, int protocol, WSAPROTOCOL_INFOA *info, GROUP group,
+                                 DWORD flags );
+    SOCKET (WINAPI *WSASocketW)( int family, int type, int protocol, WSAPROTOCOL_INFOW *info, GROUP group,
+                                 DWORD flags );
+    int (WINAPI *connect)( SOCKET s, const struct sockaddr *addr, int len );
+    int (WINAPI *WSAConnect)( SOCKET s, const struct sockaddr *addr, int len, WSABUF *caller_data,
+                              WSABUF *callee_data, QOS *sqos, QOS *gqos );
+    BOOL (WINAPI *WSAConnectByNameA)( SOCKET s, char *node, char *service, DWORD *local_len,
+                                      struct sockaddr *local, DWORD *remote_len, struct sockaddr *remote,
+                                      const PTIMEVAL timeout, WSAOVERLAPPED *reserved );
+    BOOL (WINAPI *WSAConnectByNameW)( SOCKET s, WCHAR *node, WCHAR *service, DWORD *local_len,
+                                      struct sockaddr *local, DWORD *remote_len, struct sockaddr *remote,
+                                      const PTIMEVAL timeout, WSAOVERLAPPED *reserved );
+    int (WINAPI *sendto)( SOCKET s, const char *buf, int len, int flags, const struct sockaddr *to, int to_len );
+    int (WINAPI *WSASendTo)( SOCKET s, WSABUF *buffers, DWORD count, DWORD *sent, DWORD flags,
+                             const struct sockaddr *to, int to_len, WSAOVERLAPPED *overlapped,
+                             LPWSAOVERLAPPED_COMPLETION_ROUTINE completion );
+    int (WINAPI *WSASendMsg)( SOCKET s, WSAMSG *msg, DWORD flags, DWORD *sent, WSAOVERLAPPED *overlapped,
+                              LPWSAOVERLAPPED_COMPLETION_ROUTINE completion );
 };
 
 extern struct ws2_32_funcs real;
+
+/* ports travel in network order; the proxy cannot import ntohs from itself */
+static inline USHORT swap_port( USHORT port )
+{
+    return (port >> 8) | (port << 8);
+}
 extern LONG startup_count;
 
-/* reservation.c */
+/* reservation.c: the reservation ioctls, and the binds and closes of sockets taking part */
 extern int reservation_ioctl( SOCKET s, DWORD code, void *in_buffer, DWORD in_size, void *out_buffer,
                               DWORD out_size, DWORD *ret_size, WSAOVERLAPPED *overlapped,
                               LPWSAOVERLAPPED_COMPLETION_ROUTINE completion );
 extern int reservation_bind( SOCKET s, const struct sockaddr *addr, int len, int *handled );
 extern void reservation_socket_closed( SOCKET s );
-extern int reservation_check_bind( SOCKET s, const struct sockaddr *addr, int len );
+extern int reservation_check_bind( SOCKET s, unsigned short port );
 
-/* sockets.c: the sockets the server holds state for */
-extern void sockets_add( SOCKET s );
-extern BOOL sockets_remove( SOCKET s );
-extern BOOL sockets_contains( SOCKET s );
+/* bind.c: binds that leave the port to the system */
+extern const struct portres_map *reserved_map( void );
+extern int bind_automatic( SOCKET s, const struct sockaddr *addr, int len );
+extern void implicit_bind( SOCKET s, const struct sockaddr *dest, int dest_len, BOOL datagram_only );
+
+/* sockets.c: what the proxy knows of each socket */
+#define SOCKET_PROTO_OTHER  0xff    /* neither TCP nor UDP over IP: no ports to reserve */
+
+#define SOCKET_KNOWN        0x01    /* protocol, family and SO_REUSEADDR are known */
+#define SOCKET_BOUND        0x02    /* known to be bound */
+#define SOCKET_REUSEADDR    0x04    /* SO_REUSEADDR is set */
+#define SOCKET_RESERVATION  0x08    /* the server holds state for it: acquired or associated */
+
+struct socket_info
+{
+    BYTE protocol;                  /* PORTRES_PROTO_*, SOCKET_PROTO_OTHER, 0 when not known */
+    BYTE family;                    /* AF_INET, AF_INET6, 0 when not known */
+    BYTE flags;
+};
+
+extern unsigned int socket_protocol_of( int family, int type, int protocol );
+extern void sockets_created( SOCKET s, int family, int type, int protocol );
+extern void sockets_update( SOCKET s, unsigned int set, unsigned int clear );
+extern BOOL sockets_get( SOCKET s, struct socket_info *info );
+extern int sockets_lookup( SOCKET s, struct socket_info *info );
+extern unsigned int sockets_remove( SOCKET s );
 
 #endif /* __WS2_32_PRIVATE_H */

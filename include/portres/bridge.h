@@ -130,7 +130,12 @@ struct bridge_error_message_params
 
 struct bridge_get_map_params
 {
-    uint64_t map;           /* out: address of the read-only struct portres_map */
+    uint64_t map;             /* out: address of the read-only struct portres_map */
+    uint64_t host_reserved;   /* out: address of a bitmap of the 65536 ports the host keeps
+                                 out of automatic binds (ip_local_reserved_ports); 0 if none */
+    uint16_t ephemeral_first; /* out: the host's range for automatic binds */
+    uint16_t ephemeral_last;
+    uint32_t pad;
 };
 
 #endif /* __PORTRES_BRIDGE_H */

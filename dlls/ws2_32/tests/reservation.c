@@ -25,6 +25,7 @@
 #include <winsock2.h>
 #include <ws2tcpip.h>
 #include <mstcpip.h>
+#include <mswsock.h>
 
 #include "wine/test.h"
 
@@ -1197,6 +1198,429 @@ static void test_explicit_bind(void)
     closesocket( s );
 }
 
+/* Binds that leave the port to the system */
+
+/* Wildcard blocks that take much of the dynamic range, where Windows takes
+ * the ports of automatic binds from; Linux's range overlaps it as well. */
+#define AUTO_BLOCKS     4
+#define AUTO_BLOCK_SIZE 2048
+#define AUTO_BINDS      300
+#define IMPLICIT_BINDS  60
+
+struct reserved_blocks
+{
+    SOCKET holder[ARRAY_SIZE(types)];
+    USHORT start[ARRAY_SIZE(types)][AUTO_BLOCKS];
+    unsigned int count[ARRAY_SIZE(types)];
+};
+
+static unsigned int type_index( int type )
+{
+    return type == SOCK_STREAM ? 0 : 1;
+}
+
+static BOOL reserve_blocks( struct reserved_blocks *blocks )
+{
+    struct test_port_instance inst;
+    unsigned int i;
+    DWORD size;
+    int err = 0;
+
+    memset( blocks, 0, sizeof(*blocks) );
+    for (i = 0; i < ARRAY_SIZE(types); i++)
+    {
+        blocks->holder[i] = create_socket( AF_INET, types[i] );
+        while (blocks->count[i] < AUTO_BLOCKS)
+        {
+            if ((err = acquire_ports( blocks->holder[i], 0, AUTO_BLOCK_SIZE, &inst, &size ))) break;
+            blocks->start[i][blocks->count[i]++] = ntohs( inst.StartPort );
+        }
+        ok( blocks->count[i] == AUTO_BLOCKS, "%s: %u blocks of %u ports, error %d\n", type_name( types[i] ),
+            blocks->count[i], AUTO_BLOCK_SIZE, err );
+        if (blocks->count[i])
+            trace( "%s: blocks of %u ports from %u, %u, ...\n", type_name( types[i] ), AUTO_BLOCK_SIZE,
+                   blocks->start[i][0], blocks->count[i] > 1 ? blocks->start[i][1] : 0 );
+    }
+    return blocks->count[0] == AUTO_BLOCKS && blocks->count[1] == AUTO_BLOCKS;
+}
+
+static void release_blocks( struct reserved_blocks *blocks )
+{
+    unsigned int i;
+
+    for (i = 0; i < ARRAY_SIZE(types); i++) close_socket( blocks->holder[i] );
+}
+
+static BOOL in_blocks( const struct reserved_blocks *blocks, int type, USHORT port )
+{
+    unsigned int i, t = type_index( type );
+
+    for (i = 0; i < blocks->count[t]; i++)
+        if (port >= blocks->start[t][i] && port - blocks->start[t][i] < AUTO_BLOCK_SIZE) return TRUE;
+    return FALSE;
+}
+
+/* Port-0 binds of ordinary sockets never get a reserved port. */
+static void check_automatic_binds( const struct reserved_blocks *blocks, int family, int type )
+{
+    unsigned int i, failed = 0, landed = 0;
+    USHORT port;
+    SOCKET s;
+
+    for (i = 0; i < AUTO_BINDS; i++)
+    {
+        s = create_socket( family, type );
+        if (bind_port( s, family, FALSE, 0 ) || !(port = local_port( s ))) failed++;
+        else if (in_blocks( blocks, type, port )) landed++;
+        closesocket( s );
+    }
+    ok( !failed, "%u of %u binds to port 0 failed\n", failed, AUTO_BINDS );
+    ok( !landed, "%u of %u binds to port 0 got a reserved port\n", landed, AUTO_BINDS );
+}
+
+/* With SO_REUSEADDR or SO_EXCLUSIVEADDRUSE set, a port-0 bind still gets a
+ * port of its own, and the option stays as the program set it. */
+static void check_automatic_binds_options( const struct reserved_blocks *blocks, int family, int type, int option )
+{
+    static SOCKET sockets[AUTO_BINDS];
+    static USHORT ports[AUTO_BINDS];
+    unsigned int i, j, failed = 0, landed = 0, shared = 0, lost = 0;
+    BOOL on = TRUE, value;
+    int len;
+
+    for (i = 0; i < AUTO_BINDS; i++)
+    {
+        sockets[i] = create_socket( family, type );
+        ports[i] = 0;
+        if (setsockopt( sockets[i], SOL_SOCKET, option, (char *)&on, sizeof(on) ) ||
+            bind_port( sockets[i], family, FALSE, 0 ) || !(ports[i] = local_port( sockets[i] )))
+        {
+            failed++;
+            continue;
+        }
+        if (in_blocks( blocks, type, ports[i] )) landed++;
+        value = FALSE;
+        len = sizeof(value);
+        if (getsockopt( sockets[i], SOL_SOCKET, option, (char *)&value, &len ) || !value) lost++;
+    }
+    for (i = 0; i < AUTO_BINDS; i++)
+        for (j = i + 1; j < AUTO_BINDS; j++)
+            if (ports[i] && ports[i] == ports[j]) shared++;
+    for (i = 0; i < AUTO_BINDS; i++) closesocket( sockets[i] );
+    ok( !failed, "%u of %u binds failed\n", failed, AUTO_BINDS );
+    ok( !landed, "%u of %u binds got a reserved port\n", landed, AUTO_BINDS );
+    ok( !shared, "%u ports were given twice\n", shared );
+    ok( !lost, "the option was lost on %u sockets\n", lost );
+}
+
+static void test_automatic_bind(void)
+{
+    struct reserved_blocks blocks;
+    unsigned int i, j;
+
+    if (!reserve_blocks( &blocks ))
+    {
+        release_blocks( &blocks );
+        return;
+    }
+    for (i = 0; i < ARRAY_SIZE(families); i++)
+    {
+        for (j = 0; j < ARRAY_SIZE(types); j++)
+        {
+            winetest_push_context( "%s %s", family_name( families[i] ), type_name( types[j] ) );
+            check_automatic_binds( &blocks, families[i], types[j] );
+            winetest_push_context( "SO_REUSEADDR" );
+            check_automatic_binds_options( &blocks, families[i], types[j], SO_REUSEADDR );
+            winetest_pop_context();
+            winetest_push_context( "SO_EXCLUSIVEADDRUSE" );
+            check_automatic_binds_options( &blocks, families[i], types[j], SO_EXCLUSIVEADDRUSE );
+            winetest_pop_context();
+            winetest_pop_context();
+        }
+    }
+    release_blocks( &blocks );
+}
+
+enum implicit_method
+{
+    METHOD_CONNECT,
+    METHOD_WSACONNECT,
+    METHOD_SENDTO,
+    METHOD_WSASENDTO,
+    METHOD_WSASENDMSG,
+};
+
+static const char * const method_names[] = { "connect", "WSAConnect", "sendto", "WSASendTo", "WSASendMsg" };
+
+static LPFN_WSASENDMSG get_sendmsg( SOCKET s )
+{
+    GUID guid = WSAID_WSASENDMSG;
+    LPFN_WSASENDMSG func = NULL;
+    DWORD size = 0;
+
+    WSAIoctl( s, SIO_GET_EXTENSION_FUNCTION_POINTER, &guid, sizeof(guid), &func, sizeof(func), &size, NULL, NULL );
+    return func;
+}
+
+/* the call of a method that binds an unbound socket; 0 or the WSA error */
+static int call_method( enum implicit_method method, SOCKET s, const struct sockaddr *to, int to_len )
+{
+    char data[1] = { 'x' };
+    WSABUF buf;
+    WSAMSG msg;
+    DWORD sent = 0;
+    LPFN_WSASENDMSG sendmsg_func;
+    int ret = SOCKET_ERROR;
+
+    buf.buf = data;
+    buf.len = sizeof(data);
+    switch (method)
+    {
+    case METHOD_CONNECT:
+        ret = connect( s, to, to_len );
+        break;
+    case METHOD_WSACONNECT:
+        ret = WSAConnect( s, to, to_len, NULL, NULL, NULL, NULL );
+        break;
+    case METHOD_SENDTO:
+        ret = sendto( s, data, sizeof(data), 0, to, to_len ) == sizeof(data) ? 0 : SOCKET_ERROR;
+        break;
+    case METHOD_WSASENDTO:
+        ret = WSASendTo( s, &buf, 1, &sent, 0, to, to_len, NULL, NULL );
+        break;
+    case METHOD_WSASENDMSG:
+        if (!(sendmsg_func = get_sendmsg( s ))) return WSAEOPNOTSUPP;
+        memset( &msg, 0, sizeof(msg) );
+        msg.name = (struct sockaddr *)to;
+        msg.namelen = to_len;
+        msg.lpBuffers = &buf;
+        msg.dwBufferCount = 1;
+        ret = sendmsg_func( s, &msg, 0, &sent, NULL, NULL );
+        break;
+    }
+    return ret ? WSAGetLastError() : 0;
+}
+
+/* a loopback socket of the type bound to port 0, listening when it is TCP */
+static SOCKET create_peer( int family, int type, struct sockaddr_storage *addr, int *len )
+{
+    SOCKET s = create_socket( family, type );
+
+    *len = sizeof(*addr);
+    if (bind_port( s, family, TRUE, 0 ) || (type == SOCK_STREAM && listen( s, SOMAXCONN )) ||
+        getsockname( s, (struct sockaddr *)addr, len ))
+    {
+        ok( 0, "cannot set up a %s peer, error %d\n", type_name( type ), WSAGetLastError() );
+        closesocket( s );
+        return INVALID_SOCKET;
+    }
+    return s;
+}
+
+static void check_implicit_binds( const struct reserved_blocks *blocks, int family, enum implicit_method method )
+{
+    int type = method <= METHOD_WSACONNECT ? SOCK_STREAM : SOCK_DGRAM;
+    unsigned int i, failed = 0, landed = 0;
+    struct sockaddr_storage addr;
+    SOCKET peer, s, accepted;
+    int len, err = 0;
+    USHORT port;
+
+    winetest_push_context( "%s %s", family_name( family ), method_names[method] );
+    if ((peer = create_peer( family, type, &addr, &len )) == INVALID_SOCKET)
+    {
+        winetest_pop_context();
+        return;
+    }
+    for (i = 0; i < IMPLICIT_BINDS; i++)
+    {
+        s = create_socket( family, type );
+        if ((err = call_method( method, s, (struct sockaddr *)&addr, len )) || !(port = local_port( s ))) failed++;
+        else if (in_blocks( blocks, type, port )) landed++;
+        if (type == SOCK_STREAM && !err && (accepted = accept( peer, NULL, NULL )) != INVALID_SOCKET)
+            closesocket( accepted );
+        closesocket( s );
+    }
+    ok( !failed, "%u of %u calls failed, the last with error %d\n", failed, IMPLICIT_BINDS, err );
+    ok( !landed, "%u of %u implicit binds got a reserved port\n", landed, IMPLICIT_BINDS );
+    closesocket( peer );
+    winetest_pop_context();
+}
+
+/* Calls that do not bind an unbound socket on Windows must not bind it here either. */
+static void check_no_implicit_bind( int family )
+{
+    LPFN_CONNECTEX connect_ex = NULL;
+    GUID guid = WSAID_CONNECTEX;
+    struct sockaddr_storage addr;
+    OVERLAPPED overlapped;
+    DWORD size = 0;
+    SOCKET peer, s;
+    int len, ret;
+
+    winetest_push_context( "%s", family_name( family ) );
+    if ((peer = create_peer( family, SOCK_STREAM, &addr, &len )) == INVALID_SOCKET)
+    {
+        winetest_pop_context();
+        return;
+    }
+
+    s = create_socket( family, SOCK_STREAM );
+    WSASetLastError( 0xdeadbeef );
+    ret = sendto( s, "x", 1, 0, (struct sockaddr *)&addr, len );
+    ok( ret == SOCKET_ERROR, "tcp sendto: got %d\n", ret );
+    todo_wine ok( WSAGetLastError() == WSAENOTCONN, "tcp sendto: got error %d\n", WSAGetLastError() );
+    ok( !local_port( s ), "tcp sendto bound the socket to port %u\n", local_port( s ) );
+    closesocket( s );
+
+    s = create_socket( family, SOCK_STREAM );
+    WSASetLastError( 0xdeadbeef );
+    ret = listen( s, 1 );
+    ok( ret == SOCKET_ERROR && WSAGetLastError() == WSAEINVAL, "listen: got %d, error %d\n", ret, WSAGetLastError() );
+    ok( !local_port( s ), "listen bound the socket to port %u\n", local_port( s ) );
+    closesocket( s );
+
+    s = create_socket( family, SOCK_STREAM );
+    ret = WSAIoctl( s, SIO_GET_EXTENSION_FUNCTION_POINTER, &guid, sizeof(guid), &connect_ex, sizeof(connect_ex),
+                    &size, NULL, NULL );
+    ok( !ret && connect_ex, "no ConnectEx, error %d\n", WSAGetLastError() );
+    if (connect_ex)
+    {
+        memset( &overlapped, 0, sizeof(overlapped) );
+        overlapped.hEvent = CreateEventA( NULL, TRUE, FALSE, NULL );
+        WSASetLastError( 0xdeadbeef );
+        ret = connect_ex( s, (struct sockaddr *)&addr, len, NULL, 0, NULL, &overlapped );
+        ok( !ret && WSAGetLastError() == WSAEINVAL, "ConnectEx: got %d, error %d\n", ret, WSAGetLastError() );
+        ok( !local_port( s ), "ConnectEx bound the socket to port %u\n", local_port( s ) );
+        CloseHandle( overlapped.hEvent );
+    }
+    closesocket( s );
+    closesocket( peer );
+    winetest_pop_context();
+}
+
+static void test_implicit_bind(void)
+{
+    struct reserved_blocks blocks;
+    unsigned int i, method;
+
+    if (!reserve_blocks( &blocks ))
+    {
+        release_blocks( &blocks );
+        return;
+    }
+    for (i = 0; i < ARRAY_SIZE(families); i++)
+    {
+        for (method = METHOD_CONNECT; method <= METHOD_WSASENDMSG; method++)
+            check_implicit_binds( &blocks, families[i], method );
+        check_no_implicit_bind( families[i] );
+    }
+    release_blocks( &blocks );
+}
+
+/* The binds of another process: its explicit bind into our runtime TCP
+ * reservation is refused, its port-0 binds avoid our blocks. */
+static void child_binds( int argc, char **argv )
+{
+    struct reserved_blocks blocks;
+    unsigned int i, j;
+    USHORT start;
+
+    memset( &blocks, 0, sizeof(blocks) );
+    start = (USHORT)atoi( argv[3] );
+    for (i = 0; i < ARRAY_SIZE(types); i++)
+        for (j = 0; j < AUTO_BLOCKS && 4 + i * AUTO_BLOCKS + j < (unsigned int)argc; j++)
+            blocks.start[i][blocks.count[i]++] = (USHORT)atoi( argv[4 + i * AUTO_BLOCKS + j] );
+    ok( blocks.count[0] == AUTO_BLOCKS && blocks.count[1] == AUTO_BLOCKS, "not all blocks were passed\n" );
+
+    winetest_push_context( "child" );
+    check_explicit_binds( start, 4 );
+    for (i = 0; i < ARRAY_SIZE(families); i++)
+    {
+        for (j = 0; j < ARRAY_SIZE(types); j++)
+        {
+            winetest_push_context( "%s %s", family_name( families[i] ), type_name( types[j] ) );
+            check_automatic_binds( &blocks, families[i], types[j] );
+            winetest_pop_context();
+        }
+    }
+    winetest_pop_context();
+}
+
+static void test_other_process_binds(void)
+{
+    struct test_port_instance inst;
+    struct reserved_blocks blocks;
+    PROCESS_INFORMATION pi;
+    char args[256];
+    unsigned int i, j;
+    USHORT start;
+    DWORD size;
+    SOCKET s;
+    int err, pos;
+
+    s = create_socket( AF_INET, SOCK_STREAM );
+    err = acquire_free_range( s, 4, &start, &inst, &size );
+    ok( !err, "acquire failed, error %d\n", err );
+    if (err || !reserve_blocks( &blocks ))
+    {
+        if (!err) release_blocks( &blocks );
+        closesocket( s );
+        return;
+    }
+    pos = sprintf( args, "child_binds %u", start );
+    for (i = 0; i < ARRAY_SIZE(types); i++)
+        for (j = 0; j < AUTO_BLOCKS; j++) pos += sprintf( args + pos, " %u", blocks.start[i][j] );
+    if (start_child( args, &pi )) finish_child( &pi );
+    release_blocks( &blocks );
+    closesocket( s );
+}
+
+/* A persistent reservation does not refuse explicit binds, but automatic
+ * binds avoid it.  Creating one takes iphlpapi and an elevated process on
+ * Windows; the test runner can name one it made in PORTRES_TEST_PERSISTENT
+ * as "START COUNT" (TCP). */
+static void test_persistent_bind(void)
+{
+    struct reserved_blocks blocks;
+    unsigned int start = 0, count = 0, i, j;
+    char value[64];
+    SOCKET s;
+    int err;
+
+    if (!GetEnvironmentVariableA( "PORTRES_TEST_PERSISTENT", value, sizeof(value) ) ||
+        sscanf( value, "%u %u", &start, &count ) != 2 || !start || !count || start + count > 65536)
+    {
+        skip( "no persistent reservation to test with (PORTRES_TEST_PERSISTENT)\n" );
+        return;
+    }
+    for (i = 0; i < ARRAY_SIZE(families); i++)
+    {
+        winetest_push_context( "%s", family_name( families[i] ) );
+        s = create_socket( families[i], SOCK_STREAM );
+        err = bind_port( s, families[i], TRUE, start );
+        ok( !err, "bind into the persistent reservation: got error %d\n", err );
+        closesocket( s );
+        s = create_socket( families[i], SOCK_STREAM );
+        err = bind_port( s, families[i], FALSE, start + count - 1 );
+        ok( !err, "bind to its last port: got error %d\n", err );
+        closesocket( s );
+        winetest_pop_context();
+    }
+    /* a block the automatic binds must avoid, as in_blocks() sees it */
+    memset( &blocks, 0, sizeof(blocks) );
+    for (j = 0; j < AUTO_BLOCKS && j * AUTO_BLOCK_SIZE < count; j++)
+        blocks.start[0][blocks.count[0]++] = start + j * AUTO_BLOCK_SIZE;
+    ok( count % AUTO_BLOCK_SIZE == 0 && count <= AUTO_BLOCKS * AUTO_BLOCK_SIZE,
+        "the persistent reservation is not made of whole blocks: %u ports\n", count );
+    for (i = 0; i < ARRAY_SIZE(families); i++)
+    {
+        winetest_push_context( "%s", family_name( families[i] ) );
+        check_automatic_binds( &blocks, families[i], SOCK_STREAM );
+        winetest_pop_context();
+    }
+}
+
 static void test_process_exit(void)
 {
     struct test_port_instance inst;
@@ -1302,6 +1726,8 @@ START_TEST(reservation)
             child_foreign( argv[3] );
         else if (!strcmp( argv[2], "child_hold" ) && argc >= 6)
             child_hold( argv[3], argv[4], argv[5] );
+        else if (!strcmp( argv[2], "child_binds" ) && argc >= 4)
+            child_binds( argc, argv );
         else
             ok( 0, "unknown child mode %s\n", argv[2] );
         WSACleanup();
@@ -1326,6 +1752,10 @@ START_TEST(reservation)
     test_overlapped_iocp();
     test_closesocket();
     test_explicit_bind();
+    test_automatic_bind();
+    test_implicit_bind();
+    test_other_process_binds();
+    test_persistent_bind();
     test_process_exit();
 
     WSACleanup();

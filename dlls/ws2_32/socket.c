@@ -1,0 +1,196 @@
+/*
+ * The exports that create, bind, connect, send on and close sockets
+ *
+ * They keep what sockets.c knows of each socket current, apply the bind
+ * rules of reservations, and bind an unbound socket before Wine's implicit
+ * bind would choose its port; the calls themselves are Wine's.
+ * Copyright 2026 The portres authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * You should have received a copy of the GNU Lesser General Public
+ * License along with this library; if not, write to the Free Software
+ * Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
+ */
+
+#include <stdarg.h>
+
+#define WINSOCK_API_LINKAGE   /* we define these exports */
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <windef.h>
+#include <winbase.h>
+
+#include "ws2_32_private.h"
+
+/***********************************************************************
+ *      socket		(WS2_32.23)
+ */
+SOCKET WINAPI socket( int family, int type, int protocol )
+{
+    SOCKET s = real.socket( family, type, protocol );
+    sockets_created( s, family, type, protocol );
+    return s;
+}
+
+/***********************************************************************
+ *      WSASocketA		(WS2_32.94)
+ */
+SOCKET WINAPI WSASocketA( int family, int type, int protocol, WSAPROTOCOL_INFOA *info, GROUP group, DWORD flags )
+{
+    SOCKET s = real.WSASocketA( family, type, protocol, info, group, flags );
+
+    /* from a protocol description, maybe another process's socket: learnt on first use */
+    if (info) sockets_remove( s );
+    else sockets_created( s, family, type, protocol );
+    return s;
+}
+
+/***********************************************************************
+ *      WSASocketW		(WS2_32.95)
+ */
+SOCKET WINAPI WSASocketW( int family, int type, int protocol, WSAPROTOCOL_INFOW *info, GROUP group, DWORD flags )
+{
+    SOCKET s = real.WSASocketW( family, type, protocol, info, group, flags );
+
+    if (info) sockets_remove( s );
+    else sockets_created( s, family, type, protocol );
+    return s;
+}
+
+/***********************************************************************
+ *      setsockopt		(WS2_32.21)
+ */
+int WINAPI setsockopt( SOCKET s, int level, int name, const char *value, int len )
+{
+    int ret = real.setsockopt( s, level, name, value, len );
+    BOOL on;
+
+    /* an automatic bind turns SO_REUSEADDR off for itself, so it must know */
+    if (!ret && level == SOL_SOCKET && name == SO_REUSEADDR && value && len > 0)
+    {
+        on = len >= (int)sizeof(BOOL) ? *(const BOOL *)value != 0 : *value != 0;
+        sockets_update( s, on ? SOCKET_REUSEADDR : 0, on ? 0 : SOCKET_REUSEADDR );
+    }
+    return ret;
+}
+
+/* the port of a bind address, -1 when it is no IP address of a valid length */
+static int address_port( const struct sockaddr *addr, int len )
+{
+    if (!addr || len < (int)sizeof(struct sockaddr_in)) return -1;
+    if (addr->sa_family == AF_INET) return swap_port( ((const struct sockaddr_in *)addr)->sin_port );
+    if (addr->sa_family == AF_INET6 && len >= (int)sizeof(struct sockaddr_in6))
+        return swap_port( ((const struct sockaddr_in6 *)addr)->sin6_port );
+    return -1;
+}
+
+/***********************************************************************
+ *      bind		(WS2_32.2)
+ */
+int WINAPI bind( SOCKET s, const struct sockaddr *addr, int len )
+{
+    struct socket_info info;
+    int ret = SOCKET_ERROR, port, handled = 0;
+
+    sockets_get( s, &info );
+    if (info.flags & SOCKET_RESERVATION) ret = reservation_bind( s, addr, len, &handled );
+    if (!handled)
+    {
+        port = IsBadReadPtr( addr, len > 0 ? len : 0 ) ? -1 : address_port( addr, len );
+        if (port > 0 && reservation_check_bind( s, port )) return SOCKET_ERROR;
+        if (port == 0) ret = bind_automatic( s, addr, len );
+        else ret = real.bind( s, addr, len );
+    }
+    if (!ret) sockets_update( s, SOCKET_BOUND, 0 );
+    return ret;
+}
+
+/***********************************************************************
+ *      connect		(WS2_32.4)
+ */
+int WINAPI connect( SOCKET s, const struct sockaddr *addr, int len )
+{
+    implicit_bind( s, addr, len, FALSE );
+    return real.connect( s, addr, len );
+}
+
+/***********************************************************************
+ *      WSAConnect		(WS2_32.41)
+ */
+int WINAPI WSAConnect( SOCKET s, const struct sockaddr *addr, int len, WSABUF *caller_data, WSABUF *callee_data,
+                       QOS *sqos, QOS *gqos )
+{
+    implicit_bind( s, addr, len, FALSE );
+    return real.WSAConnect( s, addr, len, caller_data, callee_data, sqos, gqos );
+}
+
+/***********************************************************************
+ *      WSAConnectByNameA		(WS2_32.42)
+ */
+BOOL WINAPI WSAConnectByNameA( SOCKET s, char *node, char *service, DWORD *local_len,
+                               struct sockaddr *local, DWORD *remote_len, struct sockaddr *remote,
+                               const PTIMEVAL timeout, WSAOVERLAPPED *reserved )
+{
+    implicit_bind( s, NULL, 0, FALSE );
+    return real.WSAConnectByNameA( s, node, service, local_len, local, remote_len, remote, timeout, reserved );
+}
+
+/***********************************************************************
+ *      WSAConnectByNameW		(WS2_32.43)
+ */
+BOOL WINAPI WSAConnectByNameW( SOCKET s, WCHAR *node, WCHAR *service, DWORD *local_len,
+                               struct sockaddr *local, DWORD *remote_len, struct sockaddr *remote,
+                               const PTIMEVAL timeout, WSAOVERLAPPED *reserved )
+{
+    implicit_bind( s, NULL, 0, FALSE );
+    return real.WSAConnectByNameW( s, node, service, local_len, local, remote_len, remote, timeout, reserved );
+}
+
+/***********************************************************************
+ *      sendto		(WS2_32.20)
+ */
+int WINAPI sendto( SOCKET s, const char *buf, int len, int flags, const struct sockaddr *to, int to_len )
+{
+    if (to) implicit_bind( s, to, to_len, TRUE );
+    return real.sendto( s, buf, len, flags, to, to_len );
+}
+
+/***********************************************************************
+ *      WSASendTo		(WS2_32.90)
+ */
+int WINAPI WSASendTo( SOCKET s, WSABUF *buffers, DWORD count, DWORD *sent, DWORD flags, const struct sockaddr *to,
+                      int to_len, WSAOVERLAPPED *overlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE completion )
+{
+    if (to) implicit_bind( s, to, to_len, TRUE );
+    return real.WSASendTo( s, buffers, count, sent, flags, to, to_len, overlapped, completion );
+}
+
+/***********************************************************************
+ *      WSASendMsg		(WS2_32.89)
+ */
+int WINAPI WSASendMsg( SOCKET s, WSAMSG *msg, DWORD flags, DWORD *sent, WSAOVERLAPPED *overlapped,
+                       LPWSAOVERLAPPED_COMPLETION_ROUTINE completion )
+{
+    if (msg && !IsBadReadPtr( msg, sizeof(*msg) ) && msg->name)
+        implicit_bind( s, msg->name, msg->namelen, TRUE );
+    return real.WSASendMsg( s, msg, flags, sent, overlapped, completion );
+}
+
+/***********************************************************************
+ *      closesocket		(WS2_32.3)
+ */
+int WINAPI closesocket( SOCKET s )
+{
+    /* before the handle goes, so that a new socket reusing it starts clean */
+    if (sockets_remove( s ) & SOCKET_RESERVATION) reservation_socket_closed( s );
+    return real.closesocket( s );
+}
