@@ -66,6 +66,7 @@ static BOOL init_proxy( HINSTANCE instance )
     GET( WSASendTo );
     GET( WSASendMsg );
 #undef GET
+    proxy_forget_builtin();
     return TRUE;
 }
 

@@ -32,6 +32,8 @@ extern void * const proxy_missing_stubs[];
 extern HMODULE proxy_load_builtin( HINSTANCE self, const WCHAR *name );
 /* point every trampoline at the builtin's function */
 extern void proxy_resolve( HMODULE builtin );
+/* after the last GetProcAddress on the builtin: make the loader's cache forget it */
+extern void proxy_forget_builtin( void );
 /* a function the proxy forwards and the builtin lacks */
 extern void proxy_missing( const char *name );
 

@@ -50,6 +50,16 @@ static BOOL is_builtin( const WCHAR *path )
     return size == sizeof(header) && !memcmp( header + 0x40, marker, sizeof(marker) - 1 );
 }
 
+/* Wine's loader remembers the last module it found, by name or by handle, and
+ * answers the next lookup of that base name with it: after the builtin was
+ * loaded or looked into, GetModuleHandle("ws2_32.dll") or a DLL importing it
+ * would get the builtin and bypass the proxy.  A lookup of another module
+ * makes it forget. */
+void proxy_forget_builtin( void )
+{
+    GetModuleHandleW( L"kernel32.dll" );
+}
+
 static HMODULE try_load( const WCHAR *dir, const WCHAR *subdir, const WCHAR *name, const WCHAR *self_path,
                          HINSTANCE self )
 {
@@ -65,9 +75,7 @@ static HMODULE try_load( const WCHAR *dir, const WCHAR *subdir, const WCHAR *nam
         FreeLibrary( module );
         return NULL;
     }
-    /* Wine's loader remembers the last module found by base name: make it forget
-     * the builtin, or the next lookup of our name would bypass the proxy */
-    GetModuleHandleW( L"kernel32.dll" );
+    proxy_forget_builtin();
     TRACE( "using %ls\n", path );
     return module;
 }

@@ -1621,6 +1621,22 @@ static void test_persistent_bind(void)
     }
 }
 
+/* Programs look ws2_32 up by name and take functions from it; they must get
+ * the module their imports point into. */
+static void test_module_lookup(void)
+{
+    HMODULE by_name, by_address = NULL;
+    BOOL ret;
+
+    by_name = GetModuleHandleA( "ws2_32.dll" );
+    ok( by_name != NULL, "ws2_32.dll is not loaded, error %lu\n", GetLastError() );
+    ret = GetModuleHandleExA( GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
+                              (const char *)WSAIoctl, &by_address );
+    ok( ret, "GetModuleHandleEx failed, error %lu\n", GetLastError() );
+    ok( by_name == by_address, "by name %p, imported WSAIoctl in %p\n", by_name, by_address );
+    ok( (void *)GetProcAddress( by_name, "WSAIoctl" ) == (void *)WSAIoctl, "WSAIoctl of the module by name differs\n" );
+}
+
 static void test_process_exit(void)
 {
     struct test_port_instance inst;
@@ -1715,6 +1731,8 @@ START_TEST(reservation)
         child_not_initialised();
         return;
     }
+
+    test_module_lookup();
 
     ret = WSAStartup( MAKEWORD(2, 2), &data );
     ok( !ret, "WSAStartup failed, error %d\n", ret );
