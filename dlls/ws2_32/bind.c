@@ -151,30 +151,42 @@ static ULONG64 random64( void )
     return x ^ (x >> 31);
 }
 
+/* the ports from port to the end of its word that are reserved for the
+ * protocol (0: either) or kept by the host, as bits from bit 0 */
+static ULONG64 taken_bits( const struct portres_map *map, unsigned int protocol, unsigned int port )
+{
+    ULONG64 taken = reserved_word( map, protocol, port / 64 );
+
+    if (host_reserved) taken |= host_reserved[port / 64];
+    return taken >> (port % 64);
+}
+
 /* A port of the automatic range that no reservation of the protocol (0:
- * either) holds and the host does not keep; 0 when there is none.  Single
+ * either) holds and the host does not keep; 0 when there is none.  A few
+ * random tries give every free port the same chance; a crowded range is
+ * then scanned from a random place, a word of the map at a time.  Single
  * words of the map need no generation check: a reservation published a
  * moment later would be as late for the bind. */
 static unsigned int pick_port( const struct portres_map *map, unsigned int protocol )
 {
-    unsigned int size = ephemeral_last - ephemeral_first + 1, offset, port, scanned = 0;
+    unsigned int size = ephemeral_last - ephemeral_first + 1, port, scanned, i;
     ULONG64 taken;
 
-    offset = random64() % size;
-    while (scanned < size)
+    for (i = 0; i < 8; i++)
     {
-        port = ephemeral_first + (offset + scanned) % size;
-        taken = reserved_word( map, protocol, port / 64 );
-        if (host_reserved) taken |= host_reserved[port / 64];
-        taken >>= port % 64;
-        if (!(taken & 1)) return port;
-        /* skip the run of taken ports in this word */
-        do
-        {
-            taken >>= 1;
-            scanned++;
-            port++;
-        } while ((taken & 1) && port % 64 && scanned < size);
+        port = ephemeral_first + random64() % size;
+        if (!(taken_bits( map, protocol, port ) & 1)) return port;
+    }
+    for (scanned = 0; scanned < size; )
+    {
+        port = ephemeral_first + (port - ephemeral_first + 1) % size;
+        if (!((taken = taken_bits( map, protocol, port )) & 1)) return port;
+        /* skip the run of taken ports up to the end of the word; the bits
+         * past the word are zero, so ~taken has a bit set */
+        i = __builtin_ctzll( ~taken );
+        scanned += i;
+        port += i - 1;
+        if (port > ephemeral_last) port = ephemeral_last;
     }
     return 0;
 }
