@@ -37,14 +37,6 @@
 #define SIO_ACQUIRE_PORT_RESERVATION    0x98000064
 #endif
 
-/* proxy.h's other externs come from a proxy's generated thunks; the library
- * object that holds proxy_load_builtin refers to them, so the link needs
- * them, but nothing here calls the code that uses them */
-const unsigned int proxy_count = 0;
-void *proxy_slots[1];
-const char * const proxy_names[1];
-void * const proxy_missing_stubs[1];
-
 #define RESERVATIONS    10000   /* per protocol */
 #define DEFAULT_OPS     150     /* socket + bind + close per timed block */
 #define DEFAULT_ROUNDS  101     /* timed blocks per side; odd, for the median */
