@@ -31,6 +31,7 @@
 
 #include <ntstatus.h>
 #define WIN32_NO_STATUS
+#define WINSOCK_API_LINKAGE   /* bind() is ours */
 #include <winsock2.h>
 #include <ws2tcpip.h>
 #include <windef.h>
@@ -248,19 +249,23 @@ int bind_automatic( SOCKET s, const struct sockaddr *addr, int len )
 }
 
 /* Before connect, sendto and the like: an unbound socket is bound here, so
- * that Wine's implicit bind does not choose a reserved port.  Failures are
- * left for the call itself to report. */
+ * that Wine's implicit bind does not choose a reserved port, and so that a
+ * socket associated with a reservation gets its port from it, as Windows
+ * does "if and when the socket is bound".  Failures are left for the call
+ * itself to report. */
 void implicit_bind( SOCKET s, const struct sockaddr *dest, int dest_len, BOOL datagram_only )
 {
     const struct portres_map *map;
     struct socket_info info;
     struct sockaddr_in6 any;
     DWORD last_error;
-    int error;
+    int len, ret, error = 0;
 
     sockets_get( s, &info );
     if (info.flags & SOCKET_BOUND || info.protocol == SOCKET_PROTO_OTHER) return;
-    if (!(map = reserved_map()) || !range_has_reserved( map, info.protocol )) return;
+    if (!(info.flags & SOCKET_RESERVATION) &&
+        (!(map = reserved_map()) || !range_has_reserved( map, info.protocol )))
+        return;
     if (sockets_lookup( s, &info ) || info.protocol == SOCKET_PROTO_OTHER) return;
     if (datagram_only && info.protocol != PORTRES_PROTO_UDP) return;
     if (info.family != AF_INET && info.family != AF_INET6) return;
@@ -271,11 +276,11 @@ void implicit_bind( SOCKET s, const struct sockaddr *dest, int dest_len, BOOL da
     last_error = GetLastError();
     memset( &any, 0, sizeof(any) );
     any.sin6_family = info.family;
-    if (!bind_chosen_port( s, (struct sockaddr *)&any, info.family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(any),
-                           &info ))
-        sockets_update( s, SOCKET_BOUND, 0 );
-    else if ((error = GetLastError()) == WSAEINVAL)
-        sockets_update( s, SOCKET_BOUND, 0 );  /* bound already */
+    len = info.family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(any);
+    if (info.flags & SOCKET_RESERVATION) ret = bind( s, (struct sockaddr *)&any, len );
+    else ret = bind_chosen_port( s, (struct sockaddr *)&any, len, &info );
+    if (!ret || (error = GetLastError()) == WSAEINVAL)
+        sockets_update( s, SOCKET_BOUND, 0 );  /* WSAEINVAL: bound already */
     else TRACE( "socket %#Ix: no port, error %d\n", s, error );
     SetLastError( last_error );
 }

@@ -1417,6 +1417,16 @@ static SOCKET create_peer( int family, int type, struct sockaddr_storage *addr, 
     return s;
 }
 
+/* closes a connected TCP socket with a reset, so that its port does not stay
+ * in TIME_WAIT where later tests, ours or others, want to reserve it */
+static void close_abortive( SOCKET s )
+{
+    LINGER linger = { 1, 0 };
+
+    setsockopt( s, SOL_SOCKET, SO_LINGER, (char *)&linger, sizeof(linger) );
+    closesocket( s );
+}
+
 static void check_implicit_binds( const struct reserved_blocks *blocks, int family, enum implicit_method method )
 {
     int type = method <= METHOD_WSACONNECT ? SOCK_STREAM : SOCK_DGRAM;
@@ -1438,8 +1448,9 @@ static void check_implicit_binds( const struct reserved_blocks *blocks, int fami
         if ((err = call_method( method, s, (struct sockaddr *)&addr, len )) || !(port = local_port( s ))) failed++;
         else if (in_blocks( blocks, type, port )) landed++;
         if (type == SOCK_STREAM && !err && (accepted = accept( peer, NULL, NULL )) != INVALID_SOCKET)
-            closesocket( accepted );
-        closesocket( s );
+            close_abortive( accepted );
+        if (type == SOCK_STREAM) close_abortive( s );
+        else closesocket( s );
     }
     ok( !failed, "%u of %u calls failed, the last with error %d\n", failed, IMPLICIT_BINDS, err );
     ok( !landed, "%u of %u implicit binds got a reserved port\n", landed, IMPLICIT_BINDS );
@@ -1516,6 +1527,50 @@ static void test_implicit_bind(void)
         check_no_implicit_bind( families[i] );
     }
     release_blocks( &blocks );
+}
+
+/* An associated socket that connect or sendto binds gets its port from the
+ * reservation: the documentation says the port is selected from it "if and
+ * when the socket is bound". */
+static void test_associate_implicit_bind(void)
+{
+    static const enum implicit_method methods[] = { METHOD_CONNECT, METHOD_SENDTO, METHOD_WSASENDMSG };
+    struct test_port_instance inst;
+    struct sockaddr_storage addr;
+    SOCKET holder, peer, s, accepted;
+    unsigned int i, j;
+    USHORT start, port;
+    DWORD size;
+    int err, len, type;
+
+    for (i = 0; i < ARRAY_SIZE(families); i++)
+    {
+        for (j = 0; j < ARRAY_SIZE(methods); j++)
+        {
+            winetest_push_context( "%s %s", family_name( families[i] ), method_names[methods[j]] );
+            type = methods[j] <= METHOD_WSACONNECT ? SOCK_STREAM : SOCK_DGRAM;
+            holder = create_socket( families[i], type );
+            err = acquire_free_range( holder, 4, &start, &inst, &size );
+            ok( !err, "acquire failed, error %d\n", err );
+            if (!err && (peer = create_peer( families[i], type, &addr, &len )) != INVALID_SOCKET)
+            {
+                s = create_socket( families[i], type );
+                err = associate_token( s, inst.Token, &size );
+                ok( !err, "associate failed, error %d\n", err );
+                err = call_method( methods[j], s, (struct sockaddr *)&addr, len );
+                ok( !err, "the call failed, error %d\n", err );
+                port = local_port( s );
+                ok( port >= start && port < start + 4, "got port %u, reservation %u-%u\n", port, start, start + 3 );
+                if (type == SOCK_STREAM && !err && (accepted = accept( peer, NULL, NULL )) != INVALID_SOCKET)
+                    close_abortive( accepted );
+                if (type == SOCK_STREAM) close_abortive( s );
+                else closesocket( s );
+                closesocket( peer );
+            }
+            closesocket( holder );
+            winetest_pop_context();
+        }
+    }
 }
 
 /* The binds of another process: its explicit bind into our runtime TCP
@@ -1772,6 +1827,7 @@ START_TEST(reservation)
     test_explicit_bind();
     test_automatic_bind();
     test_implicit_bind();
+    test_associate_implicit_bind();
     test_other_process_binds();
     test_persistent_bind();
     test_process_exit();
