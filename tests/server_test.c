@@ -802,7 +802,7 @@ TEST(test_shared_map)
     portres_token_t tokens[64];
     unsigned int seed = 4242, i, n = 0;
     unsigned short first;
-    int runtime;
+    int runtime = 0;
 
     test_prefix();
     /* asking for the map is enough: a server is started to publish it */

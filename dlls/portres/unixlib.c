@@ -187,6 +187,18 @@ static NTSTATUS unix_get_map( void *args )
     return map ? STATUS_SUCCESS : STATUS_NOT_FOUND;
 }
 
+static NTSTATUS unix_list( void *args )
+{
+    struct bridge_list_params *params = args;
+    unsigned int count = 0, next_port = 0;
+    NTSTATUS status = portres_list_page( params->protocol, params->first_port,
+                                         (struct portres_entry *)(uintptr_t)params->entries, &count, &next_port );
+
+    params->count = count;
+    params->next_port = next_port;
+    return status;
+}
+
 /* the table Wine looks up in the unixlib, in enum bridge_call order */
 const unixlib_entry_t __wine_unix_call_funcs[] =
 {
@@ -203,6 +215,7 @@ const unixlib_entry_t __wine_unix_call_funcs[] =
     unix_set_dynamic_range,
     unix_error_message,
     unix_get_map,
+    unix_list,
 };
 
 PORTRES_C_ASSERT( sizeof(__wine_unix_call_funcs) / sizeof(__wine_unix_call_funcs[0]) == bridge_nb_calls );

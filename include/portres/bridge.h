@@ -44,6 +44,7 @@ enum bridge_call
     bridge_set_dynamic_range,
     bridge_error_message,
     bridge_get_map,
+    bridge_list,
     bridge_nb_calls
 };
 
@@ -136,6 +137,16 @@ struct bridge_get_map_params
     uint16_t ephemeral_first; /* out: the host's range for automatic binds */
     uint16_t ephemeral_last;
     uint32_t pad;
+};
+
+/* one page of a protocol's reservations, ordered by start */
+struct bridge_list_params
+{
+    uint32_t protocol;
+    uint32_t first_port;      /* from the first reservation starting at or after it */
+    uint64_t entries;         /* address of PORTRES_LIST_PAGE struct portres_entry */
+    uint32_t count;           /* out: entries filled */
+    uint32_t next_port;       /* out: first_port of the next page, 0 at the end */
 };
 
 #endif /* __PORTRES_BRIDGE_H */

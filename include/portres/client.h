@@ -77,5 +77,10 @@ extern const struct portres_map *portres_get_map( void );
  * return stops the walk */
 typedef int (*portres_list_func)( void *ctx, const struct portres_entry *entry );
 extern unsigned int portres_list( unsigned int protocol, portres_list_func func, void *ctx );
+/* one page of the list, from the first reservation starting at or after
+ * first_port: entries holds PORTRES_LIST_PAGE; *next_port is 0 at the end */
+#define PORTRES_LIST_PAGE (PORTRES_MAX_REPLY_DATA / sizeof(struct portres_entry))
+extern unsigned int portres_list_page( unsigned int protocol, unsigned int first_port, struct portres_entry *entries,
+                                       unsigned int *count, unsigned int *next_port );
 
 #endif /* __PORTRES_CLIENT_H */

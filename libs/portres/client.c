@@ -517,21 +517,30 @@ unsigned int portres_set_dynamic_range( unsigned int protocol, unsigned short st
     return status;
 }
 
+unsigned int portres_list_page( unsigned int protocol, unsigned int first_port, struct portres_entry *entries,
+                                unsigned int *count, unsigned int *next_port )
+{
+    size_t size = PORTRES_LIST_PAGE * sizeof(*entries);
+    INIT_REQUEST( list );
+    r->protocol   = protocol;
+    r->first_port = first_port;
+    *count = 0;
+    if ((status = do_request( &req, &reply, entries, &size ))) return status;
+    *count = size / sizeof(*entries);
+    *next_port = out->next_port;
+    return STATUS_SUCCESS;
+}
+
 unsigned int portres_list( unsigned int protocol, portres_list_func func, void *ctx )
 {
-    struct portres_entry entries[PORTRES_MAX_REPLY_DATA / sizeof(struct portres_entry)];
-    unsigned int first_port = 0;
+    struct portres_entry entries[PORTRES_LIST_PAGE];
+    unsigned int first_port = 0, i, count, status;
 
     do
     {
-        size_t i, size = sizeof(entries);
-        INIT_REQUEST( list );
-        r->protocol   = protocol;
-        r->first_port = first_port;
-        if ((status = do_request( &req, &reply, entries, &size ))) return status;
-        for (i = 0; i < size / sizeof(entries[0]); i++)
+        if ((status = portres_list_page( protocol, first_port, entries, &count, &first_port ))) return status;
+        for (i = 0; i < count; i++)
             if (func( ctx, &entries[i] )) return STATUS_SUCCESS;
-        first_port = out->next_port;
     } while (first_port);
     return STATUS_SUCCESS;
 }
