@@ -108,21 +108,6 @@ static int socket_protocol( SOCKET s, unsigned int *protocol )
     return 0;
 }
 
-/* whether the process's token is elevated, as Windows asks for persistent reservations */
-static BOOL process_elevated( void )
-{
-    TOKEN_ELEVATION elevation;
-    HANDLE token;
-    DWORD size;
-    BOOL ret;
-
-    if (!OpenProcessToken( GetCurrentProcess(), TOKEN_QUERY, &token )) return FALSE;
-    ret = GetTokenInformation( token, TokenElevation, &elevation, sizeof(elevation), &size ) &&
-          elevation.TokenIsElevated;
-    CloseHandle( token );
-    return ret;
-}
-
 struct completion_context
 {
     LPWSAOVERLAPPED_COMPLETION_ROUTINE func;
@@ -207,7 +192,7 @@ static int associate( SOCKET s, unsigned int protocol, const void *in_buffer )
     params.protocol = protocol;
     params.socket   = s;
     params.token    = ((const INET_PORT_RESERVATION_TOKEN *)in_buffer)->Token;
-    params.elevated = process_elevated();
+    params.elevated = bridge_process_elevated();
     TRACE( "socket %#Ix, token %#I64x\n", s, params.token );
     if ((status = bridge_call( bridge_associate, &params ))) return status_to_wsa( status );
     sockets_update( s, SOCKET_RESERVATION, 0 );

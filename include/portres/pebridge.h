@@ -23,5 +23,7 @@
 
 /* make a bridge call (enum bridge_call; winternl.h declares NTSTATUS); returns an NTSTATUS */
 extern NTSTATUS bridge_call( unsigned int code, void *params );
+/* whether the process's token is elevated, as Windows asks for persistent reservations */
+extern BOOL bridge_process_elevated( void );
 
 #endif /* __PORTRES_PEBRIDGE_H */

@@ -67,3 +67,19 @@ NTSTATUS bridge_call( unsigned int code, void *params )
     }
     return status;
 }
+
+/* whether the process's token is elevated: Windows asks it of callers that
+ * change or take up persistent reservations (Wine's default token is) */
+BOOL bridge_process_elevated( void )
+{
+    TOKEN_ELEVATION elevation;
+    HANDLE token;
+    DWORD size;
+    BOOL ret;
+
+    if (!OpenProcessToken( GetCurrentProcess(), TOKEN_QUERY, &token )) return FALSE;
+    ret = GetTokenInformation( token, TokenElevation, &elevation, sizeof(elevation), &size ) &&
+          elevation.TokenIsElevated;
+    CloseHandle( token );
+    return ret;
+}

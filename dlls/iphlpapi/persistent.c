@@ -1,0 +1,158 @@
+/*
+ * Create, Delete and LookupPersistent{Tcp,Udp}PortReservation
+ *
+ * Persistent reservations live in the reservation server's store; these
+ * functions check their arguments as Windows does, ask the server through
+ * the bridge, and turn its NTSTATUS into the Win32 error Windows returns.
+ * Copyright 2026 The portres authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * You should have received a copy of the GNU Lesser General Public
+ * License along with this library; if not, write to the Free Software
+ * Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
+ */
+
+#include <stdarg.h>
+#include <string.h>
+
+#include <ntstatus.h>
+#define WIN32_NO_STATUS
+#include <windef.h>
+#include <winbase.h>
+#include <winternl.h>
+
+#include "portres/protocol.h"
+#include "portres/bridge.h"
+#include "portres/pebridge.h"
+#include "portres/pedebug.h"
+
+static const struct
+{
+    NTSTATUS status;
+    ULONG    error;
+}
+status_errors[] =
+{
+    { STATUS_SUCCESS,                ERROR_SUCCESS },
+    { STATUS_INVALID_PARAMETER,      ERROR_INVALID_PARAMETER },
+    { STATUS_SHARING_VIOLATION,      ERROR_SHARING_VIOLATION },
+    { STATUS_ADDRESS_ALREADY_EXISTS, ERROR_SHARING_VIOLATION },
+    { STATUS_NOT_FOUND,              ERROR_NOT_FOUND },
+    { STATUS_ACCESS_DENIED,          ERROR_ACCESS_DENIED },
+    { STATUS_NO_MEMORY,              ERROR_NOT_ENOUGH_MEMORY },
+    { STATUS_NOT_SUPPORTED,          ERROR_NOT_SUPPORTED },
+};
+
+static ULONG status_to_error( NTSTATUS status )
+{
+    unsigned int i;
+
+    for (i = 0; i < ARRAYSIZE(status_errors); i++)
+        if (status_errors[i].status == status) return status_errors[i].error;
+    return RtlNtStatusToDosError( status );
+}
+
+static inline USHORT swap_port( USHORT port )
+{
+    return (port >> 8) | (port << 8);
+}
+
+/* the checks Windows makes before anything else: a start port (network
+ * order) and a count that are not zero, and a range within 65535 */
+static BOOL valid_range( USHORT start, USHORT count )
+{
+    return start && count && (ULONG)swap_port( start ) + count - 1 <= 65535;
+}
+
+static ULONG persistent_call( unsigned int code, unsigned int protocol, USHORT start, USHORT count,
+                              ULONG64 *token )
+{
+    struct bridge_persistent_params params;
+    NTSTATUS status;
+
+    memset( &params, 0, sizeof(params) );
+    params.protocol = protocol;
+    params.start    = swap_port( start );
+    params.count    = count;
+    params.elevated = bridge_process_elevated();
+    status = bridge_call( code, &params );
+    TRACE( "protocol %u, %u+%u: status %#lx, token %#I64x\n", protocol, params.start, count, status,
+           params.token );
+    if (!status && token) *token = params.token;
+    return status_to_error( status );
+}
+
+static ULONG create_reservation( unsigned int protocol, USHORT start, USHORT count, ULONG64 *token )
+{
+    if (!token || !valid_range( start, count )) return ERROR_INVALID_PARAMETER;
+    return persistent_call( bridge_persistent_create, protocol, start, count, token );
+}
+
+static ULONG delete_reservation( unsigned int protocol, USHORT start, USHORT count )
+{
+    if (!valid_range( start, count )) return ERROR_INVALID_PARAMETER;
+    return persistent_call( bridge_persistent_delete, protocol, start, count, NULL );
+}
+
+static ULONG lookup_reservation( unsigned int protocol, USHORT start, USHORT count, ULONG64 *token )
+{
+    if (!token || !valid_range( start, count )) return ERROR_INVALID_PARAMETER;
+    return persistent_call( bridge_persistent_lookup, protocol, start, count, token );
+}
+
+/***********************************************************************
+ *      CreatePersistentTcpPortReservation  (IPHLPAPI.@)
+ */
+ULONG WINAPI CreatePersistentTcpPortReservation( USHORT start, USHORT count, ULONG64 *token )
+{
+    return create_reservation( PORTRES_PROTO_TCP, start, count, token );
+}
+
+/***********************************************************************
+ *      CreatePersistentUdpPortReservation  (IPHLPAPI.@)
+ */
+ULONG WINAPI CreatePersistentUdpPortReservation( USHORT start, USHORT count, ULONG64 *token )
+{
+    return create_reservation( PORTRES_PROTO_UDP, start, count, token );
+}
+
+/***********************************************************************
+ *      DeletePersistentTcpPortReservation  (IPHLPAPI.@)
+ */
+ULONG WINAPI DeletePersistentTcpPortReservation( USHORT start, USHORT count )
+{
+    return delete_reservation( PORTRES_PROTO_TCP, start, count );
+}
+
+/***********************************************************************
+ *      DeletePersistentUdpPortReservation  (IPHLPAPI.@)
+ */
+ULONG WINAPI DeletePersistentUdpPortReservation( USHORT start, USHORT count )
+{
+    return delete_reservation( PORTRES_PROTO_UDP, start, count );
+}
+
+/***********************************************************************
+ *      LookupPersistentTcpPortReservation  (IPHLPAPI.@)
+ */
+ULONG WINAPI LookupPersistentTcpPortReservation( USHORT start, USHORT count, ULONG64 *token )
+{
+    return lookup_reservation( PORTRES_PROTO_TCP, start, count, token );
+}
+
+/***********************************************************************
+ *      LookupPersistentUdpPortReservation  (IPHLPAPI.@)
+ */
+ULONG WINAPI LookupPersistentUdpPortReservation( USHORT start, USHORT count, ULONG64 *token )
+{
+    return lookup_reservation( PORTRES_PROTO_UDP, start, count, token );
+}

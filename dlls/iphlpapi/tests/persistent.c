@@ -1,0 +1,515 @@
+/*
+ * Tests of the persistent port reservation functions of iphlpapi
+ *
+ * Copyright 2026 The portres authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * You should have received a copy of the GNU Lesser General Public
+ * License along with this library; if not, write to the Free Software
+ * Foundation, Inc., 51 Franklin Street, Fifth Floor, Boston, MA 02110-1301, USA
+ */
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <winsock2.h>
+#include <ws2tcpip.h>
+#include <mstcpip.h>
+#include <windef.h>
+#include <winbase.h>
+
+#include "wine/test.h"
+
+#ifndef SIO_ASSOCIATE_PORT_RESERVATION
+#define SIO_ASSOCIATE_PORT_RESERVATION  0x98000066
+#define SIO_ACQUIRE_PORT_RESERVATION    0x98000064
+#endif
+
+/* INET_PORT_RESERVATION_INSTANCE, with named members */
+struct test_port_instance
+{
+    USHORT StartPort;       /* network byte order */
+    USHORT NumberOfPorts;
+    ULONG Padding;
+    ULONG64 Token;
+};
+
+static ULONG (WINAPI *pCreatePersistentTcpPortReservation)( USHORT, USHORT, ULONG64 * );
+static ULONG (WINAPI *pCreatePersistentUdpPortReservation)( USHORT, USHORT, ULONG64 * );
+static ULONG (WINAPI *pDeletePersistentTcpPortReservation)( USHORT, USHORT );
+static ULONG (WINAPI *pDeletePersistentUdpPortReservation)( USHORT, USHORT );
+static ULONG (WINAPI *pLookupPersistentTcpPortReservation)( USHORT, USHORT, ULONG64 * );
+static ULONG (WINAPI *pLookupPersistentUdpPortReservation)( USHORT, USHORT, ULONG64 * );
+
+/* Candidates for persistent ranges: away from the ws2_32 tests' ranges and
+ * from Windows' dynamic range */
+#define TEST_PORT_FIRST   46000
+#define TEST_PORT_STRIDE  64
+#define TEST_PORT_SLOTS   40
+
+static unsigned int next_slot;
+
+/* the functions of a protocol */
+struct persistent_funcs
+{
+    const char *name;
+    int type;
+    ULONG (WINAPI *create)( USHORT, USHORT, ULONG64 * );
+    ULONG (WINAPI *delete)( USHORT, USHORT );
+    ULONG (WINAPI *lookup)( USHORT, USHORT, ULONG64 * );
+};
+
+static struct persistent_funcs funcs[2];
+
+static BOOL init_functions(void)
+{
+    HMODULE module = LoadLibraryA( "iphlpapi.dll" );
+
+#define GET(name) p##name = (void *)GetProcAddress( module, #name )
+    GET( CreatePersistentTcpPortReservation );
+    GET( CreatePersistentUdpPortReservation );
+    GET( DeletePersistentTcpPortReservation );
+    GET( DeletePersistentUdpPortReservation );
+    GET( LookupPersistentTcpPortReservation );
+    GET( LookupPersistentUdpPortReservation );
+#undef GET
+    /* Windows has them since Vista */
+    ok( pCreatePersistentTcpPortReservation != NULL, "CreatePersistentTcpPortReservation is missing\n" );
+    if (!pCreatePersistentTcpPortReservation || !pCreatePersistentUdpPortReservation ||
+        !pDeletePersistentTcpPortReservation || !pDeletePersistentUdpPortReservation ||
+        !pLookupPersistentTcpPortReservation || !pLookupPersistentUdpPortReservation)
+        return FALSE;
+    funcs[0].name = "tcp";
+    funcs[0].type = SOCK_STREAM;
+    funcs[0].create = pCreatePersistentTcpPortReservation;
+    funcs[0].delete = pDeletePersistentTcpPortReservation;
+    funcs[0].lookup = pLookupPersistentTcpPortReservation;
+    funcs[1].name = "udp";
+    funcs[1].type = SOCK_DGRAM;
+    funcs[1].create = pCreatePersistentUdpPortReservation;
+    funcs[1].delete = pDeletePersistentUdpPortReservation;
+    funcs[1].lookup = pLookupPersistentUdpPortReservation;
+    return TRUE;
+}
+
+/* Creates a persistent reservation of count ports somewhere among the
+ * candidates; another program may hold any one.  Returns the last error. */
+static ULONG create_free_range( const struct persistent_funcs *f, USHORT count, USHORT *start, ULONG64 *token )
+{
+    ULONG err = ERROR_SHARING_VIOLATION;
+    unsigned int i;
+
+    for (i = 0; i < 20 && err == ERROR_SHARING_VIOLATION; i++)
+    {
+        *start = TEST_PORT_FIRST + (next_slot++ % TEST_PORT_SLOTS) * TEST_PORT_STRIDE;
+        *token = 0;
+        err = f->create( htons( *start ), count, token );
+    }
+    return err;
+}
+
+static SOCKET create_socket( int family, int type )
+{
+    return socket( family, type, type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP );
+}
+
+static USHORT local_port( SOCKET s )
+{
+    struct sockaddr_in addr;
+    int len = sizeof(addr);
+
+    if (getsockname( s, (struct sockaddr *)&addr, &len )) return 0;
+    return ntohs( addr.sin_port );
+}
+
+static int bind_port( SOCKET s, USHORT port )
+{
+    struct sockaddr_in addr;
+
+    memset( &addr, 0, sizeof(addr) );
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons( port );
+    addr.sin_addr.s_addr = htonl( INADDR_LOOPBACK );
+    return bind( s, (struct sockaddr *)&addr, sizeof(addr) ) ? WSAGetLastError() : 0;
+}
+
+static int associate( SOCKET s, ULONG64 token )
+{
+    DWORD size = 0xdeadbeef;
+    return WSAIoctl( s, SIO_ASSOCIATE_PORT_RESERVATION, &token, sizeof(token), NULL, 0, &size, NULL, NULL )
+           ? WSAGetLastError() : 0;
+}
+
+static BOOL start_child( const char *args, PROCESS_INFORMATION *pi, HANDLE token )
+{
+    STARTUPINFOA si;
+    char **argv;
+    char cmdline[MAX_PATH + 128];
+    BOOL ret;
+
+    winetest_get_mainargs( &argv );
+    snprintf( cmdline, sizeof(cmdline), "\"%s\" persistent %s", argv[0], args );
+    memset( &si, 0, sizeof(si) );
+    si.cb = sizeof(si);
+    if (token) ret = CreateProcessAsUserA( token, NULL, cmdline, NULL, NULL, FALSE, 0, NULL, NULL, &si, pi );
+    else ret = CreateProcessA( NULL, cmdline, NULL, NULL, FALSE, 0, NULL, NULL, &si, pi );
+    ok( ret, "CreateProcess failed, error %lu\n", GetLastError() );
+    return ret;
+}
+
+static void finish_child( PROCESS_INFORMATION *pi )
+{
+    wait_child_process( pi->hProcess );
+    CloseHandle( pi->hProcess );
+    CloseHandle( pi->hThread );
+}
+
+static void test_invalid(void)
+{
+    ULONG64 token;
+    unsigned int i;
+    ULONG err;
+
+    for (i = 0; i < ARRAY_SIZE(funcs); i++)
+    {
+        const struct persistent_funcs *f = &funcs[i];
+
+        winetest_push_context( "%s", f->name );
+        err = f->create( 0, 4, &token );
+        ok( err == ERROR_INVALID_PARAMETER, "start 0: got %lu\n", err );
+        err = f->create( htons( 47000 ), 0, &token );
+        ok( err == ERROR_INVALID_PARAMETER, "count 0: got %lu\n", err );
+        err = f->create( htons( 65535 ), 2, &token );
+        ok( err == ERROR_INVALID_PARAMETER, "past 65535: got %lu\n", err );
+        err = f->create( htons( 47000 ), 4, NULL );
+        ok( err == ERROR_INVALID_PARAMETER, "NULL token: got %lu\n", err );
+        err = f->lookup( 0, 4, &token );
+        ok( err == ERROR_INVALID_PARAMETER, "lookup start 0: got %lu\n", err );
+        err = f->lookup( htons( 47000 ), 0, &token );
+        ok( err == ERROR_INVALID_PARAMETER, "lookup count 0: got %lu\n", err );
+        err = f->lookup( htons( 47000 ), 4, NULL );
+        ok( err == ERROR_INVALID_PARAMETER, "lookup NULL token: got %lu\n", err );
+        err = f->delete( 0, 4 );
+        ok( err == ERROR_INVALID_PARAMETER, "delete start 0: got %lu\n", err );
+        err = f->delete( htons( 65535 ), 2 );
+        ok( err == ERROR_INVALID_PARAMETER, "delete past 65535: got %lu\n", err );
+        winetest_pop_context();
+    }
+}
+
+static void test_create_lookup_delete(void)
+{
+    ULONG64 token, token2;
+    unsigned int i;
+    USHORT start;
+    ULONG err;
+
+    for (i = 0; i < ARRAY_SIZE(funcs); i++)
+    {
+        const struct persistent_funcs *f = &funcs[i], *other = &funcs[!i];
+
+        winetest_push_context( "%s", f->name );
+        err = create_free_range( f, 8, &start, &token );
+        ok( !err, "create failed: %lu\n", err );
+        if (err)
+        {
+            winetest_pop_context();
+            continue;
+        }
+        ok( token != 0, "got token 0\n" );
+
+        token2 = 0;
+        err = f->lookup( htons( start ), 8, &token2 );
+        ok( !err, "lookup failed: %lu\n", err );
+        ok( token2 == token, "lookup gave another token\n" );
+        err = f->lookup( htons( start ), 7, &token2 );
+        ok( err == ERROR_NOT_FOUND, "lookup with another count: got %lu\n", err );
+        err = f->lookup( htons( start + 1 ), 7, &token2 );
+        ok( err == ERROR_NOT_FOUND, "lookup with another start: got %lu\n", err );
+
+        err = f->create( htons( start + 4 ), 8, &token2 );
+        ok( err == ERROR_SHARING_VIOLATION, "overlapping create: got %lu\n", err );
+        err = f->create( htons( start ), 8, &token2 );
+        ok( err == ERROR_SHARING_VIOLATION, "same create again: got %lu\n", err );
+
+        /* the other protocol is apart */
+        err = other->lookup( htons( start ), 8, &token2 );
+        ok( err == ERROR_NOT_FOUND, "lookup in the other protocol: got %lu\n", err );
+        err = other->create( htons( start ), 8, &token2 );
+        ok( !err, "the same range in the other protocol: got %lu\n", err );
+        if (!err)
+        {
+            ok( token2 != token, "both protocols got the same token\n" );
+            err = other->delete( htons( start ), 8 );
+            ok( !err, "delete in the other protocol: got %lu\n", err );
+        }
+
+        err = f->delete( htons( start ), 4 );
+        ok( err == ERROR_NOT_FOUND, "delete with another count: got %lu\n", err );
+        err = f->delete( htons( start ), 8 );
+        ok( !err, "delete failed: %lu\n", err );
+        err = f->lookup( htons( start ), 8, &token2 );
+        ok( err == ERROR_NOT_FOUND, "lookup after delete: got %lu\n", err );
+        err = f->delete( htons( start ), 8 );
+        ok( err == ERROR_NOT_FOUND, "second delete: got %lu\n", err );
+        winetest_pop_context();
+    }
+}
+
+/* a port in use, or held by a runtime reservation, cannot be reserved */
+static void test_sharing_violation(void)
+{
+    struct test_port_instance inst;
+    INET_PORT_RANGE range;
+    unsigned int i;
+    USHORT port, start;
+    ULONG64 token;
+    DWORD size;
+    SOCKET s;
+    ULONG err;
+    int ret;
+
+    for (i = 0; i < ARRAY_SIZE(funcs); i++)
+    {
+        const struct persistent_funcs *f = &funcs[i];
+
+        winetest_push_context( "%s", f->name );
+        s = create_socket( AF_INET, f->type );
+        ret = bind_port( s, 0 );
+        ok( !ret, "bind failed, error %d\n", ret );
+        port = local_port( s );
+        err = f->create( htons( port ), 1, &token );
+        ok( err == ERROR_SHARING_VIOLATION, "port %u in use: got %lu\n", port, err );
+        if (!err) f->delete( htons( port ), 1 );
+        closesocket( s );
+
+        /* a runtime reservation of the range: acquired, then created over */
+        s = create_socket( AF_INET, f->type );
+        err = create_free_range( f, 4, &start, &token );
+        ok( !err, "create failed: %lu\n", err );
+        if (!err)
+        {
+            err = f->delete( htons( start ), 4 );
+            ok( !err, "delete failed: %lu\n", err );
+            range.StartPort = htons( start );
+            range.NumberOfPorts = 4;
+            ret = WSAIoctl( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &inst, sizeof(inst), &size,
+                            NULL, NULL );
+            ok( !ret, "acquire failed, error %d\n", WSAGetLastError() );
+            err = f->create( htons( start + 2 ), 4, &token );
+            ok( err == ERROR_SHARING_VIOLATION, "over a runtime reservation: got %lu\n", err );
+            if (!err) f->delete( htons( start + 2 ), 4 );
+        }
+        closesocket( s );
+        winetest_pop_context();
+    }
+}
+
+/* child: associate a socket with a persistent token of another process and bind */
+static void child_associate( const char *type_arg, const char *start_arg, const char *token_arg )
+{
+    int type = atoi( type_arg );
+    USHORT start = (USHORT)atoi( start_arg ), port;
+    ULONG64 token = _strtoui64( token_arg, NULL, 16 );
+    SOCKET s;
+    int err;
+
+    s = create_socket( AF_INET, type );
+    err = associate( s, token );
+    ok( !err, "associate failed, error %d\n", err );
+    err = bind_port( s, 0 );
+    ok( !err, "bind failed, error %d\n", err );
+    port = local_port( s );
+    ok( port >= start && port < start + 4, "got port %u, reservation %u-%u\n", port, start, start + 3 );
+    closesocket( s );
+}
+
+static void test_associate_other_process(void)
+{
+    PROCESS_INFORMATION pi;
+    char args[128];
+    unsigned int i;
+    ULONG64 token;
+    USHORT start;
+    ULONG err;
+
+    for (i = 0; i < ARRAY_SIZE(funcs); i++)
+    {
+        const struct persistent_funcs *f = &funcs[i];
+
+        winetest_push_context( "%s", f->name );
+        err = create_free_range( f, 4, &start, &token );
+        ok( !err, "create failed: %lu\n", err );
+        if (!err)
+        {
+            sprintf( args, "associate %d %u %08lx%08lx", f->type, start, (ULONG)(token >> 32), (ULONG)token );
+            if (start_child( args, &pi, NULL )) finish_child( &pi );
+            err = f->delete( htons( start ), 4 );
+            ok( !err, "delete failed: %lu\n", err );
+        }
+        winetest_pop_context();
+    }
+}
+
+/* child without elevation: reading is allowed, changing is not */
+static void child_not_elevated( const char *start_arg )
+{
+    USHORT start = (USHORT)atoi( start_arg );
+    ULONG64 token;
+    ULONG err;
+
+    err = pCreatePersistentTcpPortReservation( htons( start + 8 ), 4, &token );
+    ok( err == ERROR_ACCESS_DENIED, "create: got %lu\n", err );
+    if (!err) pDeletePersistentTcpPortReservation( htons( start + 8 ), 4 );
+    err = pDeletePersistentTcpPortReservation( htons( start ), 4 );
+    ok( err == ERROR_ACCESS_DENIED, "delete: got %lu\n", err );
+    err = pLookupPersistentTcpPortReservation( htons( start ), 4, &token );
+    ok( !err, "lookup: got %lu\n", err );
+}
+
+static void test_not_elevated(void)
+{
+    TOKEN_LINKED_TOKEN linked;
+    TOKEN_ELEVATION elevation;
+    PROCESS_INFORMATION pi;
+    HANDLE token;
+    ULONG64 reservation;
+    char args[64];
+    USHORT start;
+    DWORD size;
+    ULONG err;
+    BOOL ret;
+
+    ret = OpenProcessToken( GetCurrentProcess(), TOKEN_QUERY, &token );
+    ok( ret, "OpenProcessToken failed, error %lu\n", GetLastError() );
+    ret = GetTokenInformation( token, TokenElevation, &elevation, sizeof(elevation), &size );
+    ok( ret, "GetTokenInformation failed, error %lu\n", GetLastError() );
+    if (!elevation.TokenIsElevated)
+    {
+        CloseHandle( token );
+        err = pCreatePersistentTcpPortReservation( htons( TEST_PORT_FIRST ), 4, &reservation );
+        ok( err == ERROR_ACCESS_DENIED, "not elevated: got %lu\n", err );
+        skip( "not elevated: the elevated cases cannot run\n" );
+        return;
+    }
+    /* the limited token of an elevated administrator */
+    ret = GetTokenInformation( token, TokenLinkedToken, &linked, sizeof(linked), &size );
+    CloseHandle( token );
+    ok( ret, "no linked token, error %lu\n", GetLastError() );
+    if (!ret) return;
+
+    err = create_free_range( &funcs[0], 4, &start, &reservation );
+    ok( !err, "create failed: %lu\n", err );
+    if (!err)
+    {
+        sprintf( args, "not_elevated %u", start );
+        if (start_child( args, &pi, linked.LinkedToken )) finish_child( &pi );
+        err = pDeletePersistentTcpPortReservation( htons( start ), 4 );
+        ok( !err, "delete failed: %lu\n", err );
+    }
+    CloseHandle( linked.LinkedToken );
+}
+
+/* Across a restart of the reservation service: the test runner runs
+ * "persistent restart_create FILE", restarts the service, then
+ * "persistent restart_check FILE", which finds the reservations with their
+ * tokens, binds in them and deletes them. */
+static void restart_create( const char *path )
+{
+    ULONG64 token;
+    unsigned int i;
+    USHORT start;
+    FILE *file;
+    ULONG err;
+
+    file = fopen( path, "w" );
+    ok( file != NULL, "cannot write %s\n", path );
+    if (!file) return;
+    for (i = 0; i < ARRAY_SIZE(funcs); i++)
+    {
+        err = create_free_range( &funcs[i], 4, &start, &token );
+        ok( !err, "%s: create failed: %lu\n", funcs[i].name, err );
+        if (!err) fprintf( file, "%u %u %08lx%08lx\n", i, start, (ULONG)(token >> 32), (ULONG)token );
+    }
+    fclose( file );
+}
+
+static void restart_check( const char *path )
+{
+    unsigned int i, start, found = 0;
+    char token_str[32];
+    ULONG64 token, token2;
+    USHORT port;
+    FILE *file;
+    SOCKET s;
+    ULONG err;
+    int ret;
+
+    file = fopen( path, "r" );
+    ok( file != NULL, "cannot read %s\n", path );
+    if (!file) return;
+    while (fscanf( file, "%u %u %31s", &i, &start, token_str ) == 3 && i < ARRAY_SIZE(funcs))
+    {
+        const struct persistent_funcs *f = &funcs[i];
+
+        winetest_push_context( "%s", f->name );
+        found++;
+        token = _strtoui64( token_str, NULL, 16 );
+        err = f->lookup( htons( start ), 4, &token2 );
+        ok( !err, "lookup after the restart: got %lu\n", err );
+        ok( token2 == token, "the token changed across the restart\n" );
+        s = create_socket( AF_INET, f->type );
+        ret = associate( s, token );
+        ok( !ret, "associate failed, error %d\n", ret );
+        ret = bind_port( s, 0 );
+        ok( !ret, "bind failed, error %d\n", ret );
+        port = local_port( s );
+        ok( port >= start && port < start + 4, "got port %u, reservation %u-%u\n", port, start, start + 3 );
+        closesocket( s );
+        err = f->delete( htons( start ), 4 );
+        ok( !err, "delete failed: %lu\n", err );
+        winetest_pop_context();
+    }
+    fclose( file );
+    ok( found == ARRAY_SIZE(funcs), "found %u reservations in %s\n", found, path );
+}
+
+START_TEST(persistent)
+{
+    WSADATA data;
+    char **argv;
+    int argc;
+
+    argc = winetest_get_mainargs( &argv );
+    if (!init_functions()) return;
+    if (WSAStartup( MAKEWORD(2, 2), &data )) return;
+
+    if (argc >= 3)
+    {
+        if (!strcmp( argv[2], "associate" ) && argc >= 6) child_associate( argv[3], argv[4], argv[5] );
+        else if (!strcmp( argv[2], "not_elevated" ) && argc >= 4) child_not_elevated( argv[3] );
+        else if (!strcmp( argv[2], "restart_create" ) && argc >= 4) restart_create( argv[3] );
+        else if (!strcmp( argv[2], "restart_check" ) && argc >= 4) restart_check( argv[3] );
+        else ok( 0, "unknown mode %s\n", argv[2] );
+        WSACleanup();
+        return;
+    }
+
+    test_invalid();
+    test_create_lookup_delete();
+    test_sharing_violation();
+    test_associate_other_process();
+    test_not_elevated();
+    WSACleanup();
+}
