@@ -148,8 +148,9 @@ static int report_status( NTSTATUS status )
         print_error( ERROR_NOT_ENOUGH_MEMORY );
         break;
     case STATUS_NOT_SUPPORTED:
-        print( L"The port reservations of this Wine prefix are not available: portres.dll (portres' bridge) "
-               L"cannot be loaded. Run 'portres install', or run netsh with portres-wine.\n\n" );
+        print( L"The port reservations of this Wine prefix are not available: portres' bridge (portres.dll "
+               L"and portres.so) cannot be loaded. Install it with 'sudo make install' and 'portres install', "
+               L"or run netsh with portres-wine.\n\n" );
         break;
     case STATUS_CONNECTION_REFUSED:
     case STATUS_CONNECTION_RESET:
