@@ -204,8 +204,7 @@ struct params
     BOOL           active;          /* store=active */
 };
 
-struct command;
-typedef int (*command_func)( const struct command *command, const struct params *params );
+typedef int (*command_func)( const struct params *params );
 
 struct command
 {
@@ -237,7 +236,7 @@ static BOOL is_elevated( void )
     return elevated;
 }
 
-static int show_excluded( const struct command *command, const struct params *params )
+static int show_excluded( const struct params *params )
 {
     struct bridge_list_params list;
     struct portres_entry *entries;
@@ -283,9 +282,9 @@ static int show_excluded( const struct command *command, const struct params *pa
     return 0;
 }
 
-static int change_excluded( const struct command *command, const struct params *params )
+/* add or delete an administered exclusion */
+static int change_excluded( enum bridge_call call, const struct params *params )
 {
-    BOOL add = command->verb[0] == 'a';
     struct bridge_persistent_params request;
     NTSTATUS status;
 
@@ -298,13 +297,22 @@ static int change_excluded( const struct command *command, const struct params *
      * Windows keeps it until the next boot, needs the active_only field of
      * struct bridge_persistent_params; until the bridge has it, store=active
      * is treated as store=persistent.  Set request.active_only here then. */
-    status = bridge_call( add ? bridge_persistent_create : bridge_persistent_delete, &request );
-    if (status) return report_status( status );
+    if ((status = bridge_call( call, &request ))) return report_status( status );
     print( L"Ok.\n\n" );
     return 0;
 }
 
-static int show_dynamic( const struct command *command, const struct params *params )
+static int add_excluded( const struct params *params )
+{
+    return change_excluded( bridge_persistent_create, params );
+}
+
+static int delete_excluded( const struct params *params )
+{
+    return change_excluded( bridge_persistent_delete, params );
+}
+
+static int show_dynamic( const struct params *params )
 {
     struct bridge_dynamic_range_params request;
     NTSTATUS status;
@@ -319,7 +327,7 @@ static int show_dynamic( const struct command *command, const struct params *par
     return 0;
 }
 
-static int set_dynamic( const struct command *command, const struct params *params )
+static int set_dynamic( const struct params *params )
 {
     struct bridge_dynamic_range_params request;
     NTSTATUS status;
@@ -364,7 +372,7 @@ static const struct command commands[] =
     },
     {
         L"add", 1, L"excludedportrange", 4,
-        { TAG_PROTOCOL, TAG_STARTPORT, TAG_NUMBEROFPORTS, TAG_STORE }, 4, 3, FALSE, change_excluded,
+        { TAG_PROTOCOL, TAG_STARTPORT, TAG_NUMBEROFPORTS, TAG_STORE }, 4, 3, FALSE, add_excluded,
         L"add excludedportrange    - Excludes a range of ports from automatic assignment.",
         L"Usage: add excludedportrange [protocol=]tcp|udp [startport=]<integer>\n"
         L"             [numberofports=]<integer> [[store=]active|persistent]\n\n"
@@ -381,7 +389,7 @@ static const struct command commands[] =
     },
     {
         L"delete", 2, L"excludedportrange", 4,
-        { TAG_PROTOCOL, TAG_STARTPORT, TAG_NUMBEROFPORTS, TAG_STORE }, 4, 3, FALSE, change_excluded,
+        { TAG_PROTOCOL, TAG_STARTPORT, TAG_NUMBEROFPORTS, TAG_STORE }, 4, 3, FALSE, delete_excluded,
         L"delete excludedportrange - Deletes an administered port exclusion.",
         L"Usage: delete excludedportrange [protocol=]tcp|udp [startport=]<integer>\n"
         L"             [numberofports=]<integer> [[store=]active|persistent]\n\n"
@@ -434,15 +442,13 @@ static const struct command commands[] =
 
 static void usage( void )
 {
+    unsigned int i;
+
     print( L"\nUsage: netsh interface ipv4|ipv6 COMMAND [PARAMETERS]\n\n"
            L"This netsh is portres' and implements only these commands of Windows' netsh,\n"
-           L"on the port reservations of the Wine prefix:\n\n"
-           L"  show excludedportrange   shows the ports excluded from automatic assignment\n"
-           L"  add excludedportrange    excludes a range of ports\n"
-           L"  delete excludedportrange deletes an administered exclusion\n"
-           L"  show dynamicportrange    shows the dynamic port range\n"
-           L"  set dynamicportrange     sets the dynamic port range\n\n"
-           L"Keywords are case-insensitive and may be shortened (int, dynamicport, start=,\n"
+           L"on the port reservations of the Wine prefix:\n\n" );
+    for (i = 0; i < ARRAY_SIZE(commands); i++) print( L"  %ls\n", commands[i].summary );
+    print( L"\nKeywords are case-insensitive and may be shortened (int, dynamicport, start=,\n"
            L"num=); values may be given without their tag, in the order of the usage.\n"
            L"'netsh interface ipv4 COMMAND /?' shows the parameters of a command.\n\n"
            L"Example:\n\n"
@@ -612,8 +618,9 @@ static int parse_params( const struct command *command, int argc, WCHAR *argv[],
 int wmain( int argc, WCHAR *argv[] )
 {
     const WCHAR *context;
+    struct params params;
     unsigned int i;
-    int arg;
+    int arg, ret;
 
     if (argc < 2)
     {
@@ -667,11 +674,6 @@ int wmain( int argc, WCHAR *argv[] )
         print( L"\n%ls", commands[i].usage );
         return 0;
     }
-    {
-        struct params params;
-        int ret;
-
-        if ((ret = parse_params( &commands[i], argc - 5, argv + 5, &params ))) return ret;
-        return commands[i].func( &commands[i], &params );
-    }
+    if ((ret = parse_params( &commands[i], argc - 5, argv + 5, &params ))) return ret;
+    return commands[i].func( &params );
 }
