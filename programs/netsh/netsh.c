@@ -293,10 +293,15 @@ static int change_excluded( enum bridge_call call, const struct params *params )
     request.start = params->start;
     request.count = params->count;
     request.elevated = is_elevated();
-    /* FIXME store=active: an exclusion that lasts until the server ends, as
-     * Windows keeps it until the next boot, needs the active_only field of
-     * struct bridge_persistent_params; until the bridge has it, store=active
-     * is treated as store=persistent.  Set request.active_only here then. */
+    /* Windows keeps an exclusion of the active store until the next boot;
+     * the reservation server has no such store, and quietly making it
+     * persistent would outlive what the caller asked for */
+    if (params->active)
+    {
+        print( L"store=active is not available: this prefix keeps administered port exclusions in the\n"
+               L"persistent store only.  Use store=persistent (the default).\n\n" );
+        return 1;
+    }
     if ((status = bridge_call( call, &request ))) return report_status( status );
     print( L"Ok.\n\n" );
     return 0;
