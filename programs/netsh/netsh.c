@@ -221,21 +221,6 @@ struct command
     const WCHAR  *usage;
 };
 
-/* whether the process's token is elevated: persistent changes need it, as on Windows */
-static BOOL is_elevated( void )
-{
-    TOKEN_ELEVATION elevation;
-    HANDLE token;
-    DWORD size;
-    BOOL elevated = FALSE;
-
-    if (!OpenProcessToken( GetCurrentProcess(), TOKEN_QUERY, &token )) return FALSE;
-    if (GetTokenInformation( token, TokenElevation, &elevation, sizeof(elevation), &size ))
-        elevated = elevation.TokenIsElevated != 0;
-    CloseHandle( token );
-    return elevated;
-}
-
 static int show_excluded( const struct params *params )
 {
     struct bridge_list_params list;
@@ -292,7 +277,7 @@ static int change_excluded( enum bridge_call call, const struct params *params )
     request.protocol = params->protocol;
     request.start = params->start;
     request.count = params->count;
-    request.elevated = is_elevated();
+    request.elevated = bridge_process_elevated();
     /* Windows keeps an exclusion of the active store until the next boot;
      * the reservation server has no such store, and quietly making it
      * persistent would outlive what the caller asked for */
@@ -343,7 +328,7 @@ static int set_dynamic( const struct params *params )
     request.protocol = params->protocol;
     request.start = params->start;
     request.count = params->count;
-    request.elevated = is_elevated();
+    request.elevated = bridge_process_elevated();
     if ((status = bridge_call( bridge_set_dynamic_range, &request ))) return report_status( status );
     print( L"Ok.\n\n" );
     return 0;
