@@ -161,6 +161,7 @@ unsigned int store_save( const char *path, struct engine *engine )
         engine_enum( engine, NULL, save.protocol, 0, save_reservation, &save );
     fprintf( save.file, "end\n" );
 
+    errno = 0;  /* ferror() sets none: a stale value must not be reported */
     if (fflush( save.file ) == EOF || ferror( save.file ) || fsync( fd ) == -1) err = errno ? errno : EIO;
     if (fclose( save.file ) == EOF && !err) err = errno;
     if (!err && rename( tmp, path ) == -1) err = errno;
@@ -170,13 +171,13 @@ unsigned int store_save( const char *path, struct engine *engine )
         return errno_to_status( err );
     }
 
-    /* make the rename itself durable */
+    /* Make the rename itself durable.  The change has taken effect whatever
+     * happens here, so a failure cannot undo it; it is said, since a power
+     * cut could then bring the previous store back. */
     snprintf( dir, sizeof(dir), "%s", path );
     if ((slash = strrchr( dir, '/' ))) *slash = 0;
-    if ((dir_fd = open( slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC )) != -1)
-    {
-        fsync( dir_fd );
-        close( dir_fd );
-    }
+    if ((dir_fd = open( slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC )) == -1 || fsync( dir_fd ) == -1)
+        fprintf( stderr, "portres-server: cannot sync the directory of %s: %s\n", path, strerror( errno ) );
+    if (dir_fd != -1) close( dir_fd );
     return STATUS_SUCCESS;
 }
