@@ -234,18 +234,17 @@ static BOOL is_ip_address( const struct sockaddr *addr, int len )
     return addr->sa_family == AF_INET6 && len >= (int)sizeof(struct sockaddr_in6);
 }
 
-/* bind() to port 0 of an ordinary socket */
-int bind_automatic( SOCKET s, const struct sockaddr *addr, int len )
+/* bind() to port 0 of an ordinary socket; info is what bind() found of it */
+int bind_automatic( SOCKET s, struct socket_info *info, const struct sockaddr *addr, int len )
 {
     const struct portres_map *map = reserved_map();
-    struct socket_info info;
 
-    sockets_get( s, &info );
-    if (!map || info.protocol == SOCKET_PROTO_OTHER || !range_has_reserved( map, info.protocol ))
+    if (!map || info->protocol == SOCKET_PROTO_OTHER || !range_has_reserved( map, info->protocol ) ||
+        !is_ip_address( addr, len ))
         return real.bind( s, addr, len );
-    if (sockets_lookup( s, &info ) || info.protocol == SOCKET_PROTO_OTHER || !is_ip_address( addr, len ))
+    if (!(info->flags & SOCKET_KNOWN) && (sockets_lookup( s, info ) || info->protocol == SOCKET_PROTO_OTHER))
         return real.bind( s, addr, len );
-    return bind_chosen_port( s, addr, len, &info );
+    return bind_chosen_port( s, addr, len, info );
 }
 
 /* Before connect, sendto and the like: an unbound socket is bound here, so

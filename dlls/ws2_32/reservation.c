@@ -293,23 +293,21 @@ int reservation_bind( SOCKET s, const struct sockaddr *addr, int len, int *handl
  * for every other port without a request; a port it shows reserved is
  * confirmed with the server, which also repairs a map that a server killed
  * mid-update left behind.  Returns non-zero, with the error set, to refuse. */
-int reservation_check_bind( SOCKET s, unsigned short port )
+int reservation_check_bind( SOCKET s, struct socket_info *info, unsigned short port )
 {
     struct bridge_query_port_params params;
     const struct portres_map *map;
-    struct socket_info info;
     int tcp, udp, runtime_tcp = 0, runtime_udp = 0;
 
-    if (!port || !(map = reserved_map())) return 0;
-    sockets_get( s, &info );
-    if (info.protocol == SOCKET_PROTO_OTHER) return 0;
+    if (!port || !(map = reserved_map()) || info->protocol == SOCKET_PROTO_OTHER) return 0;
     tcp = portres_map_lookup( map, PORTRES_PROTO_TCP, port, &runtime_tcp );
     udp = portres_map_lookup( map, PORTRES_PROTO_UDP, port, &runtime_udp );
     if (tcp >= 0 && udp >= 0 && !(tcp && runtime_tcp) && !(udp && runtime_udp)) return 0;
     /* only now is the socket's protocol worth asking for */
-    if (sockets_lookup( s, &info ) || info.protocol == SOCKET_PROTO_OTHER) return 0;
+    if (!(info->flags & SOCKET_KNOWN) && sockets_lookup( s, info )) return 0;
+    if (info->protocol == SOCKET_PROTO_OTHER) return 0;
     memset( &params, 0, sizeof(params) );
-    params.protocol = info.protocol;
+    params.protocol = info->protocol;
     params.port     = port;
     if (bridge_call( bridge_query_port, &params ) || params.kind != PORTRES_KIND_RUNTIME) return 0;
     TRACE( "socket %#Ix: port %u is in a runtime reservation of process %u\n", s, port, params.owner_pid );

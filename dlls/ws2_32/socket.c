@@ -106,11 +106,11 @@ int WINAPI bind( SOCKET s, const struct sockaddr *addr, int len )
     if (!handled)
     {
         port = IsBadReadPtr( addr, len > 0 ? len : 0 ) ? -1 : address_port( addr, len );
-        if (port > 0 && reservation_check_bind( s, port )) return SOCKET_ERROR;
-        if (port == 0) ret = bind_automatic( s, addr, len );
+        if (port > 0 && reservation_check_bind( s, &info, port )) return SOCKET_ERROR;
+        if (port == 0) ret = bind_automatic( s, &info, addr, len );
         else ret = real.bind( s, addr, len );
     }
-    if (!ret) sockets_update( s, SOCKET_BOUND, 0 );
+    if (!ret && !(info.flags & SOCKET_BOUND)) sockets_update( s, SOCKET_BOUND, 0 );
     return ret;
 }
 

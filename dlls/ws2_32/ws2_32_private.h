@@ -65,17 +65,19 @@ static inline USHORT swap_port( USHORT port )
 }
 extern LONG startup_count;
 
+struct socket_info;
+
 /* reservation.c: the reservation ioctls, and the binds and closes of sockets taking part */
 extern int reservation_ioctl( SOCKET s, DWORD code, void *in_buffer, DWORD in_size, void *out_buffer,
                               DWORD out_size, DWORD *ret_size, WSAOVERLAPPED *overlapped,
                               LPWSAOVERLAPPED_COMPLETION_ROUTINE completion );
 extern int reservation_bind( SOCKET s, const struct sockaddr *addr, int len, int *handled );
 extern void reservation_socket_closed( SOCKET s );
-extern int reservation_check_bind( SOCKET s, unsigned short port );
+extern int reservation_check_bind( SOCKET s, struct socket_info *info, unsigned short port );
 
 /* bind.c: binds that leave the port to the system */
 extern const struct portres_map *reserved_map( void );
-extern int bind_automatic( SOCKET s, const struct sockaddr *addr, int len );
+extern int bind_automatic( SOCKET s, struct socket_info *info, const struct sockaddr *addr, int len );
 extern void implicit_bind( SOCKET s, const struct sockaddr *dest, int dest_len, BOOL datagram_only );
 
 /* sockets.c: what the proxy knows of each socket */
