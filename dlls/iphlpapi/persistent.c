@@ -35,32 +35,6 @@
 #include "portres/pebridge.h"
 #include "portres/pedebug.h"
 
-static const struct
-{
-    NTSTATUS status;
-    ULONG    error;
-}
-status_errors[] =
-{
-    { STATUS_SUCCESS,                ERROR_SUCCESS },
-    { STATUS_INVALID_PARAMETER,      ERROR_INVALID_PARAMETER },
-    { STATUS_SHARING_VIOLATION,      ERROR_SHARING_VIOLATION },
-    { STATUS_ADDRESS_ALREADY_EXISTS, ERROR_SHARING_VIOLATION },
-    { STATUS_NOT_FOUND,              ERROR_NOT_FOUND },
-    { STATUS_ACCESS_DENIED,          ERROR_ACCESS_DENIED },
-    { STATUS_NO_MEMORY,              ERROR_NOT_ENOUGH_MEMORY },
-    { STATUS_NOT_SUPPORTED,          ERROR_NOT_SUPPORTED },
-};
-
-static ULONG status_to_error( NTSTATUS status )
-{
-    unsigned int i;
-
-    for (i = 0; i < ARRAYSIZE(status_errors); i++)
-        if (status_errors[i].status == status) return status_errors[i].error;
-    return RtlNtStatusToDosError( status );
-}
-
 static inline USHORT swap_port( USHORT port )
 {
     return (port >> 8) | (port << 8);
@@ -88,7 +62,7 @@ static ULONG persistent_call( unsigned int code, unsigned int protocol, USHORT s
     TRACE( "protocol %u, %u+%u: status %#lx, token %#I64x\n", protocol, params.start, count, status,
            params.token );
     if (!status && token) *token = params.token;
-    return status_to_error( status );
+    return bridge_status_to_error( status );
 }
 
 static ULONG create_reservation( unsigned int protocol, USHORT start, USHORT count, ULONG64 *token )

@@ -25,5 +25,7 @@
 extern NTSTATUS bridge_call( unsigned int code, void *params );
 /* whether the process's token is elevated, as Windows asks for persistent reservations */
 extern BOOL bridge_process_elevated( void );
+/* the Win32 error of a bridge call's NTSTATUS, as iphlpapi reports them */
+extern ULONG bridge_status_to_error( NTSTATUS status );
 
 #endif /* __PORTRES_PEBRIDGE_H */

@@ -83,3 +83,30 @@ BOOL bridge_process_elevated( void )
     CloseHandle( token );
     return ret;
 }
+
+static const struct
+{
+    NTSTATUS status;
+    ULONG    error;
+}
+status_errors[] =
+{
+    { STATUS_SUCCESS,                ERROR_SUCCESS },
+    { STATUS_INVALID_PARAMETER,      ERROR_INVALID_PARAMETER },
+    { STATUS_SHARING_VIOLATION,      ERROR_SHARING_VIOLATION },
+    { STATUS_ADDRESS_ALREADY_EXISTS, ERROR_SHARING_VIOLATION },
+    { STATUS_NOT_FOUND,              ERROR_NOT_FOUND },
+    { STATUS_ACCESS_DENIED,          ERROR_ACCESS_DENIED },
+    { STATUS_NO_MEMORY,              ERROR_NOT_ENOUGH_MEMORY },
+    { STATUS_NOT_SUPPORTED,          ERROR_NOT_SUPPORTED },
+};
+
+/* the Win32 error Windows' iphlpapi gives for what the server answered */
+ULONG bridge_status_to_error( NTSTATUS status )
+{
+    unsigned int i;
+
+    for (i = 0; i < ARRAYSIZE(status_errors); i++)
+        if (status_errors[i].status == status) return status_errors[i].error;
+    return RtlNtStatusToDosError( status );
+}

@@ -131,22 +131,6 @@ static int report_status( NTSTATUS status )
 
     switch (status)
     {
-    case STATUS_INVALID_PARAMETER:
-        print_error( ERROR_INVALID_PARAMETER );
-        break;
-    case STATUS_SHARING_VIOLATION:
-    case STATUS_ADDRESS_ALREADY_EXISTS:
-        print_error( ERROR_SHARING_VIOLATION );
-        break;
-    case STATUS_NOT_FOUND:
-        print_error( ERROR_NOT_FOUND );
-        break;
-    case STATUS_ACCESS_DENIED:
-        print_error( ERROR_ACCESS_DENIED );
-        break;
-    case STATUS_NO_MEMORY:
-        print_error( ERROR_NOT_ENOUGH_MEMORY );
-        break;
     case STATUS_NOT_SUPPORTED:
         print( L"The port reservations of this Wine prefix are not available: portres' bridge (portres.dll "
                L"and portres.so) cannot be loaded. Install it with 'sudo make install' and 'portres install', "
@@ -161,7 +145,7 @@ static int report_status( NTSTATUS status )
             print( L"The port reservation server cannot be reached.\n\n" );
         break;
     default:
-        print( L"The port reservation server refused the request (status 0x%08lx).\n\n", (ULONG)status );
+        print_error( bridge_status_to_error( status ) );
         break;
     }
     return 1;
