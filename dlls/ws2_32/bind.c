@@ -203,7 +203,7 @@ static void set_port( struct sockaddr *addr, unsigned int port )
 static int bind_chosen_port( SOCKET s, const struct sockaddr *addr, int len, const struct socket_info *info )
 {
     const struct portres_map *map = reserved_map();
-    struct sockaddr_in6 copy;
+    struct sockaddr_storage copy;
     unsigned int attempt, port;
     BOOL off = FALSE, on = TRUE;
     int ret = SOCKET_ERROR, error = WSAEADDRINUSE;
@@ -229,7 +229,8 @@ static int bind_chosen_port( SOCKET s, const struct sockaddr *addr, int len, con
 /* the address family and length a bind address must have for its port to be ours to choose */
 static BOOL is_ip_address( const struct sockaddr *addr, int len )
 {
-    if (!addr || len < (int)sizeof(struct sockaddr_in) || len > (int)sizeof(struct sockaddr_in6)) return FALSE;
+    /* programs may pass the size of a SOCKADDR_STORAGE */
+    if (!addr || len < (int)sizeof(struct sockaddr_in) || len > (int)sizeof(struct sockaddr_storage)) return FALSE;
     if (addr->sa_family == AF_INET) return TRUE;
     return addr->sa_family == AF_INET6 && len >= (int)sizeof(struct sockaddr_in6);
 }

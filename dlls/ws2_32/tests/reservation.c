@@ -1260,17 +1260,27 @@ static BOOL in_blocks( const struct reserved_blocks *blocks, int type, USHORT po
     return FALSE;
 }
 
-/* Port-0 binds of ordinary sockets never get a reserved port. */
+/* Port-0 binds of ordinary sockets never get a reserved port, also when the
+ * address length is that of a SOCKADDR_STORAGE, as many programs pass it. */
 static void check_automatic_binds( const struct reserved_blocks *blocks, int family, int type )
 {
     unsigned int i, failed = 0, landed = 0;
+    struct sockaddr_storage addr;
     USHORT port;
     SOCKET s;
+    int err;
 
     for (i = 0; i < AUTO_BINDS; i++)
     {
         s = create_socket( family, type );
-        if (bind_port( s, family, FALSE, 0 ) || !(port = local_port( s ))) failed++;
+        if (i % 2)
+        {
+            memset( &addr, 0, sizeof(addr) );
+            addr.ss_family = family;
+            err = bind( s, (struct sockaddr *)&addr, sizeof(addr) );
+        }
+        else err = bind_port( s, family, FALSE, 0 );
+        if (err || !(port = local_port( s ))) failed++;
         else if (in_blocks( blocks, type, port )) landed++;
         closesocket( s );
     }
