@@ -137,6 +137,74 @@ static int find_set_bit( const uint64_t *words, unsigned int start, unsigned int
     return -1;
 }
 
+/* first clear bit in [start, end), or -1 */
+static int find_clear_bit( const uint64_t *words, unsigned int start, unsigned int end )
+{
+    unsigned int port = start;
+
+    while (port < end)
+    {
+        uint64_t val = ~__atomic_load_n( &words[port / 64], __ATOMIC_RELAXED ) >> (port % 64);
+        if (val)
+        {
+            port += __builtin_ctzll( val );
+            return port < end ? (int)port : -1;
+        }
+        port = (port / 64 + 1) * 64;
+    }
+    return -1;
+}
+
+/* the clear bits of a word and the next one, as one 128-bit value */
+static unsigned __int128 clear_window( const uint64_t *words, unsigned int index )
+{
+    uint64_t low = ~__atomic_load_n( &words[index], __ATOMIC_RELAXED );
+    uint64_t high = index + 1 < PORTRES_MAP_WORDS ? ~__atomic_load_n( &words[index + 1], __ATOMIC_RELAXED ) : 0;
+
+    return ((unsigned __int128)high << 64) | low;
+}
+
+/* first start of count clear bits in [start, end), or -1; a word at a time
+ * for runs of up to 64 bits, run by run for longer ones */
+static int find_clear_run( const uint64_t *words, unsigned int start, unsigned int end, unsigned int count )
+{
+    unsigned int index;
+
+    if (count > 64)
+    {
+        int clear, set;
+
+        while ((clear = find_clear_bit( words, start, end )) >= 0 && clear + count <= end)
+        {
+            if ((set = find_set_bit( words, clear, clear + count )) < 0) return clear;
+            start = set;
+        }
+        return -1;
+    }
+    for (index = start / 64; index * 64 < end; index++)
+    {
+        unsigned __int128 runs = clear_window( words, index );
+        unsigned int have = 1, step;
+        uint64_t starts;
+
+        /* bit i of runs: bits i .. i + have - 1 are all clear */
+        while (have < count)
+        {
+            step = have < count - have ? have : count - have;
+            runs &= runs >> step;
+            have += step;
+        }
+        starts = (uint64_t)runs;
+        if (index == start / 64) starts &= ~(uint64_t)0 << (start % 64);
+        if (starts)
+        {
+            unsigned int port = index * 64 + __builtin_ctzll( starts );
+            return port + count <= end ? (int)port : -1;
+        }
+    }
+    return -1;
+}
+
 /* a writer makes the generation odd while it changes the map, and even again
  * after; readers retry when they saw an odd or changed generation */
 static void map_begin( struct portres_map *map )
@@ -272,23 +340,12 @@ static int find_free_block( struct engine *engine, int protocol, unsigned int co
 {
     unsigned int start = engine->dyn_start[protocol];
     unsigned int end = start + engine->dyn_count[protocol];   /* one past the last port */
+    int port, busy;
 
-    while (start + count <= end)
+    while ((port = find_clear_run( engine->map->reserved[protocol], start, end, count )) >= 0)
     {
-        int port = find_set_bit( engine->map->reserved[protocol], start, start + count );
-
-        if (port >= 0)
-        {
-            const struct reservation *res = engine->ports[protocol][port];
-            start = res->start + res->count;
-            continue;
-        }
-        if ((port = range_in_use( engine, protocol, start, count )) >= 0)
-        {
-            start = port + 1;
-            continue;
-        }
-        return start;
+        if ((busy = range_in_use( engine, protocol, port, count )) < 0) return port;
+        start = busy + 1;
     }
     return -1;
 }

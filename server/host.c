@@ -28,17 +28,36 @@
 
 #include "server.h"
 
-/* try a bind without SO_REUSEADDR: it fails while any socket holds the port */
-static int probe( int family, int type, unsigned short port )
+/* whether new IPv6 sockets are IPv6-only unless told otherwise */
+static int default_v6only( void )
+{
+    static int value = -1;
+    char c;
+    int fd;
+
+    if (value != -1) return value;
+    value = 0;
+    if ((fd = open( "/proc/sys/net/ipv6/bindv6only", O_RDONLY | O_CLOEXEC )) != -1)
+    {
+        if (read( fd, &c, 1 ) == 1) value = c != '0';
+        close( fd );
+    }
+    return value;
+}
+
+/* try a bind without SO_REUSEADDR: it fails while any socket holds the port.
+ * An IPv6 socket that is not IPv6-only conflicts with the IPv4 sockets of
+ * the port too.  1 in use, 0 free, -1 when the probe cannot tell. */
+static int probe( int family, int type, unsigned short port, int v6only )
 {
     struct sockaddr_in6 addr6;
     struct sockaddr_in addr4;
-    int fd, ret, one = 1;
+    int fd, ret;
 
-    if ((fd = socket( family, type | SOCK_CLOEXEC, 0 )) == -1) return 0;  /* family not available */
+    if ((fd = socket( family, type | SOCK_CLOEXEC, 0 )) == -1) return -1;
     if (family == AF_INET6)
     {
-        setsockopt( fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one) );
+        if (v6only != default_v6only()) setsockopt( fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof(v6only) );
         memset( &addr6, 0, sizeof(addr6) );
         addr6.sin6_family = AF_INET6;
         addr6.sin6_port = htons( port );
@@ -51,15 +70,22 @@ static int probe( int family, int type, unsigned short port )
         addr4.sin_port = htons( port );
         ret = bind( fd, (struct sockaddr *)&addr4, sizeof(addr4) );
     }
-    ret = (ret == -1 && errno == EADDRINUSE);
+    ret = ret ? (errno == EADDRINUSE ? 1 : -1) : 0;
     close( fd );
     return ret;
 }
 
+/* One dual-stack probe covers both families; creating and closing a
+ * socket is most of the cost of an acquire, so it is done once.  Without
+ * IPv6, or where the dual-stack bind is refused for another reason, each
+ * family is probed on its own. */
 int host_port_in_use( void *ctx, int protocol, unsigned short port )
 {
     int type = protocol == ENGINE_TCP ? SOCK_STREAM : SOCK_DGRAM;
-    return probe( AF_INET, type, port ) || probe( AF_INET6, type, port );
+    int ret = probe( AF_INET6, type, port, 0 );
+
+    if (ret >= 0) return ret;
+    return probe( AF_INET, type, port, 0 ) == 1 || probe( AF_INET6, type, port, 1 ) == 1;
 }
 
 /* tokens come from the kernel's random source */

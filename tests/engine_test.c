@@ -374,12 +374,79 @@ TEST(test_enum)
     engine_destroy( engine );
 }
 
+/* the lowest fit as a plain walk over every port, for test_wildcard_model */
+static int naive_fit( const unsigned char *taken, unsigned int start, unsigned int end, unsigned int count )
+{
+    unsigned int port, run = 0;
+
+    for (port = start; port < end; port++)
+    {
+        run = taken[port] ? 0 : run + 1;
+        if (run == count) return port - count + 1;
+    }
+    return -1;
+}
+
+/* wildcard blocks of every size against a model, in ranges fragmented at
+ * random, with ports in use on the host among them */
+TEST(test_wildcard_model)
+{
+    static const unsigned int counts[] = { 1, 2, 3, 7, 31, 63, 64, 65, 100, 127, 128, 129, 300 };
+    static unsigned char taken[65536];
+    struct engine *engine = create();
+    struct engine_client *client = engine_client_create( engine, 100 );
+    struct engine_info info;
+    unsigned int round, i, port, dyn_start, dyn_end;
+    int expect;
+
+    for (round = 0; round < 40; round++)
+    {
+        unsigned int density = 1 + fake_token( NULL ) % 97;  /* percent of ports taken */
+
+        engine_client_destroy( client );
+        client = engine_client_create( engine, 100 + round );
+        memset( taken, 0, sizeof(taken) );
+        memset( busy[ENGINE_TCP], 0, sizeof(busy[ENGINE_TCP]) );
+        dyn_start = 2000 + fake_token( NULL ) % 50000;
+        dyn_end = dyn_start + 255 + fake_token( NULL ) % (65536 - dyn_start - 255);
+        check( engine_set_dynamic_range( engine, ENGINE_TCP, dyn_start, dyn_end - dyn_start ) == STATUS_SUCCESS,
+               "set range %u-%u", dyn_start, dyn_end - 1 );
+        for (port = dyn_start; port < dyn_end; port++)
+        {
+            if (fake_token( NULL ) % 100 >= density) continue;
+            if (fake_token( NULL ) % 4 == 0) busy[ENGINE_TCP][port] = 1;
+            else check( engine_acquire( client, ENGINE_TCP, port, 1, 1, &info ) == STATUS_SUCCESS, "port %u", port );
+            taken[port] = 1;
+        }
+        for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
+        {
+            unsigned int status;
+
+            expect = naive_fit( taken, dyn_start, dyn_end, counts[i] );
+            status = engine_acquire( client, ENGINE_TCP, 0, counts[i], 2, &info );
+            if (expect < 0) check( status == STATUS_ADDRESS_ALREADY_EXISTS, "round %u: %u ports: status %#x, "
+                                   "expected none", round, counts[i], status );
+            else
+            {
+                check( status == STATUS_SUCCESS && info.start == expect && info.count == counts[i],
+                       "round %u (%u%% taken): %u ports: status %#x at %u, expected %d", round, density,
+                       counts[i], status, info.start, expect );
+                if (!status) engine_release( client, info.token );
+            }
+        }
+        check_engine( engine );
+    }
+    memset( busy[ENGINE_TCP], 0, sizeof(busy[ENGINE_TCP]) );
+    engine_destroy( engine );
+}
+
 int main( int argc, char *argv[] )
 {
     test_init( argc, argv );
     RUN(test_edges);
     RUN(test_overlaps);
     RUN(test_wildcard);
+    RUN(test_wildcard_model);
     RUN(test_tokens);
     RUN(test_release_and_ownership);
     RUN(test_associate_and_bind);

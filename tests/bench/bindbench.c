@@ -218,8 +218,9 @@ static double measure( const struct kind *kind, unsigned int reservations,
     builtin_median = median( builtin_us, rounds );
     proxy_median = median( proxy_us, rounds );
     ratio = proxy_median / builtin_median;
-    printf( "%-5s reservations=%-5u  builtin %6.2f us  proxy %6.2f us  ratio %.3f\n",
-            kind->name, reservations, builtin_median, proxy_median, ratio );
+    printf( "bind: %-5s port 0, %5u reserved per protocol        %9.2f us %9.2f us  %6.3f  <= %.2f  %s\n",
+            kind->name, reservations, builtin_median, proxy_median, ratio, TARGET_RATIO,
+            ratio <= TARGET_RATIO ? "met" : "NOT MET" );
     fflush( stdout );
     return ratio;
 }
@@ -323,6 +324,7 @@ int main( int argc, char **argv )
             wine_version() );
     printf( "%u operations per block, %u rounds per side alternating which goes first, "
             "median per operation\n", ops, rounds );
+    printf( "%-52s %12s %12s  %6s  %-7s\n", "row", "builtin", "proxy", "ratio", "target" );
     fflush( stdout );
 
     tcp_reserver = open_socket( SOCK_STREAM, IPPROTO_TCP, "tcp" );
