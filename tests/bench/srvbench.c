@@ -39,6 +39,8 @@
 #include "benchlib.h"
 #include "echo.h"
 #include "portres/client.h"
+#include "../../server/engine.h"
+#include "../../server/server.h"
 
 #define DEFAULT_OPS       1000   /* operations per timed block */
 #define DEFAULT_ROUNDS    21     /* timed blocks per side */
@@ -77,6 +79,17 @@ static void check( unsigned int status, const char *what )
 static void op_echo( void )
 {
     echo_round_trip( echo_fd );
+}
+
+static void op_release_unknown( void )
+{
+    if (portres_release( 0x5eed ) != STATUS_INVALID_PARAMETER) bench_fatal( "a release of no reservation worked\n" );
+}
+
+/* the server's port-in-use check, the same code */
+static void op_probe( void )
+{
+    if (host_port_in_use( NULL, ENGINE_TCP, specific_port )) bench_fatal( "port %u is in use\n", specific_port );
 }
 
 static void op_specific( void )
@@ -375,6 +388,12 @@ int main( int argc, char *argv[] )
     measure( op_echo, 1, &floor_us, &request_us );
     bench_info( "%-52s %9.2f us %9.2f us\n", "floor: AF_UNIX echo round trip (two blocks)", floor_us, request_us );
 
+    measure( op_release_unknown, 1, &floor_us, &request_us );
+    bench_row( "server: release of no reservation (dispatch only)", floor_us, request_us, BENCH_RATE_AT_LEAST,
+               SERVER_TARGET );
+    measure( op_probe, 1, &floor_us, &request_us );
+    bench_info( "%-52s %9.2f us %9.2f us  %6.3f  (what an acquire adds)\n",
+                "host: port-in-use probe, dual-stack socket+bind+close", floor_us, request_us, request_us / floor_us );
     server_row( "server: acquire+release given port, 0 reserved", op_specific );
     server_row( "server: acquire+release wildcard, 0 reserved", op_wildcard1 );
 
