@@ -241,7 +241,7 @@ int test_private_tmp( void )
         printf( "%s: cannot make a mount namespace: %s\n", current_name, strerror( errno ) );
         return -1;
     }
-    if (mount( NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL ) == -1 ||
+    if (mount( "none", "/", "none", MS_REC | MS_PRIVATE, NULL ) == -1 ||
         mount( "portres-test", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777" ) == -1)
     {
         printf( "%s: cannot mount a private /tmp: %s\n", current_name, strerror( errno ) );
