@@ -400,6 +400,23 @@ TEST(test_private_top_directory)
  *           tokens
  */
 
+/* the reservation of token, 10 ports at base, is ours as we made it, with socket
+ * 0x14 associated with it */
+static void check_whole( unsigned short base, portres_token_t token, const char *when )
+{
+    struct query_port_reply info;
+    unsigned short port = 0;
+    int associated = 0;
+
+    memset( &info, 0, sizeof(info) );
+    check( portres_query_port( PORTRES_PROTO_TCP, base + 9, &info ) == STATUS_SUCCESS &&
+           info.kind == PORTRES_KIND_RUNTIME && info.is_mine && info.token == token && info.start == base &&
+           info.count == 10 && info.owner_pid == (unsigned int)getpid(), "%s: kind %u, mine %u, owner %u", when,
+           info.kind, info.is_mine, info.owner_pid );
+    check( portres_bind_port( PORTRES_PROTO_TCP, 0x14, 0, &port, &associated ) == STATUS_SUCCESS && associated &&
+           port == base, "%s: the association is lost (port %u, associated %d)", when, port, associated );
+}
+
 /* A runtime token told to another process of the same user is of no use to
  * it: it cannot release the reservation, associate a socket with it, see
  * the token, or drop it through socket values of the owner */
@@ -429,6 +446,7 @@ TEST(test_foreign_token)
 
         close( ready[0] );
         close( go[1] );
+        memset( &info, 0, sizeof(info) );
         check( portres_release( token ) == STATUS_INVALID_PARAMETER, "released a foreign token" );
         check( portres_associate( PORTRES_PROTO_TCP, 0x14, token, 0, NULL, NULL, NULL ) == STATUS_INVALID_PARAMETER,
                "associated a foreign token" );
@@ -462,20 +480,11 @@ TEST(test_foreign_token)
     check( read( ready[0], &c, 1 ) == 1, "the other process died" );
 
     /* the reservation is whole, while the other process is connected and after it left */
-    for (;;)
-    {
-        check( portres_query_port( PORTRES_PROTO_TCP, base + 9, &info ) == STATUS_SUCCESS &&
-               info.kind == PORTRES_KIND_RUNTIME && info.is_mine && info.token == token && info.start == base &&
-               info.count == 10 && info.owner_pid == owner, "query: kind %u, mine %u, owner %u", info.kind,
-               info.is_mine, info.owner_pid );
-        check( portres_bind_port( PORTRES_PROTO_TCP, 0x14, 0, &port, &associated ) == STATUS_SUCCESS && associated &&
-               port == base, "the association is lost (port %u, associated %d)", port, associated );
-        if (go[1] == -1) break;
-        close( go[1] );
-        go[1] = -1;
-        waitpid( pid, &status, 0 );
-        check( WIFEXITED( status ) && !WEXITSTATUS( status ), "the other process failed (status %#x)", status );
-    }
+    check_whole( base, token, "with the other process connected" );
+    close( go[1] );
+    waitpid( pid, &status, 0 );
+    check( WIFEXITED( status ) && !WEXITSTATUS( status ), "the other process failed (status %#x)", status );
+    check_whole( base, token, "after the other process left" );
     check( portres_associate( PORTRES_PROTO_TCP, 0x18, token, 0, &start, &count, &kind ) == STATUS_SUCCESS &&
            start == base && count == 10 && kind == PORTRES_KIND_RUNTIME, "the owner cannot associate" );
     check( portres_release( token ) == STATUS_SUCCESS, "the owner cannot release" );
