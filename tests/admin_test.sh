@@ -24,6 +24,9 @@ portres=$1
 server=$2
 passed=0
 failed=0
+skipped=0
+# a block of ports that nothing holds now
+base=$("$(dirname "$0")/free_ports" 8) || exit 1
 WINEPREFIX=$(mktemp -d /tmp/portres-admin-XXXXXX)/prefix  # not created: portres must create it
 export WINEPREFIX PORTRES_SERVER="$server"
 out=$WINEPREFIX.out
@@ -42,33 +45,33 @@ run()
     status=$?
 }
 
-run add tcp 47000 8
+run add tcp $base 8
 grep -Eq '^0x[0-9a-f]{16}$' "$out" && [ $status = 0 ]
 result $? "add prints a token"
 token=$(cat "$out")
 
 run show tcp
-grep -Eq '^ +47000 +47007 +\*$' "$out" && grep -q 'Administered port exclusions' "$out" && [ $status = 0 ]
+grep -Eq "^ +$base +$((base + 7)) +\\*\$" "$out" && grep -q 'Administered port exclusions' "$out" && [ $status = 0 ]
 result $? "show lists the persistent range"
 
 run show udp
-! grep -q 47000 "$out" && [ $status = 0 ]
+! grep -Eq "^ +$base " "$out" && [ $status = 0 ]
 result $? "udp is kept apart"
 
-run lookup tcp 47000 8
+run lookup tcp $base 8
 [ "$(cat "$out")" = "$token" ] && [ $status = 0 ]
 result $? "lookup prints the same token"
 
 "$server" -k
 run show tcp
-grep -Eq '^ +47000 +47007 +\*$' "$out" && [ $status = 0 ]
+grep -Eq "^ +$base +$((base + 7)) +\\*\$" "$out" && [ $status = 0 ]
 result $? "the reservation survives portres-server -k"
 
-run lookup tcp 47000 8
+run lookup tcp $base 8
 [ "$(cat "$out")" = "$token" ]
 result $? "the token survives portres-server -k"
 
-run add tcp 47004 2
+run add tcp $((base + 4)) 2
 [ $status != 0 ] && grep -q 'reserved or in use' "$err"
 result $? "overlapping add is refused"
 
@@ -96,16 +99,16 @@ run frobnicate
 [ $status != 0 ] && grep -q 'unknown command' "$err"
 result $? "an unknown command is refused"
 
-run delete tcp 47000 7
+run delete tcp $base 7
 [ $status != 0 ] && grep -q 'exactly' "$err"
 result $? "delete needs the exact range"
 
-run delete tcp 47000 8
+run delete tcp $base 8
 [ $status = 0 ]
 result $? "delete"
 
 run show tcp
-[ $status = 0 ] && ! grep -q 47000 "$out"
+[ $status = 0 ] && ! grep -Eq "^ +$base " "$out"
 result $? "show no longer lists a deleted range"
 
 run dynamicport udp 20000 1000
@@ -120,8 +123,37 @@ run dynamicport udp 1000 1000
 [ $status != 0 ] && grep -q '1025' "$err"
 result $? "dynamicport refuses a start below 1025"
 
+# the server directory is the user's alone: portres refuses it otherwise
+dir=/tmp/.portres-$(id -u)/server-$(stat -c %D "$WINEPREFIX")-$(printf %x "$(stat -c %i "$WINEPREFIX")")
+chmod 0755 "$dir"
+run show tcp
+[ $status = 1 ] && grep -q "^portres: $dir has insecure permissions" "$err"
+result $? "a server directory open to others is refused"
+chmod 0700 "$dir"
+
+mv "$dir" "$dir.moved" && ln -s "$dir.moved" "$dir"
+run show tcp
+[ $status = 1 ] && grep -q "^portres: $dir is a symbolic link" "$err"
+result $? "a server directory that is a symbolic link is refused"
+rm -f "$dir" && mv "$dir.moved" "$dir"
+
+if [ "$(id -u)" = 0 ]; then
+    chown 65534:65534 "$dir"
+    run show tcp
+    [ $status = 1 ] && grep -q "^portres: $dir is not owned by you" "$err"
+    result $? "a server directory of another user is refused"
+    chown 0:0 "$dir"
+else
+    echo "SKIP a server directory of another user: needs root"
+    skipped=$((skipped + 1))
+fi
+
+run show tcp
+[ $status = 0 ]
+result $? "the mended server directory is used again"
+
 "$server" -k
-rm -rf "/tmp/.portres-$(id -u)/server-$(stat -c %D "$WINEPREFIX")-$(printf %x "$(stat -c %i "$WINEPREFIX")")"
+rm -rf "$dir"
 rm -rf "$(dirname "$WINEPREFIX")"
-echo "RESULT passed=$passed failed=$failed skipped=0"
+echo "RESULT passed=$passed failed=$failed skipped=$skipped"
 [ $failed = 0 ]

@@ -24,6 +24,10 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -165,6 +169,85 @@ void run_test( const char *name, void (*func)( void ) )
         printf( "FAIL %s\n", name );
         failed_total++;
     }
+}
+
+/* whether a bind of the port fails because some socket holds it */
+static int port_held( int family, int type, unsigned short port )
+{
+    struct sockaddr_in6 addr6;
+    struct sockaddr_in addr4;
+    int fd, ret, one = 1;
+
+    if ((fd = socket( family, type | SOCK_CLOEXEC, 0 )) == -1) return 0;  /* no such family here */
+    if (family == AF_INET6)
+    {
+        setsockopt( fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one) );
+        memset( &addr6, 0, sizeof(addr6) );
+        addr6.sin6_family = AF_INET6;
+        addr6.sin6_port = htons( port );
+        ret = bind( fd, (struct sockaddr *)&addr6, sizeof(addr6) );
+    }
+    else
+    {
+        memset( &addr4, 0, sizeof(addr4) );
+        addr4.sin_family = AF_INET;
+        addr4.sin_port = htons( port );
+        ret = bind( fd, (struct sockaddr *)&addr4, sizeof(addr4) );
+    }
+    ret = ret == -1 && errno == EADDRINUSE;
+    close( fd );
+    return ret;
+}
+
+static int port_free( unsigned int port )
+{
+    return !port_held( AF_INET, SOCK_STREAM, port ) && !port_held( AF_INET6, SOCK_STREAM, port ) &&
+           !port_held( AF_INET, SOCK_DGRAM, port ) && !port_held( AF_INET6, SOCK_DGRAM, port );
+}
+
+/* Blocks are looked for between 10000 and the start of Linux's automatic
+ * range (32768), where nothing binds unless asked to; tests running at the
+ * same time start at different places. */
+unsigned short test_free_ports( unsigned int count )
+{
+    enum { LOW = 10000, HIGH = 32768 };
+    unsigned int span = HIGH - LOW, offset, tried, run = 0, port;
+
+    if (!count || count > span)
+    {
+        printf( "%s: no block of %u ports can be free\n", current_name, count );
+        exit( 1 );
+    }
+    offset = ((unsigned int)getpid() * 2654435761u) % span;
+    for (tried = 0; tried < span + count; tried++)
+    {
+        port = LOW + (offset + tried) % span;
+        if (port == LOW) run = 0;  /* wrapped around: a block does not span the ends */
+        if (!port_free( port ))
+        {
+            run = 0;
+            continue;
+        }
+        if (++run == count) return port - count + 1;
+    }
+    printf( "%s: no block of %u free ports between %u and %u\n", current_name, count, LOW, HIGH - 1 );
+    exit( 1 );
+}
+
+int test_private_tmp( void )
+{
+    if (unshare( CLONE_NEWNS ) == -1)
+    {
+        printf( "%s: cannot make a mount namespace: %s\n", current_name, strerror( errno ) );
+        return -1;
+    }
+    if (mount( "none", "/", "none", MS_REC | MS_PRIVATE, NULL ) == -1 ||
+        mount( "portres-test", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777" ) == -1)
+    {
+        printf( "%s: cannot mount a private /tmp: %s\n", current_name, strerror( errno ) );
+        return -1;
+    }
+    return 0;
 }
 
 int test_summary( void )

@@ -41,6 +41,15 @@ extern void test_stop_server( void );
 extern const char *test_server_path( void );
 extern void test_init( int argc, char *argv[] );
 
+/* the first of count consecutive ports that no TCP or UDP socket, IPv4 or
+ * IPv6, holds now (bind probes without SO_REUSEADDR, as the server's); the
+ * search starts at a place of its own in each process; exits on failure */
+extern unsigned short test_free_ports( unsigned int count );
+/* move the calling process into a mount namespace of its own with an empty
+ * /tmp, so that a test may tamper with /tmp/.portres-UID; 0 on success, -1
+ * (with the reason printed) where that needs privileges we lack */
+extern int test_private_tmp( void );
+
 #define check(cond, ...) test_check( __FILE__, __LINE__, !!(cond), __VA_ARGS__ )
 #define TEST(name) static void name( void )
 #define RUN(name) run_test( #name, name )

@@ -38,6 +38,8 @@ extern int portres_prefix_dir( char *buf, size_t size, int create );
 extern int portres_server_dir( const char *prefix, char *buf, size_t size, int create );
 extern int portres_store_path( const char *prefix, char *buf, size_t size );
 extern int portres_server_path( char *buf, size_t size );
+/* 0 when the server socket at path is missing or a socket private to us */
+extern int portres_check_socket( const char *path );
 
 /* the connection */
 extern unsigned int portres_connect( unsigned int *server_pid );

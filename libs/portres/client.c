@@ -205,6 +205,7 @@ static int open_connection( void )
 
     for (attempt = 0; attempt < CONNECT_ATTEMPTS; attempt++)
     {
+        if (portres_check_socket( addr.sun_path ) == -1) return -1;
         if ((fd = socket( AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0 )) == -1)
         {
             portres_set_error( "cannot create a socket: %s", strerror( errno ) );
@@ -332,8 +333,14 @@ static const struct portres_map *map_file( const char *path )
         portres_set_error( "cannot open %s: %s", path, strerror( errno ) );
         return NULL;
     }
+    if (fstat( fd, &st ) == -1 || st.st_uid != getuid())
+    {
+        portres_set_error( "%s is not owned by you", path );
+        close( fd );
+        return NULL;
+    }
     /* a short file cannot be read through a mapping without SIGBUS */
-    if (fstat( fd, &st ) == -1 || st.st_size < (off_t)sizeof(*map))
+    if (st.st_size < (off_t)sizeof(*map))
     {
         portres_set_error( "%s is not a map of this version", path );
         close( fd );

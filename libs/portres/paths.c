@@ -3,8 +3,9 @@
  * directory in /tmp, the store, and the server program
  *
  * As the wineserver's, the server directory is keyed by the device and inode
- * of the prefix, owned by the user and closed to everyone else; a directory
- * that is not is refused rather than used.
+ * of the prefix, owned by the user and closed to everyone else, and so are
+ * /tmp/.portres-UID above it and the socket in it; one that is not (owned by
+ * another user, open to others, a symbolic link) is refused rather than used.
  * Copyright 2026 The portres authors
  *
  * This library is free software; you can redistribute it and/or
@@ -115,7 +116,46 @@ int portres_prefix_dir( char *buf, size_t size, int create )
     return 0;
 }
 
-/* create a private directory, or check that an existing one is private */
+/* what is in the server directory, and the directory itself, is ours alone */
+static int check_private( const char *path, const struct stat *st )
+{
+    if (st->st_uid != getuid())
+    {
+        portres_set_error( "%s is not owned by you", path );
+        errno = EACCES;
+        return -1;
+    }
+    if (st->st_mode & 077)
+    {
+        portres_set_error( "%s has insecure permissions (mode %03o): it must not be accessible by other users",
+                           path, (unsigned int)(st->st_mode & 0777) );
+        errno = EACCES;
+        return -1;
+    }
+    return 0;
+}
+
+int portres_check_socket( const char *path )
+{
+    struct stat st;
+
+    if (lstat( path, &st ) == -1)
+    {
+        if (errno == ENOENT) return 0;  /* no server yet */
+        portres_set_error( "cannot use %s: %s", path, strerror( errno ) );
+        return -1;
+    }
+    if (!S_ISSOCK( st.st_mode ))
+    {
+        portres_set_error( "%s is not a socket", path );
+        errno = ENOTSOCK;
+        return -1;
+    }
+    return check_private( path, &st );
+}
+
+/* create a private directory, or check that an existing one is private:
+ * a directory itself (no symbolic link), owned by us, closed to the others */
 static int private_dir( const char *path, int create )
 {
     struct stat st;
@@ -130,23 +170,19 @@ static int private_dir( const char *path, int create )
         portres_set_error( "cannot use %s: %s", path, strerror( errno ) );
         return -1;
     }
+    if (S_ISLNK( st.st_mode ))
+    {
+        portres_set_error( "%s is a symbolic link, not a directory of yours", path );
+        errno = ELOOP;
+        return -1;
+    }
     if (!S_ISDIR( st.st_mode ))
     {
         portres_set_error( "%s is not a directory", path );
+        errno = ENOTDIR;
         return -1;
     }
-    if (st.st_uid != getuid())
-    {
-        portres_set_error( "%s is not owned by you", path );
-        return -1;
-    }
-    if (st.st_mode & 077)
-    {
-        portres_set_error( "%s must not be accessible by other users (mode %03o)", path,
-                           (unsigned int)(st.st_mode & 0777) );
-        return -1;
-    }
-    return 0;
+    return check_private( path, &st );
 }
 
 int portres_server_dir( const char *prefix, char *buf, size_t size, int create )
