@@ -302,3 +302,28 @@ DECL_HANDLER(set_dynamic_range)
         (status = save_or_undo( undo_range, &old )))
         set_error( status );
 }
+
+/* the debugging aid: counts, and the first broken invariant if any */
+DECL_HANDLER(check_state)
+{
+    struct engine_stats stats;
+    char error[1024];
+    size_t len;
+    void *data;
+
+    engine_get_stats( engine, &stats );
+    reply->clients        = get_nb_connections();
+    reply->sockets        = stats.sockets;
+    reply->associations   = stats.associations;
+    reply->tcp_runtime    = stats.reservations[ENGINE_TCP][0];
+    reply->tcp_persistent = stats.reservations[ENGINE_TCP][1];
+    reply->udp_runtime    = stats.reservations[ENGINE_UDP][0];
+    reply->udp_persistent = stats.reservations[ENGINE_UDP][1];
+    if (engine_check( engine, error, sizeof(error) ) &&
+        check_connections( stats.clients, error, sizeof(error) )) return;
+
+    fprintf( stderr, "portres-server: internal state is inconsistent: %s\n", error );
+    len = strlen( error );
+    if ((data = set_reply_data_size( len ))) memcpy( data, error, len );
+    set_error( STATUS_INTERNAL_ERROR );
+}

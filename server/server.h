@@ -45,6 +45,8 @@ extern int debug_level;
 extern void set_error( unsigned int status );
 extern void *set_reply_data_size( size_t size );
 extern int main_loop( int listen_fd, int linger );
+extern unsigned int get_nb_connections( void );
+extern int check_connections( unsigned int engine_clients, char *error, size_t size );
 
 /* reservation.c */
 extern struct engine *engine;

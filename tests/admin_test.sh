@@ -120,6 +120,12 @@ run dynamicport udp 1000 1000
 [ $status != 0 ] && grep -q '1025' "$err"
 result $? "dynamicport refuses a start below 1025"
 
+run add udp 47100 4
+run checkstate
+[ $status = 0 ] && grep -Eq '^clients +1$' "$out" && grep -Eq '^udp +0 runtime, 1 persistent$' "$out" &&
+    grep -Eq '^state +consistent$' "$out"
+result $? "checkstate counts and finds the state consistent"
+
 "$server" -k
 rm -rf "/tmp/.portres-$(id -u)/server-$(stat -c %D "$WINEPREFIX")-$(printf %x "$(stat -c %i "$WINEPREFIX")")"
 rm -rf "$(dirname "$WINEPREFIX")"
