@@ -57,6 +57,7 @@ extern void close_reservations( void );
 /* store.c */
 extern int store_load( const char *path, struct engine *engine, char *error, size_t size );
 extern unsigned int store_save( const char *path, struct engine *engine );
+extern int store_set_aside( const char *path, char *aside, size_t size );
 
 /* host.c */
 extern int host_port_in_use( void *ctx, int protocol, unsigned short port );
