@@ -53,6 +53,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -681,7 +682,7 @@ static void spawn_client( unsigned int index )
 {
     struct client_slot *slot = &shared->clients[index];
     unsigned long long seed = base_seed ^ (0x9e3779b97f4a7c15ULL * ++spawn_count);
-    pid_t pid;
+    pid_t parent = getpid(), pid;
 
     slot->paused = 0;
     slot->nb_held = 0;
@@ -690,6 +691,9 @@ static void spawn_client( unsigned int index )
     fflush( stdout );
     if (!(pid = fork()))
     {
+        /* a client does not outlive the test, however the test ends */
+        prctl( PR_SET_PDEATHSIG, SIGKILL );
+        if (getppid() != parent) _exit( 1 );
         client_main( index, seed );
         _exit( 0 );
     }
