@@ -761,64 +761,173 @@ static int check_reservation( struct engine *engine, const struct reservation *r
         CHECK( sock->assoc == res, "association list of %u+%u is inconsistent", res->start, res->count );
         CHECK( client_alive( engine, sock->client ), "association of %u+%u from a dead client",
                res->start, res->count );
+        CHECK( find_sock_rec( sock->client, sock->entry.key ) == sock,
+               "association of %u+%u from a socket unknown to its client", res->start, res->count );
     }
     return 1;
 }
 
+/* the sockets of a client, with what hangs off them: every runtime
+ * reservation is on the list of the socket that acquired it, and every
+ * association is on the list of its reservation */
+static int check_client( struct engine *engine, const struct engine_client *client, unsigned int *runtime,
+                         unsigned int *assocs, char *error, size_t size )
+{
+    const struct reservation *res;
+    const struct sock_rec *sock, *other;
+    struct hash_entry *entry;
+    unsigned int pos = 0, found;
+
+    CHECK( client->engine == engine, "pid %u: the client belongs to another engine", client->pid );
+    while ((entry = hash_next_bucket( &client->sockets, &pos )))
+    {
+        for (; entry; entry = entry->next)
+        {
+            sock = HASH_ENTRY( entry, struct sock_rec, entry );
+            CHECK( sock->client == client, "pid %u: socket %#llx names another client", client->pid,
+                   (unsigned long long)sock->entry.key );
+            CHECK( sock->assoc || !list_empty( &sock->reservations ),
+                   "pid %u: socket %#llx is kept with nothing in it", client->pid,
+                   (unsigned long long)sock->entry.key );
+            LIST_FOR_EACH_ENTRY( res, &sock->reservations, struct reservation, owner_entry )
+            {
+                CHECK( res->kind == PORTRES_KIND_RUNTIME && res->sock == sock,
+                       "pid %u: socket %#llx lists a reservation %u+%u that is not its own", client->pid,
+                       (unsigned long long)sock->entry.key, res->start, res->count );
+                CHECK( find_reservation( engine, res->entry.key ) == res,
+                       "pid %u: socket %#llx holds a reservation %u+%u that is not in the token table",
+                       client->pid, (unsigned long long)sock->entry.key, res->start, res->count );
+                (*runtime)++;
+            }
+            if (!sock->assoc)
+            {
+                CHECK( !sock->port, "pid %u: socket %#llx has a port without an association", client->pid,
+                       (unsigned long long)sock->entry.key );
+                continue;
+            }
+            CHECK( find_reservation( engine, sock->assoc->entry.key ) == sock->assoc,
+                   "pid %u: socket %#llx is associated with a dead reservation", client->pid,
+                   (unsigned long long)sock->entry.key );
+            found = 0;
+            LIST_FOR_EACH_ENTRY( other, &sock->assoc->assocs, struct sock_rec, assoc_entry )
+                if (other == sock) found++;
+            CHECK( found == 1, "pid %u: socket %#llx is %u times on the association list of %u+%u",
+                   client->pid, (unsigned long long)sock->entry.key, found, sock->assoc->start,
+                   sock->assoc->count );
+            CHECK( !sock->port || (sock->port >= sock->assoc->start &&
+                                   sock->port - sock->assoc->start < sock->assoc->count),
+                   "pid %u: socket %#llx was given port %u outside its reservation %u+%u", client->pid,
+                   (unsigned long long)sock->entry.key, sock->port, sock->assoc->start, sock->assoc->count );
+            (*assocs)++;
+        }
+    }
+    return 1;
+}
+
+/* The invariants of the tables: reservations do not overlap and are found
+ * by token, port and owner alike; every runtime reservation belongs to a
+ * socket of a live client and every association names a live reservation,
+ * so nothing of a client outlives it; the published map equals the union
+ * of the tables. */
 int engine_check( struct engine *engine, char *error, size_t size )
 {
     const struct engine_client *client;
+    const struct reservation *res;
+    const struct sock_rec *sock;
     unsigned int pos = 0, total = 0, counted[ENGINE_NB_PROTOCOLS] = { 0, 0 };
+    unsigned int runtime = 0, persistent = 0, owned = 0, assocs = 0, listed_assocs = 0;
     struct hash_entry *entry;
-    int protocol, port;
+    int protocol, port, reserved, in_runtime;
 
     while ((entry = hash_next_bucket( &engine->tokens, &pos )))
     {
         for (; entry; entry = entry->next)
         {
-            const struct reservation *res = HASH_ENTRY( entry, struct reservation, entry );
+            res = HASH_ENTRY( entry, struct reservation, entry );
+            CHECK( res->protocol < ENGINE_NB_PROTOCOLS, "token %#llx: bad protocol %u",
+                   (unsigned long long)res->entry.key, res->protocol );
+            CHECK( res->kind == PORTRES_KIND_RUNTIME || res->kind == PORTRES_KIND_PERSISTENT,
+                   "token %#llx: bad kind %u", (unsigned long long)res->entry.key, res->kind );
             if (!check_reservation( engine, res, error, size )) return 0;
+            if (res->kind == PORTRES_KIND_RUNTIME) runtime++;
+            LIST_FOR_EACH_ENTRY( sock, &res->assocs, struct sock_rec, assoc_entry ) listed_assocs++;
             counted[res->protocol]++;
             total++;
         }
     }
     CHECK( total == engine->tokens.count, "token table holds %u entries, counted %u", engine->tokens.count, total );
+    LIST_FOR_EACH_ENTRY( res, &engine->persistent, struct reservation, owner_entry )
+    {
+        CHECK( res->kind == PORTRES_KIND_PERSISTENT && find_reservation( engine, res->entry.key ) == res,
+               "the persistent list holds %u+%u, which is not a known persistent reservation",
+               res->start, res->count );
+        persistent++;
+    }
+    CHECK( runtime + persistent == total, "%u runtime and %u persistent reservations listed, %u known",
+           runtime, persistent, total );
     for (protocol = 0; protocol < ENGINE_NB_PROTOCOLS; protocol++)
     {
         CHECK( counted[protocol] == engine->count[protocol], "%s: %u reservations counted, %u recorded",
                engine_protocol_name( protocol ), counted[protocol], engine->count[protocol] );
+        CHECK( engine->dyn_start[protocol] >= 1025 && engine->dyn_count[protocol] >= 255 &&
+               engine->dyn_start[protocol] + engine->dyn_count[protocol] - 1 <= 65535,
+               "%s: bad dynamic range %u+%u", engine_protocol_name( protocol ), engine->dyn_start[protocol],
+               engine->dyn_count[protocol] );
         for (port = 0; port < 65536; port++)
         {
-            const struct reservation *res = engine->ports[protocol][port];
-            int reserved = find_set_bit( engine->map->reserved[protocol], port, port + 1 ) == port;
-            int runtime = find_set_bit( engine->map->runtime[protocol], port, port + 1 ) == port;
+            res = engine->ports[protocol][port];
+            reserved = find_set_bit( engine->map->reserved[protocol], port, port + 1 ) == port;
+            in_runtime = find_set_bit( engine->map->runtime[protocol], port, port + 1 ) == port;
 
             CHECK( reserved == !!res, "%s port %d: map says %s, tables say %s", engine_protocol_name( protocol ),
                    port, reserved ? "reserved" : "free", res ? "reserved" : "free" );
-            CHECK( runtime == (res && res->kind == PORTRES_KIND_RUNTIME), "%s port %d: runtime bit is wrong",
+            CHECK( in_runtime == (res && res->kind == PORTRES_KIND_RUNTIME), "%s port %d: runtime bit is wrong",
                    engine_protocol_name( protocol ), port );
-            if (res) CHECK( find_reservation( engine, res->entry.key ) == res,
+            if (res) CHECK( find_reservation( engine, res->entry.key ) == res && res->protocol == protocol,
                             "%s port %d points at an unknown reservation", engine_protocol_name( protocol ), port );
         }
     }
     CHECK( !(engine->map->generation & 1), "map generation %u is odd at rest", engine->map->generation );
+    CHECK( engine->map->version == PORTRES_PROTOCOL_VERSION, "map version %08x", engine->map->version );
+    LIST_FOR_EACH_ENTRY( client, &engine->clients, struct engine_client, entry )
+        if (!check_client( engine, client, &owned, &assocs, error, size )) return 0;
+    CHECK( owned == runtime, "the sockets hold %u runtime reservations, the token table %u", owned, runtime );
+    CHECK( assocs == listed_assocs, "%u sockets are associated, the reservations list %u associations",
+           assocs, listed_assocs );
+    return 1;
+}
+
+void engine_get_stats( struct engine *engine, struct engine_stats *stats )
+{
+    const struct engine_client *client;
+    const struct reservation *res;
+    const struct sock_rec *sock;
+    struct hash_entry *entry;
+    unsigned int pos;
+
+    memset( stats, 0, sizeof(*stats) );
     LIST_FOR_EACH_ENTRY( client, &engine->clients, struct engine_client, entry )
     {
+        stats->clients++;
         pos = 0;
         while ((entry = hash_next_bucket( &client->sockets, &pos )))
         {
             for (; entry; entry = entry->next)
             {
-                const struct sock_rec *sock = HASH_ENTRY( entry, struct sock_rec, entry );
-                CHECK( sock->assoc || !list_empty( &sock->reservations ),
-                       "pid %u: socket %#llx is kept with nothing in it", client->pid,
-                       (unsigned long long)sock->entry.key );
-                if (sock->assoc)
-                    CHECK( find_reservation( engine, sock->assoc->entry.key ) == sock->assoc,
-                           "pid %u: socket %#llx is associated with a dead reservation", client->pid,
-                           (unsigned long long)sock->entry.key );
+                sock = HASH_ENTRY( entry, struct sock_rec, entry );
+                stats->sockets++;
+                if (sock->assoc) stats->associations++;
             }
         }
     }
-    return 1;
+    pos = 0;
+    while ((entry = hash_next_bucket( &engine->tokens, &pos )))
+    {
+        for (; entry; entry = entry->next)
+        {
+            res = HASH_ENTRY( entry, struct reservation, entry );
+            if (res->protocol < ENGINE_NB_PROTOCOLS)
+                stats->reservations[res->protocol][res->kind == PORTRES_KIND_PERSISTENT]++;
+        }
+    }
 }

@@ -59,6 +59,15 @@ struct engine_info
     portres_token_t token;
 };
 
+/* what the engine holds, counted */
+struct engine_stats
+{
+    unsigned int clients;
+    unsigned int sockets;                                 /* socket records of all clients */
+    unsigned int associations;                            /* sockets associated with a reservation */
+    unsigned int reservations[ENGINE_NB_PROTOCOLS][2];    /* by protocol; [0] runtime, [1] persistent */
+};
+
 /* called for each reservation by engine_enum; non-zero stops the walk */
 typedef int (*engine_enum_func)( void *ctx, const struct engine_info *info );
 
@@ -98,6 +107,8 @@ extern unsigned int engine_set_dynamic_range( struct engine *engine, int protoco
 extern unsigned int engine_count( struct engine *engine, int protocol );
 extern int engine_enum( struct engine *engine, const struct engine_client *client, int protocol,
                         unsigned int first_port, engine_enum_func func, void *ctx );
+/* 1 when every internal invariant holds, else 0 with the broken one in error */
 extern int engine_check( struct engine *engine, char *error, size_t size );
+extern void engine_get_stats( struct engine *engine, struct engine_stats *stats );
 
 #endif /* __PORTRES_ENGINE_H */

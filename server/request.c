@@ -66,6 +66,39 @@ void *set_reply_data_size( size_t size )
     return reply_data;
 }
 
+unsigned int get_nb_connections( void )
+{
+    return nb_clients;
+}
+
+/* each connection has its own client in the engine */
+int check_connections( unsigned int engine_clients, char *error, size_t size )
+{
+    unsigned int i, j;
+
+    for (i = 0; i < nb_clients; i++)
+    {
+        if (!clients[i]->owner)
+        {
+            snprintf( error, size, "connection of pid %u has no client in the engine", clients[i]->pid );
+            return 0;
+        }
+        for (j = 0; j < i; j++)
+        {
+            if (clients[j]->owner != clients[i]->owner) continue;
+            snprintf( error, size, "connections of pids %u and %u share a client", clients[j]->pid,
+                      clients[i]->pid );
+            return 0;
+        }
+    }
+    if (engine_clients != nb_clients)
+    {
+        snprintf( error, size, "%u connections, %u clients in the engine", nb_clients, engine_clients );
+        return 0;
+    }
+    return 1;
+}
+
 static long long now_ms( void )
 {
     struct timespec ts;

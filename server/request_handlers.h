@@ -24,6 +24,7 @@ DECL_HANDLER(persistent_lookup);
 DECL_HANDLER(list);
 DECL_HANDLER(get_dynamic_range);
 DECL_HANDLER(set_dynamic_range);
+DECL_HANDLER(check_state);
 
 #ifdef WANT_REQUEST_HANDLERS
 
@@ -45,6 +46,7 @@ static const req_handler req_handlers[REQ_NB_REQUESTS] =
     (req_handler)req_list,
     (req_handler)req_get_dynamic_range,
     (req_handler)req_set_dynamic_range,
+    (req_handler)req_check_state,
 };
 
 static const char * const req_names[REQ_NB_REQUESTS] =
@@ -62,6 +64,7 @@ static const char * const req_names[REQ_NB_REQUESTS] =
     "list",
     "get_dynamic_range",
     "set_dynamic_range",
+    "check_state",
 };
 
 static void dump_init_request( const struct init_request *req )
@@ -226,6 +229,21 @@ static void dump_set_dynamic_range_reply( const struct set_dynamic_range_reply *
 {
 }
 
+static void dump_check_state_request( const struct check_state_request *req )
+{
+}
+
+static void dump_check_state_reply( const struct check_state_reply *req )
+{
+    fprintf( stderr, " clients=%u", req->clients );
+    fprintf( stderr, ", sockets=%u", req->sockets );
+    fprintf( stderr, ", associations=%u", req->associations );
+    fprintf( stderr, ", tcp_runtime=%u", req->tcp_runtime );
+    fprintf( stderr, ", tcp_persistent=%u", req->tcp_persistent );
+    fprintf( stderr, ", udp_runtime=%u", req->udp_runtime );
+    fprintf( stderr, ", udp_persistent=%u", req->udp_persistent );
+}
+
 static const dump_func request_dumpers[REQ_NB_REQUESTS] =
 {
     (dump_func)dump_init_request,
@@ -241,6 +259,7 @@ static const dump_func request_dumpers[REQ_NB_REQUESTS] =
     (dump_func)dump_list_request,
     (dump_func)dump_get_dynamic_range_request,
     (dump_func)dump_set_dynamic_range_request,
+    (dump_func)dump_check_state_request,
 };
 
 static const dump_func reply_dumpers[REQ_NB_REQUESTS] =
@@ -258,6 +277,7 @@ static const dump_func reply_dumpers[REQ_NB_REQUESTS] =
     (dump_func)dump_list_reply,
     (dump_func)dump_get_dynamic_range_reply,
     (dump_func)dump_set_dynamic_range_reply,
+    (dump_func)dump_check_state_reply,
 };
 
 #endif /* WANT_REQUEST_HANDLERS */

@@ -18,6 +18,7 @@
  * Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
  */
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,14 +26,55 @@
 
 #include "server.h"
 #include "request_handlers.h"
+#include "portres/client.h"
 
 struct engine *engine;
 const char *store_file;
 
+/* when not 0, the store is not to be written, and this is why */
+static unsigned int store_locked;
+
+static unsigned int errno_status( int err )
+{
+    switch (err)
+    {
+    case EROFS:  return STATUS_MEDIA_WRITE_PROTECTED;
+    case EACCES:
+    case EPERM:  return STATUS_ACCESS_DENIED;
+    default:     return STATUS_UNEXPECTED_IO_ERROR;
+    }
+}
+
+/* A store that cannot be loaded whole must not keep the prefix from
+ * working, nor be lost: it is moved aside for a human to look at, the
+ * server starts with what could be read from it and saves that at once, so
+ * that the next server finds it too.  When it cannot even be moved aside,
+ * the server serves without writing the store, and refuses persistent
+ * changes, rather than overwrite it. */
+static void recover_store( const char *store, const char *error )
+{
+    char aside[PORTRES_PATH_MAX + 64];
+    unsigned int loaded = engine_count( engine, ENGINE_TCP ) + engine_count( engine, ENGINE_UDP ), status;
+
+    fprintf( stderr, "portres-server: the store of persistent reservations is damaged: %s\n", error );
+    if (store_set_aside( store, aside, sizeof(aside) ) == -1)
+    {
+        store_locked = errno_status( errno );
+        fprintf( stderr, "portres-server: cannot move %s aside: %s; serving with the %u persistent reservations "
+                 "read from it, but refusing persistent changes, so as not to overwrite it\n", store,
+                 strerror( errno ), loaded );
+        return;
+    }
+    fprintf( stderr, "portres-server: kept it as %s; starting with the %u persistent reservations read from it\n",
+             aside, loaded );
+    if ((status = store_save( store, engine )))
+        fprintf( stderr, "portres-server: cannot write %s (status %#x)\n", store, status );
+}
+
 int init_reservations( const char *store, struct portres_map *map )
 {
     static const struct engine_callbacks callbacks = { host_port_in_use, host_random_token, NULL };
-    char error[512];
+    char error[PORTRES_PATH_MAX + 256];
 
     if (!(engine = engine_create( &callbacks, map )))
     {
@@ -40,11 +82,7 @@ int init_reservations( const char *store, struct portres_map *map )
         return -1;
     }
     store_file = store;
-    if (store_load( store, engine, error, sizeof(error) ) == -1)
-    {
-        fprintf( stderr, "portres-server: %s\n", error );
-        return -1;
-    }
+    if (store_load( store, engine, error, sizeof(error) )) recover_store( store, error );
     return 0;
 }
 
@@ -65,7 +103,7 @@ static int get_protocol( unsigned int ipproto )
 /* write the store after a persistent change; when that fails, undo the change */
 static unsigned int save_or_undo( void (*undo)( const void *arg ), const void *arg )
 {
-    unsigned int status = store_save( store_file, engine );
+    unsigned int status = store_locked ? store_locked : store_save( store_file, engine );
 
     if (status)
     {
@@ -301,4 +339,29 @@ DECL_HANDLER(set_dynamic_range)
     if ((status = engine_set_dynamic_range( engine, old.protocol, req->start, req->count )) ||
         (status = save_or_undo( undo_range, &old )))
         set_error( status );
+}
+
+/* the debugging aid: counts, and the first broken invariant if any */
+DECL_HANDLER(check_state)
+{
+    struct engine_stats stats;
+    char error[1024];
+    size_t len;
+    void *data;
+
+    engine_get_stats( engine, &stats );
+    reply->clients        = get_nb_connections();
+    reply->sockets        = stats.sockets;
+    reply->associations   = stats.associations;
+    reply->tcp_runtime    = stats.reservations[ENGINE_TCP][0];
+    reply->tcp_persistent = stats.reservations[ENGINE_TCP][1];
+    reply->udp_runtime    = stats.reservations[ENGINE_UDP][0];
+    reply->udp_persistent = stats.reservations[ENGINE_UDP][1];
+    if (engine_check( engine, error, sizeof(error) ) &&
+        check_connections( stats.clients, error, sizeof(error) )) return;
+
+    fprintf( stderr, "portres-server: internal state is inconsistent: %s\n", error );
+    len = strlen( error );
+    if ((data = set_reply_data_size( len ))) memcpy( data, error, len );
+    set_error( STATUS_INTERNAL_ERROR );
 }

@@ -45,6 +45,8 @@ extern int debug_level;
 extern void set_error( unsigned int status );
 extern void *set_reply_data_size( size_t size );
 extern int main_loop( int listen_fd, int linger );
+extern unsigned int get_nb_connections( void );
+extern int check_connections( unsigned int engine_clients, char *error, size_t size );
 
 /* reservation.c */
 extern struct engine *engine;
@@ -55,6 +57,7 @@ extern void close_reservations( void );
 /* store.c */
 extern int store_load( const char *path, struct engine *engine, char *error, size_t size );
 extern unsigned int store_save( const char *path, struct engine *engine );
+extern int store_set_aside( const char *path, char *aside, size_t size );
 
 /* host.c */
 extern int host_port_in_use( void *ctx, int protocol, unsigned short port );

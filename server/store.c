@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "server.h"
@@ -48,12 +49,16 @@ static int parse_protocol( const char *name )
     return -1;
 }
 
+/* Load the store into the engine.  0 when it was whole or there is none;
+ * 1 when it is damaged (the lines that could be read are loaded) and -1
+ * when it cannot be read at all, with error saying what is wrong.  A file
+ * that does not start as a store of our format is not read at all. */
 int store_load( const char *path, struct engine *engine, char *error, size_t size )
 {
     char line[256], proto[8], extra[2];
-    unsigned int start, count;
+    unsigned int start, count, bad = 0, first_bad = 0;
     unsigned long long token;
-    int line_no = 0, header = 0, end = 0, protocol;
+    int line_no = 0, header = 0, end = 0, protocol, ret = 0;
     FILE *file;
 
     if (!(file = fopen( path, "re" )))
@@ -65,12 +70,28 @@ int store_load( const char *path, struct engine *engine, char *error, size_t siz
     while (fgets( line, sizeof(line), file ))
     {
         line_no++;
-        if (!strchr( line, '\n' ) && !feof( file )) goto bad;
+        if (!strchr( line, '\n' ))
+        {
+            if (!feof( file ))
+            {
+                /* too long for any entry: skip the rest of it */
+                while (fgets( line, sizeof(line), file ) && !strchr( line, '\n' ));
+                goto bad;
+            }
+            /* the last line is cut short, unless it is the end line */
+            if (!header || strcmp( line, "end" )) goto bad;
+        }
         if (line[0] == '#' || line[strspn( line, " \t\r\n" )] == 0) continue;
         if (end) goto bad;
         if (!header)
         {
-            if (sscanf( line, "portres-store %u %1s", &start, extra ) != 1 || start != STORE_FORMAT) goto bad;
+            if (sscanf( line, "portres-store %u %1s", &start, extra ) != 1 || start != STORE_FORMAT)
+            {
+                snprintf( error, size, "%s:%d: not a store of format %u; nothing of it is loaded", path, line_no,
+                          STORE_FORMAT );
+                fclose( file );
+                return 1;
+            }
             header = 1;
         }
         else if (!strncmp( line, "end", 3 ) && line[3 + strspn( line + 3, " \t\r\n" )] == 0)
@@ -87,19 +108,54 @@ int store_load( const char *path, struct engine *engine, char *error, size_t siz
             if (engine_persistent_add( engine, protocol, start, count, token )) goto bad;
         }
         else goto bad;
+        continue;
+    bad:
+        if (!bad++) first_bad = line_no;
     }
-    if (ferror( file ) || !end)
+    if (ferror( file ))
+    {
+        snprintf( error, size, "cannot read %s after line %d", path, line_no );
+        ret = 1;
+    }
+    else if (bad)
+    {
+        snprintf( error, size, "%s:%u: invalid or conflicting entry (%u such lines skipped)%s", path, first_bad,
+                  bad, end ? "" : ", and no 'end' line" );
+        ret = 1;
+    }
+    else if (!end)
     {
         snprintf( error, size, "%s is incomplete (no 'end' line)", path );
-        fclose( file );
-        return -1;
+        ret = 1;
     }
     fclose( file );
-    return 0;
+    return ret;
+}
 
-bad:
-    snprintf( error, size, "%s:%d: invalid or conflicting entry", path, line_no );
-    fclose( file );
+/* Move a store that could not be loaded out of the way, to
+ * PATH.bad-YYYYMMDD-HHMMSS (with -N added when that exists), so that the
+ * next save does not overwrite what was in it.  -1 with errno on failure. */
+int store_set_aside( const char *path, char *aside, size_t size )
+{
+    char stamp[32];
+    struct tm tm;
+    time_t now = time( NULL );
+    int i;
+
+    strftime( stamp, sizeof(stamp), "%Y%m%d-%H%M%S", localtime_r( &now, &tm ) );
+    for (i = 0; i < 100; i++)
+    {
+        if (i) snprintf( aside, size, "%s.bad-%s-%d", path, stamp, i );
+        else snprintf( aside, size, "%s.bad-%s", path, stamp );
+        if (!renameat2( AT_FDCWD, path, AT_FDCWD, aside, RENAME_NOREPLACE )) return 0;
+        if (errno == EINVAL || errno == ENOSYS)   /* a file system without RENAME_NOREPLACE */
+        {
+            if (!access( aside, F_OK )) continue;
+            if (!rename( path, aside )) return 0;
+        }
+        if (errno != EEXIST) return -1;
+    }
+    errno = EEXIST;
     return -1;
 }
 

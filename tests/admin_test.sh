@@ -152,6 +152,12 @@ run show tcp
 [ $status = 0 ]
 result $? "the mended server directory is used again"
 
+run add udp $base 4
+run checkstate
+[ $status = 0 ] && grep -Eq '^clients +1$' "$out" && grep -Eq '^udp +0 runtime, 1 persistent$' "$out" &&
+    grep -Eq '^state +consistent$' "$out"
+result $? "checkstate counts and finds the state consistent"
+
 "$server" -k
 rm -rf "$dir"
 rm -rf "$(dirname "$WINEPREFIX")"

@@ -440,6 +440,76 @@ TEST(test_wildcard_model)
     engine_destroy( engine );
 }
 
+static void check_stats( struct engine *engine, const struct engine_stats *expect, int line )
+{
+    struct engine_stats stats;
+
+    engine_get_stats( engine, &stats );
+    check( !memcmp( &stats, expect, sizeof(stats) ), "line %d: stats: %u clients, %u sockets, %u associations, "
+           "tcp %u+%u, udp %u+%u", line, stats.clients, stats.sockets, stats.associations,
+           stats.reservations[ENGINE_TCP][0], stats.reservations[ENGINE_TCP][1], stats.reservations[ENGINE_UDP][0],
+           stats.reservations[ENGINE_UDP][1] );
+}
+
+/* the checker finds a map that differs from the tables, and the counts
+ * show that nothing of a destroyed client remains */
+TEST(test_check_and_stats)
+{
+    static struct portres_map map;
+    struct engine *engine = engine_create( &callbacks, &map );
+    struct engine_client *a = engine_client_create( engine, 100 ), *b = engine_client_create( engine, 200 );
+    struct engine_stats expect;
+    struct engine_info info, tmp;
+    portres_token_t persistent;
+    char error[256];
+
+    memset( &expect, 0, sizeof(expect) );
+    expect.clients = 2;
+    check_stats( engine, &expect, __LINE__ );
+    check( engine_acquire( a, ENGINE_TCP, 3000, 4, 0x10, &info ) == STATUS_SUCCESS, "acquire" );
+    check( engine_acquire( a, ENGINE_TCP, 3010, 1, 0x10, &tmp ) == STATUS_SUCCESS, "acquire" );
+    check( engine_acquire( a, ENGINE_UDP, 3000, 2, 0x14, &tmp ) == STATUS_SUCCESS, "acquire" );
+    check( engine_associate( a, ENGINE_TCP, 0x18, info.token, 1, &tmp ) == STATUS_SUCCESS, "associate" );
+    check( engine_persistent_create( engine, ENGINE_UDP, 4000, 8, &persistent ) == STATUS_SUCCESS, "create" );
+    check( engine_associate( b, ENGINE_UDP, 0x10, persistent, 1, &tmp ) == STATUS_SUCCESS, "associate" );
+    expect.sockets = 4;
+    expect.associations = 2;
+    expect.reservations[ENGINE_TCP][0] = 2;
+    expect.reservations[ENGINE_UDP][0] = 1;
+    expect.reservations[ENGINE_UDP][1] = 1;
+    check_stats( engine, &expect, __LINE__ );
+    check_engine( engine );
+
+    /* a bit of the map that the tables do not have, and one missing */
+    map.reserved[ENGINE_TCP][5000 / 64] |= (uint64_t)1 << (5000 % 64);
+    check( !engine_check( engine, error, sizeof(error) ) && strstr( error, "tcp port 5000" ),
+           "an extra bit of the map passed: %s", error );
+    map.reserved[ENGINE_TCP][5000 / 64] &= ~((uint64_t)1 << (5000 % 64));
+    map.runtime[ENGINE_UDP][3001 / 64] &= ~((uint64_t)1 << (3001 % 64));
+    check( !engine_check( engine, error, sizeof(error) ) && strstr( error, "udp port 3001" ),
+           "a missing runtime bit passed: %s", error );
+    map.runtime[ENGINE_UDP][3001 / 64] |= (uint64_t)1 << (3001 % 64);
+    map.generation++;
+    check( !engine_check( engine, error, sizeof(error) ) && strstr( error, "odd" ), "an odd generation passed" );
+    map.generation++;
+    check_engine( engine );
+
+    /* a client that goes leaves nothing; the persistent association of b stays */
+    engine_client_destroy( a );
+    memset( &expect, 0, sizeof(expect) );
+    expect.clients = 1;
+    expect.sockets = 1;
+    expect.associations = 1;
+    expect.reservations[ENGINE_UDP][1] = 1;
+    check_stats( engine, &expect, __LINE__ );
+    check_engine( engine );
+    engine_client_destroy( b );
+    expect.clients = expect.sockets = expect.associations = 0;
+    check_stats( engine, &expect, __LINE__ );
+    check_engine( engine );
+    engine_destroy( engine );
+}
+
 int main( int argc, char *argv[] )
 {
     test_init( argc, argv );
@@ -452,5 +522,6 @@ int main( int argc, char *argv[] )
     RUN(test_associate_and_bind);
     RUN(test_persistent);
     RUN(test_enum);
+    RUN(test_check_and_stats);
     return test_summary();
 }

@@ -7,6 +7,12 @@
  * STATUS_CONNECTION_RESET mean the server could not be reached, and
  * portres_error_message() then says why.  The functions are thread-safe.
  *
+ * A persistent change (create, delete, dynamic range) answered with
+ * STATUS_CONNECTION_RESET may or may not have been made: the server saves
+ * the store before it replies, so a server that died between its save and
+ * its reply has made the change durable without saying so.  Look it up
+ * before repeating it.
+ *
  * Copyright 2026 The portres authors
  *
  * This library is free software; you can redistribute it and/or
@@ -69,6 +75,11 @@ extern unsigned int portres_persistent_lookup( unsigned int protocol, unsigned s
 extern unsigned int portres_get_dynamic_range( unsigned int protocol, unsigned short *start, unsigned short *count );
 extern unsigned int portres_set_dynamic_range( unsigned int protocol, unsigned short start, unsigned short count,
                                                int elevated );
+
+/* a debugging aid: what the server holds, counted, and a check of its
+ * internal invariants; STATUS_INTERNAL_ERROR when one is broken, with the
+ * server's message in message (the counts are filled in either case) */
+extern unsigned int portres_check_state( struct check_state_reply *state, char *message, size_t size );
 
 /* the server's read-only map of reserved ports, kept for the life of the
  * process; when no server has published one yet, a server is started for it.

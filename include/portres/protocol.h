@@ -110,6 +110,9 @@ struct portres_map
 #ifndef STATUS_MEDIA_WRITE_PROTECTED
 #define STATUS_MEDIA_WRITE_PROTECTED   0xC00000A2
 #endif
+#ifndef STATUS_INTERNAL_ERROR
+#define STATUS_INTERNAL_ERROR          0xC00000E5
+#endif
 
 
 #define PORTRES_C_ASSERT(e) extern char portres_c_assert_[(e) ? 1 : -1]
@@ -301,6 +304,23 @@ struct set_dynamic_range_reply
     struct reply_header __header;
 };
 
+struct check_state_request
+{
+    struct request_header __header;
+};
+struct check_state_reply
+{
+    struct reply_header __header;
+    unsigned int     clients;
+    unsigned int     sockets;
+    unsigned int     associations;
+    unsigned int     tcp_runtime;
+    unsigned int     tcp_persistent;
+    unsigned int     udp_runtime;
+    unsigned int     udp_persistent;
+    char __pad_36[4];
+};
+
 enum request
 {
     REQ_init,
@@ -316,6 +336,7 @@ enum request
     REQ_list,
     REQ_get_dynamic_range,
     REQ_set_dynamic_range,
+    REQ_check_state,
     REQ_NB_REQUESTS
 };
 
@@ -336,6 +357,7 @@ union generic_request
     struct list_request list_request;
     struct get_dynamic_range_request get_dynamic_range_request;
     struct set_dynamic_range_request set_dynamic_range_request;
+    struct check_state_request check_state_request;
 };
 
 union generic_reply
@@ -355,9 +377,10 @@ union generic_reply
     struct list_reply list_reply;
     struct get_dynamic_range_reply get_dynamic_range_reply;
     struct set_dynamic_range_reply set_dynamic_range_reply;
+    struct check_state_reply check_state_reply;
 };
 
-#define PORTRES_PROTOCOL_VERSION 0x20b376ee
+#define PORTRES_PROTOCOL_VERSION 0x0416f786
 
 PORTRES_C_ASSERT( sizeof(union generic_request) == PORTRES_FRAME_SIZE );
 PORTRES_C_ASSERT( sizeof(union generic_reply) == PORTRES_FRAME_SIZE );
@@ -446,5 +469,14 @@ PORTRES_C_ASSERT( offsetof(struct set_dynamic_range_request, start) == 12 );
 PORTRES_C_ASSERT( offsetof(struct set_dynamic_range_request, count) == 14 );
 PORTRES_C_ASSERT( offsetof(struct set_dynamic_range_request, elevated) == 16 );
 PORTRES_C_ASSERT( sizeof(struct set_dynamic_range_reply) == 8 );
+PORTRES_C_ASSERT( sizeof(struct check_state_request) == 8 );
+PORTRES_C_ASSERT( sizeof(struct check_state_reply) == 40 );
+PORTRES_C_ASSERT( offsetof(struct check_state_reply, clients) == 8 );
+PORTRES_C_ASSERT( offsetof(struct check_state_reply, sockets) == 12 );
+PORTRES_C_ASSERT( offsetof(struct check_state_reply, associations) == 16 );
+PORTRES_C_ASSERT( offsetof(struct check_state_reply, tcp_runtime) == 20 );
+PORTRES_C_ASSERT( offsetof(struct check_state_reply, tcp_persistent) == 24 );
+PORTRES_C_ASSERT( offsetof(struct check_state_reply, udp_runtime) == 28 );
+PORTRES_C_ASSERT( offsetof(struct check_state_reply, udp_persistent) == 32 );
 
 #endif /* __PORTRES_PROTOCOL_H */

@@ -85,6 +85,8 @@ const char *portres_status_name( unsigned int status )
     case STATUS_CONNECTION_RESET:       return "the connection to the reservation server broke";
     case STATUS_NOT_FOUND:              return "no such reservation";
     case STATUS_MEDIA_WRITE_PROTECTED:  return "the prefix is read-only";
+    case STATUS_UNEXPECTED_IO_ERROR:    return "an I/O error";
+    case STATUS_INTERNAL_ERROR:         return "the server's state is inconsistent";
     default:                            return "unknown error";
     }
 }
@@ -550,4 +552,18 @@ unsigned int portres_list( unsigned int protocol, portres_list_func func, void *
             if (func( ctx, &entries[i] )) return STATUS_SUCCESS;
     } while (first_port);
     return STATUS_SUCCESS;
+}
+
+unsigned int portres_check_state( struct check_state_reply *state, char *message, size_t size )
+{
+    char data[PORTRES_MAX_REPLY_DATA];
+    size_t len = sizeof(data);
+    INIT_REQUEST( check_state );
+    (void)r;
+    if (size) message[0] = 0;
+    status = do_request( &req, &reply, data, &len );
+    if (status == STATUS_CONNECTION_REFUSED || status == STATUS_CONNECTION_RESET) return status;
+    *state = *out;
+    if (size) snprintf( message, size, "%.*s", (int)len, data );
+    return status;
 }

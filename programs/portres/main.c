@@ -4,6 +4,7 @@
  *   portres show tcp|udp
  *   portres add|delete|lookup tcp|udp START COUNT
  *   portres dynamicport tcp|udp [START COUNT]
+ *   portres checkstate
  *   portres install|uninstall|check   (the prefix's proxies, by portres-install)
  * Copyright 2026 The portres authors
  *
@@ -45,6 +46,8 @@ static void usage( FILE *out )
              "  delete tcp|udp START COUNT      delete that persistent reservation\n"
              "  lookup tcp|udp START COUNT      print the token of that persistent reservation\n"
              "  dynamicport tcp|udp [START NUM] show or set the dynamic port range\n"
+             "  checkstate                      count what the reservation server holds and check\n"
+             "                                  its internal consistency (a debugging aid)\n"
              "  install                         put the proxy DLLs and the bridge into the prefix\n"
              "  uninstall                       restore Wine's own DLLs in the prefix\n"
              "  check                           tell whether the prefix is installed and intact\n"
@@ -209,6 +212,23 @@ static int do_dynamicport( char **args, int nb_args )
     return 0;
 }
 
+static int do_checkstate( void )
+{
+    struct check_state_reply state;
+    char message[PORTRES_MAX_REPLY_DATA + 1];
+    unsigned int status = portres_check_state( &state, message, sizeof(message) );
+
+    if (status && status != STATUS_INTERNAL_ERROR) return request_error( status, "checkstate" );
+    printf( "clients       %u\n", state.clients );
+    printf( "sockets       %u\n", state.sockets );
+    printf( "associations  %u\n", state.associations );
+    printf( "tcp           %u runtime, %u persistent\n", state.tcp_runtime, state.tcp_persistent );
+    printf( "udp           %u runtime, %u persistent\n", state.udp_runtime, state.udp_persistent );
+    if (status) return error( "the server's state is inconsistent: %s", message );
+    printf( "state         consistent\n" );
+    return 0;
+}
+
 /* install, uninstall and check are the work of the portres-install script beside us */
 static int run_install_script( char *argv[] )
 {
@@ -247,6 +267,11 @@ int main( int argc, char *argv[] )
     {
         if (argc != 5) return error( "usage: portres %s tcp|udp START COUNT", command ) + 1;
         return do_range_command( command, argv + 2 );
+    }
+    if (!strcmp( command, "checkstate" ))
+    {
+        if (argc != 2) return error( "usage: portres checkstate" ) + 1;
+        return do_checkstate();
     }
     if (!strcmp( command, "install" ) || !strcmp( command, "uninstall" ) || !strcmp( command, "check" ))
         return run_install_script( argv );
