@@ -29,12 +29,11 @@
 struct engine *engine;
 const char *store_file;
 
-int init_reservations( const char *store, struct portres_map *map )
+int init_reservations( const char *store, struct portres_map *map, const struct engine_callbacks *callbacks )
 {
-    static const struct engine_callbacks callbacks = { host_port_in_use, host_random_token, NULL };
     char error[512];
 
-    if (!(engine = engine_create( &callbacks, map )))
+    if (!(engine = engine_create( callbacks, map )))
     {
         fprintf( stderr, "portres-server: out of memory\n" );
         return -1;
