@@ -824,6 +824,43 @@ static int check_client( struct engine *engine, const struct engine_client *clie
     return 1;
 }
 
+/* the map and the port table of a protocol agree, port by port; words of
+ * the map with nothing reserved are checked at once, which is what keeps a
+ * check after every request of the fuzzer affordable */
+static int check_ports( struct engine *engine, int protocol, char *error, size_t size )
+{
+    const uint64_t *reserved = engine->map->reserved[protocol], *runtime = engine->map->runtime[protocol];
+    struct reservation * const *ports = engine->ports[protocol];
+    unsigned int word, port;
+
+    for (word = 0; word < PORTRES_MAP_WORDS; word++)
+    {
+        uint64_t reserved_bits = __atomic_load_n( &reserved[word], __ATOMIC_RELAXED );
+        uint64_t runtime_bits = __atomic_load_n( &runtime[word], __ATOMIC_RELAXED );
+        uintptr_t any = 0;
+
+        if (!reserved_bits && !runtime_bits)
+        {
+            for (port = word * 64; port < word * 64 + 64; port++) any |= (uintptr_t)ports[port];
+            if (!any) continue;
+        }
+        for (port = word * 64; port < word * 64 + 64; port++)
+        {
+            const struct reservation *res = ports[port];
+            int is_reserved = (reserved_bits >> (port % 64)) & 1;
+            int is_runtime = (runtime_bits >> (port % 64)) & 1;
+
+            CHECK( is_reserved == !!res, "%s port %u: map says %s, tables say %s", engine_protocol_name( protocol ),
+                   port, is_reserved ? "reserved" : "free", res ? "reserved" : "free" );
+            CHECK( is_runtime == (res && res->kind == PORTRES_KIND_RUNTIME), "%s port %u: runtime bit is wrong",
+                   engine_protocol_name( protocol ), port );
+            if (res) CHECK( find_reservation( engine, res->entry.key ) == res && res->protocol == protocol,
+                            "%s port %u points at an unknown reservation", engine_protocol_name( protocol ), port );
+        }
+    }
+    return 1;
+}
+
 /* The invariants of the tables: reservations do not overlap and are found
  * by token, port and owner alike; every runtime reservation belongs to a
  * socket of a live client and every association names a live reservation,
@@ -837,7 +874,7 @@ int engine_check( struct engine *engine, char *error, size_t size )
     unsigned int pos = 0, total = 0, counted[ENGINE_NB_PROTOCOLS] = { 0, 0 };
     unsigned int runtime = 0, persistent = 0, owned = 0, assocs = 0, listed_assocs = 0;
     struct hash_entry *entry;
-    int protocol, port, reserved, in_runtime;
+    int protocol;
 
     while ((entry = hash_next_bucket( &engine->tokens, &pos )))
     {
@@ -873,19 +910,7 @@ int engine_check( struct engine *engine, char *error, size_t size )
                engine->dyn_start[protocol] + engine->dyn_count[protocol] - 1 <= 65535,
                "%s: bad dynamic range %u+%u", engine_protocol_name( protocol ), engine->dyn_start[protocol],
                engine->dyn_count[protocol] );
-        for (port = 0; port < 65536; port++)
-        {
-            res = engine->ports[protocol][port];
-            reserved = find_set_bit( engine->map->reserved[protocol], port, port + 1 ) == port;
-            in_runtime = find_set_bit( engine->map->runtime[protocol], port, port + 1 ) == port;
-
-            CHECK( reserved == !!res, "%s port %d: map says %s, tables say %s", engine_protocol_name( protocol ),
-                   port, reserved ? "reserved" : "free", res ? "reserved" : "free" );
-            CHECK( in_runtime == (res && res->kind == PORTRES_KIND_RUNTIME), "%s port %d: runtime bit is wrong",
-                   engine_protocol_name( protocol ), port );
-            if (res) CHECK( find_reservation( engine, res->entry.key ) == res && res->protocol == protocol,
-                            "%s port %d points at an unknown reservation", engine_protocol_name( protocol ), port );
-        }
+        if (!check_ports( engine, protocol, error, size )) return 0;
     }
     CHECK( !(engine->map->generation & 1), "map generation %u is odd at rest", engine->map->generation );
     CHECK( engine->map->version == PORTRES_PROTOCOL_VERSION, "map version %08x", engine->map->version );

@@ -3,10 +3,10 @@
  *
  * Each connection is one client process, identified by SO_PEERCRED; other
  * users are refused.  Requests are fixed frames read without blocking,
- * dispatched through the generated handler table, and answered in order.
- * When a connection closes, however it closed, everything its process owned
- * is released.  The loop ends on SIGTERM/SIGINT/SIGHUP or when the server
- * has been idle for its linger time.
+ * handed to dispatch.c, and answered in order.  When a connection closes,
+ * however it closed, everything its process owned is released.  The loop
+ * ends on SIGTERM/SIGINT/SIGHUP or when the server has been idle for its
+ * linger time.
  * Copyright 2026 The portres authors
  *
  * This library is free software; you can redistribute it and/or
@@ -36,35 +36,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define WANT_REQUEST_HANDLERS
 #include "server.h"
-#include "request_handlers.h"
-
-struct client *current;
-int debug_level;
-
-static unsigned int reply_status;
-static void *reply_data;
-static size_t reply_data_size;
 
 static struct client **clients;
 static unsigned int nb_clients, max_clients;
-
-void set_error( unsigned int status )
-{
-    reply_status = status;
-}
-
-void *set_reply_data_size( size_t size )
-{
-    if (size > PORTRES_MAX_REPLY_DATA || !(reply_data = malloc( size )))
-    {
-        set_error( STATUS_NO_MEMORY );
-        return NULL;
-    }
-    reply_data_size = size;
-    return reply_data;
-}
 
 unsigned int get_nb_connections( void )
 {
@@ -137,15 +112,12 @@ static void accept_client( int listen_fd )
         clients = new_clients;
         max_clients = new_max;
     }
-    if (!(client = calloc( 1, sizeof(*client) )) || !(client->owner = engine_client_create( engine, cred.pid )))
+    if (!(client = create_client( cred.pid, cred.uid )))
     {
-        free( client );
         close( fd );
         return;
     }
-    client->fd  = fd;
-    client->pid = cred.pid;
-    client->uid = cred.uid;
+    client->fd = fd;
     clients[nb_clients++] = client;
     if (debug_level) fprintf( stderr, "%04x: *connected*\n", client->pid );
 }
@@ -155,10 +127,8 @@ static void remove_client( unsigned int index )
     struct client *client = clients[index];
 
     if (debug_level) fprintf( stderr, "%04x: *disconnected*\n", client->pid );
-    engine_client_destroy( client->owner );
     close( client->fd );
-    free( client->out );
-    free( client );
+    destroy_client( client );
     clients[index] = clients[--nb_clients];
 }
 
@@ -182,75 +152,28 @@ static int flush_output( struct client *client )
     return 0;
 }
 
-static int queue_reply( struct client *client, const union generic_reply *reply )
+static int queue_reply( struct client *client, const union generic_reply *reply, const void *data )
 {
-    size_t size = sizeof(*reply) + reply_data_size;
+    size_t data_size = reply->reply_header.data_size, size = sizeof(*reply) + data_size;
 
     if (!(client->out = malloc( size ))) return -1;
     memcpy( client->out, reply, sizeof(*reply) );
-    if (reply_data_size) memcpy( client->out + sizeof(*reply), reply_data, reply_data_size );
+    if (data_size) memcpy( client->out + sizeof(*reply), data, data_size );
     client->out_len = size;
     client->out_pos = 0;
     return flush_output( client );
-}
-
-static void trace_status( unsigned int code, unsigned int status )
-{
-    fprintf( stderr, "%04x: %s() = %#x {", current->pid, req_names[code], status );
 }
 
 /* handle one request frame; -1 when the connection must close */
 static int call_handler( struct client *client, const union generic_request *req )
 {
     union generic_reply reply;
-    unsigned int code = req->request_header.req;
+    void *data;
     int ret;
 
-    memset( &reply, 0, sizeof(reply) );
-    current = client;
-    reply_status = STATUS_SUCCESS;
-    reply_data = NULL;
-    reply_data_size = 0;
-
-    if (req->request_header.data_size > PORTRES_MAX_REQUEST_DATA)
-    {
-        if (debug_level) fprintf( stderr, "%04x: oversized request (%u bytes of data)\n", client->pid,
-                                  req->request_header.data_size );
-        return -1;
-    }
-    if (code >= REQ_NB_REQUESTS)
-    {
-        if (debug_level) fprintf( stderr, "%04x: unknown request %u\n", client->pid, code );
-        reply_status = STATUS_NOT_IMPLEMENTED;
-    }
-    else if (!client->initialized && code != REQ_init)
-    {
-        if (debug_level) fprintf( stderr, "%04x: %s before init\n", client->pid, req_names[code] );
-        reply_status = STATUS_INVALID_PARAMETER;
-        client->closing = 1;
-    }
-    else
-    {
-        if (debug_level)
-        {
-            fprintf( stderr, "%04x: %s(", client->pid, req_names[code] );
-            request_dumpers[code]( req );
-            fprintf( stderr, " )\n" );
-        }
-        req_handlers[code]( req, &reply );
-        if (debug_level)
-        {
-            trace_status( code, reply_status );
-            if (!reply_status) reply_dumpers[code]( &reply );
-            fprintf( stderr, " }\n" );
-        }
-    }
-    reply.reply_header.status = reply_status;
-    reply.reply_header.data_size = reply_data_size;
-    ret = queue_reply( client, &reply );
-    free( reply_data );
-    reply_data = NULL;
-    current = NULL;
+    if (dispatch_request( client, req, &reply, &data ) == -1) return -1;
+    ret = queue_reply( client, &reply, data );
+    free( data );
     return ret;
 }
 

@@ -71,12 +71,11 @@ static void recover_store( const char *store, const char *error )
         fprintf( stderr, "portres-server: cannot write %s (status %#x)\n", store, status );
 }
 
-int init_reservations( const char *store, struct portres_map *map )
+int init_reservations( const char *store, struct portres_map *map, const struct engine_callbacks *callbacks )
 {
-    static const struct engine_callbacks callbacks = { host_port_in_use, host_random_token, NULL };
     char error[PORTRES_PATH_MAX + 256];
 
-    if (!(engine = engine_create( &callbacks, map )))
+    if (!(engine = engine_create( callbacks, map )))
     {
         fprintf( stderr, "portres-server: out of memory\n" );
         return -1;

@@ -39,11 +39,20 @@ struct client
     size_t                out_pos;
 };
 
-/* request.c */
+/* dispatch.c */
 extern struct client *current;
 extern int debug_level;
 extern void set_error( unsigned int status );
 extern void *set_reply_data_size( size_t size );
+extern struct client *create_client( unsigned int pid, unsigned int uid );
+extern void destroy_client( struct client *client );
+/* handle one request frame of a client; -1 when the connection must close
+ * without a reply, else the reply is in *reply, and its data, as many bytes
+ * as the reply header says, in *data, which the caller frees */
+extern int dispatch_request( struct client *client, const union generic_request *req,
+                             union generic_reply *reply, void **data );
+
+/* request.c */
 extern int main_loop( int listen_fd, int linger );
 extern unsigned int get_nb_connections( void );
 extern int check_connections( unsigned int engine_clients, char *error, size_t size );
@@ -51,7 +60,8 @@ extern int check_connections( unsigned int engine_clients, char *error, size_t s
 /* reservation.c */
 extern struct engine *engine;
 extern const char *store_file;
-extern int init_reservations( const char *store, struct portres_map *map );
+extern int init_reservations( const char *store, struct portres_map *map,
+                              const struct engine_callbacks *callbacks );
 extern void close_reservations( void );
 
 /* store.c */

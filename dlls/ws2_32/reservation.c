@@ -38,6 +38,7 @@
 #include <winioctl.h>
 
 #include "ws2_32_private.h"
+#include "ioctlargs.h"
 #include "portres/protocol.h"
 #include "portres/bridge.h"
 #include "portres/maplookup.h"
@@ -49,15 +50,15 @@
  * socket is set up for */
 #define IOCTL_AFD_WINE_COMPLETE_ASYNC CTL_CODE( FILE_DEVICE_NETWORK, 210, METHOD_BUFFERED, FILE_ANY_ACCESS )
 
-/* INET_PORT_RESERVATION_INSTANCE, spelled out: MinGW's C version is made of
- * anonymous members that plain C does not have */
-struct port_instance
-{
-    USHORT  StartPort;       /* network order */
-    USHORT  NumberOfPorts;
-    ULONG   pad;
-    ULONG64 Token;
-};
+/* ioctlargs.c knows these without the Windows headers */
+C_ASSERT( SIO_ACQUIRE_PORT_RESERVATION == IOCTL_ACQUIRE_PORT_RESERVATION );
+C_ASSERT( SIO_RELEASE_PORT_RESERVATION == IOCTL_RELEASE_PORT_RESERVATION );
+C_ASSERT( SIO_ASSOCIATE_PORT_RESERVATION == IOCTL_ASSOCIATE_PORT_RESERVATION );
+C_ASSERT( WSAEFAULT == IOCTL_WSAEFAULT );
+C_ASSERT( WSAEINVAL == IOCTL_WSAEINVAL );
+C_ASSERT( sizeof(INET_PORT_RANGE) == IOCTL_RANGE_SIZE );
+C_ASSERT( sizeof(INET_PORT_RESERVATION_TOKEN) == IOCTL_TOKEN_SIZE );
+C_ASSERT( sizeof(INET_PORT_RESERVATION_INSTANCE) == IOCTL_INSTANCE_SIZE );
 
 static const struct
 {
@@ -145,41 +146,36 @@ static void complete_overlapped( SOCKET s, WSAOVERLAPPED *overlapped, LPWSAOVERL
     overlapped->InternalHigh = bytes;
 }
 
-static int acquire( SOCKET s, unsigned int protocol, const void *in_buffer, void *out_buffer, DWORD *bytes )
+static int acquire( SOCKET s, unsigned int protocol, const struct ioctl_args *args,
+                    const struct ioctl_request *req, DWORD *bytes )
 {
-    const INET_PORT_RANGE *range = in_buffer;
-    struct port_instance *instance = out_buffer;
     struct bridge_acquire_params params;
     NTSTATUS status;
 
     memset( &params, 0, sizeof(params) );
     params.protocol = protocol;
-    params.start    = swap_port( range->StartPort );
-    params.count    = range->NumberOfPorts;
+    params.start    = req->start;
+    params.count    = req->count;
     params.socket   = s;
     TRACE( "socket %#Ix, %s ports %u+%u\n", s, protocol == PORTRES_PROTO_TCP ? "tcp" : "udp",
            params.start, params.count );
     if ((status = bridge_call( bridge_acquire, &params ))) return status_to_wsa( status );
     sockets_update( s, SOCKET_RESERVATION, 0 );
-    instance->StartPort     = swap_port( params.first );
-    instance->NumberOfPorts = range->NumberOfPorts;
-    instance->pad           = 0;
-    instance->Token         = params.token;
-    *bytes = sizeof(*instance);
+    *bytes = ioctl_args_write_instance( args, params.first, req->count, params.token );
     TRACE( "reserved %u+%u, token %#I64x\n", params.first, params.count, params.token );
     return 0;
 }
 
-static int release( const void *in_buffer )
+static int release( const struct ioctl_request *req )
 {
     struct bridge_release_params params;
 
-    params.token = ((const INET_PORT_RESERVATION_TOKEN *)in_buffer)->Token;
+    params.token = req->token;
     TRACE( "token %#I64x\n", params.token );
     return status_to_wsa( bridge_call( bridge_release, &params ) );
 }
 
-static int associate( SOCKET s, unsigned int protocol, const void *in_buffer )
+static int associate( SOCKET s, unsigned int protocol, const struct ioctl_request *req )
 {
     struct bridge_associate_params params;
     struct sockaddr_storage addr;
@@ -191,7 +187,7 @@ static int associate( SOCKET s, unsigned int protocol, const void *in_buffer )
     memset( &params, 0, sizeof(params) );
     params.protocol = protocol;
     params.socket   = s;
-    params.token    = ((const INET_PORT_RESERVATION_TOKEN *)in_buffer)->Token;
+    params.token    = req->token;
     params.elevated = bridge_process_elevated();
     TRACE( "socket %#Ix, token %#I64x\n", s, params.token );
     if ((status = bridge_call( bridge_associate, &params ))) return status_to_wsa( status );
@@ -199,42 +195,40 @@ static int associate( SOCKET s, unsigned int protocol, const void *in_buffer )
     return 0;
 }
 
-/* the input and output a reservation ioctl needs */
-static int check_buffers( DWORD code, const void *in_buffer, DWORD in_size, const void *out_buffer,
-                          DWORD out_size, DWORD *ret_size )
-{
-    DWORD in_needed = code == SIO_ACQUIRE_PORT_RESERVATION ? sizeof(INET_PORT_RANGE)
-                                                           : sizeof(INET_PORT_RESERVATION_TOKEN);
-
-    if (code == SIO_ACQUIRE_PORT_RESERVATION && out_size < sizeof(struct port_instance))
-    {
-        if (ret_size) *ret_size = 0;
-        return WSAEINVAL;
-    }
-    if (in_size < in_needed) return WSAEINVAL;
-    if (!in_buffer) return WSAEFAULT;
-    if (code == SIO_ACQUIRE_PORT_RESERVATION && !out_buffer) return WSAEFAULT;
-    return 0;
-}
-
 int reservation_ioctl( SOCKET s, DWORD code, void *in_buffer, DWORD in_size, void *out_buffer,
                        DWORD out_size, DWORD *ret_size, WSAOVERLAPPED *overlapped,
                        LPWSAOVERLAPPED_COMPLETION_ROUTINE completion )
 {
+    struct ioctl_args args;
+    struct ioctl_request req;
     unsigned int protocol;
     DWORD bytes = 0;
-    int error;
+    int error, clear_ret_size;
 
     TRACE( "socket %#Ix, %s, in %p/%lu, out %p/%lu, ret %p, overlapped %p, completion %p\n", s,
            debugstr_code( code ), in_buffer, in_size, out_buffer, out_size, ret_size, overlapped, completion );
 
+    args.code           = code;
+    args.in             = in_buffer;
+    args.in_size        = in_size;
+    args.out            = out_buffer;
+    args.out_size       = out_size;
+    args.has_ret_size   = ret_size != NULL;
+    args.has_overlapped = overlapped != NULL;
+
     if (!startup_count) error = WSANOTINITIALISED;
     else if ((error = socket_protocol( s, &protocol ))) ;
-    else if ((error = check_buffers( code, in_buffer, in_size, out_buffer, out_size, ret_size ))) ;
-    else if (!ret_size && !overlapped) error = WSAEFAULT;
-    else if (code == SIO_ACQUIRE_PORT_RESERVATION) error = acquire( s, protocol, in_buffer, out_buffer, &bytes );
-    else if (code == SIO_RELEASE_PORT_RESERVATION) error = release( in_buffer );
-    else error = associate( s, protocol, in_buffer );
+    else if ((error = ioctl_args_check( &args, &clear_ret_size )))
+    {
+        if (clear_ret_size && ret_size) *ret_size = 0;
+    }
+    else
+    {
+        ioctl_args_read( &args, &req );
+        if (code == SIO_ACQUIRE_PORT_RESERVATION) error = acquire( s, protocol, &args, &req, &bytes );
+        else if (code == SIO_RELEASE_PORT_RESERVATION) error = release( &req );
+        else error = associate( s, protocol, &req );
+    }
 
     if (error)
     {
