@@ -18,7 +18,9 @@
  */
 
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -28,6 +30,7 @@
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -234,19 +237,64 @@ unsigned short test_free_ports( unsigned int count )
     exit( 1 );
 }
 
+/* bind the entries of the hidden /tmp (old_fd) back into the new one, but
+ * for the server directories of this user: the build tree, the test's
+ * prefix and whatever else lives in /tmp stay where they were */
+static int restore_tmp_entries( int old_fd )
+{
+    char top[64], source[64 + NAME_MAX], target[16 + NAME_MAX];
+    struct dirent *entry;
+    DIR *dir;
+    int fd;
+
+    snprintf( top, sizeof(top), ".portres-%u", (unsigned int)getuid() );
+    if ((fd = openat( old_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC )) == -1 || !(dir = fdopendir( fd )))
+        return -1;
+    while ((entry = readdir( dir )))
+    {
+        struct stat st;
+
+        if (!strcmp( entry->d_name, "." ) || !strcmp( entry->d_name, ".." ) || !strcmp( entry->d_name, top ))
+            continue;
+        if (fstatat( old_fd, entry->d_name, &st, AT_SYMLINK_NOFOLLOW ) == -1) continue;
+        snprintf( source, sizeof(source), "/proc/self/fd/%d/%s", old_fd, entry->d_name );
+        snprintf( target, sizeof(target), "/tmp/%s", entry->d_name );
+        if (S_ISDIR( st.st_mode ))
+        {
+            if (mkdir( target, 0700 ) == -1) continue;
+        }
+        else if (S_ISREG( st.st_mode ))
+        {
+            int file = open( target, O_CREAT | O_WRONLY | O_CLOEXEC, 0600 );
+            if (file == -1) continue;
+            close( file );
+        }
+        else continue;
+        mount( source, target, NULL, MS_BIND | MS_REC, NULL );
+    }
+    closedir( dir );
+    return 0;
+}
+
 int test_private_tmp( void )
 {
+    int old_fd;
+
     if (unshare( CLONE_NEWNS ) == -1)
     {
         printf( "%s: cannot make a mount namespace: %s\n", current_name, strerror( errno ) );
         return -1;
     }
-    if (mount( "none", "/", "none", MS_REC | MS_PRIVATE, NULL ) == -1 ||
-        mount( "portres-test", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777" ) == -1)
+    old_fd = open( "/tmp", O_PATH | O_DIRECTORY | O_CLOEXEC );
+    if (old_fd == -1 || mount( "none", "/", "none", MS_REC | MS_PRIVATE, NULL ) == -1 ||
+        mount( "portres-test", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777" ) == -1 ||
+        restore_tmp_entries( old_fd ) == -1)
     {
         printf( "%s: cannot mount a private /tmp: %s\n", current_name, strerror( errno ) );
+        if (old_fd != -1) close( old_fd );
         return -1;
     }
+    close( old_fd );
     return 0;
 }
 

@@ -45,8 +45,10 @@ extern void test_init( int argc, char *argv[] );
  * IPv6, holds now (bind probes without SO_REUSEADDR, as the server's); the
  * search starts at a place of its own in each process; exits on failure */
 extern unsigned short test_free_ports( unsigned int count );
-/* move the calling process into a mount namespace of its own with an empty
- * /tmp, so that a test may tamper with /tmp/.portres-UID; 0 on success, -1
+/* move the calling process into a mount namespace of its own with a /tmp
+ * that has all of the real one but /tmp/.portres-UID (the build tree and the
+ * prefixes may live in /tmp), so that a test may tamper with
+ * /tmp/.portres-UID; 0 on success, -1
  * (with the reason printed) where that needs privileges we lack */
 extern int test_private_tmp( void );
 
