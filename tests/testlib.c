@@ -270,7 +270,7 @@ static int restore_tmp_entries( int old_fd )
             close( file );
         }
         else continue;
-        mount( source, target, NULL, MS_BIND | MS_REC, NULL );
+        mount( source, target, "none", MS_BIND | MS_REC, NULL );
     }
     closedir( dir );
     return 0;
