@@ -161,12 +161,6 @@ static unsigned int rng_below( unsigned int n )
     return rng_next() % n;
 }
 
-static void sleep_ms( int ms )
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep( &ts, NULL );
-}
-
 static double now( void )
 {
     struct timespec ts;
@@ -667,7 +661,7 @@ static void client_main( unsigned int index, unsigned long long seed )
         {
             if (!paused) pause_client();
             paused = 1;
-            sleep_ms( 1 );
+            test_sleep_ms( 1 );
         }
     }
 }
@@ -793,15 +787,7 @@ static void report_client_failures( void )
 
 static pid_t lock_owner( void )
 {
-    struct flock fl;
-    int fd, ret;
-
-    if ((fd = open( lock_path, O_RDWR | O_CLOEXEC )) == -1) return 0;
-    memset( &fl, 0, sizeof(fl) );
-    fl.l_type = F_WRLCK;
-    ret = fcntl( fd, F_GETLK, &fl );
-    close( fd );
-    return (ret == -1 || fl.l_type == F_UNLCK) ? 0 : fl.l_pid;
+    return test_lock_owner( lock_path );
 }
 
 /* requests of the test itself: its connection broke when the server was
@@ -826,7 +812,7 @@ static int wait_clients( unsigned int expect, struct check_state_reply *state )
         status = check_state( state, message, sizeof(message) );
         if (status && status != STATUS_INTERNAL_ERROR) break;
         if (state->clients == expect) return 1;
-        sleep_ms( 10 );
+        test_sleep_ms( 10 );
     }
     check( 0, "the server counts %u clients, not %u (status %#x)", state->clients, expect, status );
     return 0;
@@ -887,7 +873,7 @@ static int copy_map( const struct portres_map *map, struct portres_map *copy )
             after = __atomic_load_n( &map->generation, __ATOMIC_RELAXED );
             if (before == after) return 1;
         }
-        sleep_ms( 1 );
+        test_sleep_ms( 1 );
     }
     check( 0, "the map stays in an update" );
     return 0;
@@ -1179,7 +1165,7 @@ static void run_phase( const char *name, unsigned int server_kills )
 
     while (now() < end)
     {
-        sleep_ms( 2 + rng_below( 40 ) );
+        test_sleep_ms( 2 + rng_below( 40 ) );
         reap_unexpected();
         /* a persistent change takes a sync of the disk, so a random kill
          * would often land in one and leave its slot's outcome unknown;
@@ -1193,12 +1179,12 @@ static void run_phase( const char *name, unsigned int server_kills )
         if (kills_done < server_kills && now() >= next_server_kill && (server = lock_owner()))
         {
             kill( server, SIGKILL );
-            for (waited = 0; waited < WAIT_MS && lock_owner() == server; waited++) sleep_ms( 1 );
+            for (waited = 0; waited < WAIT_MS && lock_owner() == server; waited++) test_sleep_ms( 1 );
             check( lock_owner() != server, "the killed server %d still holds its lock", (int)server );
             killed_servers[kills_done++] = server;
             next_server_kill = now() + (end - now()) * (0.3 + rng_below( 40 ) / 100.0) / (server_kills - kills_done + 1);
             /* the clients start the next one */
-            for (waited = 0; waited < WAIT_MS && !lock_owner(); waited++) sleep_ms( 1 );
+            for (waited = 0; waited < WAIT_MS && !lock_owner(); waited++) test_sleep_ms( 1 );
             check( lock_owner() != 0, "no client started a new server after kill %u", kills_done );
         }
     }
@@ -1212,7 +1198,7 @@ static void run_phase( const char *name, unsigned int server_kills )
 
         for (waited = 0; slot->pid && waited < WAIT_MS && !__atomic_load_n( &slot->paused, __ATOMIC_ACQUIRE ); waited++)
         {
-            sleep_ms( 1 );
+            test_sleep_ms( 1 );
             if (waited % 100 == 99) reap_unexpected();
         }
         if (slot->pid && !slot->paused)

@@ -42,12 +42,6 @@
 
 #define NOBODY 65534
 
-static void sleep_ms( int ms )
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep( &ts, NULL );
-}
-
 /* wait (10 s at most) for a condition that must come true */
 static int wait_for( int (*pred)( const void *ctx ), const void *ctx )
 {
@@ -56,7 +50,7 @@ static int wait_for( int (*pred)( const void *ctx ), const void *ctx )
     for (i = 0; i < 1000; i++)
     {
         if (pred( ctx )) return 1;
-        sleep_ms( 10 );
+        test_sleep_ms( 10 );
     }
     return 0;
 }

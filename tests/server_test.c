@@ -41,12 +41,6 @@
 #include "testlib.h"
 #include "portres/client.h"
 
-static void sleep_ms( int ms )
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep( &ts, NULL );
-}
-
 /* wait (10 s at most) for a condition that must come true */
 static int wait_for( int (*pred)( const void *ctx ), const void *ctx )
 {
@@ -55,7 +49,7 @@ static int wait_for( int (*pred)( const void *ctx ), const void *ctx )
     for (i = 0; i < 1000; i++)
     {
         if (pred( ctx )) return 1;
-        sleep_ms( 10 );
+        test_sleep_ms( 10 );
     }
     return 0;
 }
@@ -72,17 +66,10 @@ static void server_dir( char *buf, size_t size )
 static int lock_owner( void )
 {
     char dir[PORTRES_PATH_MAX], path[PORTRES_PATH_MAX + 8];
-    struct flock fl;
-    int fd, ret;
 
     server_dir( dir, sizeof(dir) );
     snprintf( path, sizeof(path), "%s/lock", dir );
-    if ((fd = open( path, O_RDWR )) == -1) return 0;
-    memset( &fl, 0, sizeof(fl) );
-    fl.l_type = F_WRLCK;
-    ret = fcntl( fd, F_GETLK, &fl );
-    close( fd );
-    return (ret == -1 || fl.l_type == F_UNLCK) ? 0 : fl.l_pid;
+    return test_lock_owner( path );
 }
 
 static int no_server( const void *ctx )
@@ -518,7 +505,7 @@ TEST(test_malformed_requests)
     memset( &req, 0, sizeof(req) );
     req.init_request.version = PORTRES_PROTOCOL_VERSION;
     raw_send( fd, &req, 30 );
-    sleep_ms( 20 );
+    test_sleep_ms( 20 );
     raw_send( fd, (char *)&req + 30, sizeof(req) - 30 );
     check( raw_reply( fd, &reply ) == 1 && !reply.reply_header.status, "split init not answered" );
 
@@ -890,7 +877,7 @@ TEST(test_idle_exit)
     check( system( cmd ) == 0, "portres-server -p failed to start" );
     pid = current_server();
     portres_disconnect();
-    sleep_ms( 4000 );
+    test_sleep_ms( 4000 );
     check( lock_owner() == (int)pid, "a persistent server exited" );
 }
 

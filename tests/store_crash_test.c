@@ -149,12 +149,6 @@ static unsigned int rng_below( unsigned int n )
     return rng_next() % n;
 }
 
-static void sleep_ms( int ms )
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep( &ts, NULL );
-}
-
 static double now( void )
 {
     struct timespec ts;
@@ -183,15 +177,7 @@ static int init_paths( void )
 /* pid holding the server lock of the prefix, 0 if none */
 static pid_t lock_owner( void )
 {
-    struct flock fl;
-    int fd, ret;
-
-    if ((fd = open( lock_path, O_RDWR | O_CLOEXEC )) == -1) return 0;
-    memset( &fl, 0, sizeof(fl) );
-    fl.l_type = F_WRLCK;
-    ret = fcntl( fd, F_GETLK, &fl );
-    close( fd );
-    return (ret == -1 || fl.l_type == F_UNLCK) ? 0 : fl.l_pid;
+    return test_lock_owner( lock_path );
 }
 
 /* stop the server of the prefix, if one runs, and wait (10 s at most) until it is gone */
@@ -205,20 +191,7 @@ static int stop_server( int sig )
     for (i = 0; i < 10000; i++)
     {
         if (lock_owner() != pid) return 1;
-        sleep_ms( 1 );
-    }
-    return 0;
-}
-
-/* wait ms milliseconds at most for a child; 1 when it ended */
-static int wait_child( pid_t pid, int *status, int ms )
-{
-    int i;
-
-    for (i = 0; i <= ms; i++)
-    {
-        if (waitpid( pid, status, WNOHANG ) == pid) return 1;
-        sleep_ms( 1 );
+        test_sleep_ms( 1 );
     }
     return 0;
 }
@@ -602,7 +575,7 @@ static pid_t wait_traced_server( pid_t strace_pid, int *ended, int *status )
             *ended = 1;
             return 0;
         }
-        sleep_ms( 1 );
+        test_sleep_ms( 1 );
     }
     check( 0, "the traced server did not start within 10 s" );
     return 0;
@@ -624,10 +597,10 @@ static void reap_strace( pid_t strace_pid, pid_t server_pid )
 {
     int status;
 
-    if (wait_child( strace_pid, &status, 10000 )) return;
+    if (test_wait_child( strace_pid, &status, 10000 )) return;
     check( 0, "strace %d did not end; killing the server %d", (int)strace_pid, (int)server_pid );
     kill( server_pid, SIGKILL );
-    if (!wait_child( strace_pid, &status, 10000 ))
+    if (!test_wait_child( strace_pid, &status, 10000 ))
     {
         kill( strace_pid, SIGKILL );
         waitpid( strace_pid, &status, 0 );

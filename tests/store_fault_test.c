@@ -86,12 +86,6 @@ static char lock_path[PORTRES_PATH_MAX + 64];
 static char log_path[PORTRES_PATH_MAX + 64];
 static char trace_path[PORTRES_PATH_MAX + 64];
 
-static void sleep_ms( int ms )
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    nanosleep( &ts, NULL );
-}
-
 static int init_paths( void )
 {
     char dir[PORTRES_PATH_MAX];
@@ -337,15 +331,7 @@ static void check_clean( const char *what )
 
 static pid_t lock_owner( void )
 {
-    struct flock fl;
-    int fd, ret;
-
-    if ((fd = open( lock_path, O_RDWR | O_CLOEXEC )) == -1) return 0;
-    memset( &fl, 0, sizeof(fl) );
-    fl.l_type = F_WRLCK;
-    ret = fcntl( fd, F_GETLK, &fl );
-    close( fd );
-    return (ret == -1 || fl.l_type == F_UNLCK) ? 0 : fl.l_pid;
+    return test_lock_owner( lock_path );
 }
 
 /* stop the prefix's server, if one runs, and wait (10 s at most) until it is gone */
@@ -360,20 +346,7 @@ static int stop_server( int sig )
     for (i = 0; i < 10000; i++)
     {
         if (lock_owner() != pid) return 1;
-        sleep_ms( 1 );
-    }
-    return 0;
-}
-
-/* wait ms milliseconds at most for a child; 1 when it ended */
-static int wait_child( pid_t pid, int *status, int ms )
-{
-    int i;
-
-    for (i = 0; i <= ms; i++)
-    {
-        if (waitpid( pid, status, WNOHANG ) == pid) return 1;
-        sleep_ms( 1 );
+        test_sleep_ms( 1 );
     }
     return 0;
 }
@@ -432,7 +405,7 @@ static pid_t start_traced_server( const char *path, const char *inject, int *ski
             free( text );
             return 0;
         }
-        sleep_ms( 1 );
+        test_sleep_ms( 1 );
     }
     check( 0, "the traced server did not start within 10 s" );
     kill( pid, SIGKILL );
@@ -446,7 +419,7 @@ static void stop_traced_server( pid_t strace_pid )
     int status;
 
     check( stop_server( SIGKILL ), "the traced server did not stop" );
-    if (!wait_child( strace_pid, &status, 10000 ))
+    if (!test_wait_child( strace_pid, &status, 10000 ))
     {
         check( 0, "strace did not end" );
         kill( strace_pid, SIGKILL );
@@ -477,7 +450,7 @@ static int copy_map( struct portres_map *copy )
             __atomic_thread_fence( __ATOMIC_ACQUIRE );
             if (__atomic_load_n( &map->generation, __ATOMIC_RELAXED ) == before) return 1;
         }
-        sleep_ms( 1 );
+        test_sleep_ms( 1 );
     }
     check( 0, "cannot read the map" );
     return 0;

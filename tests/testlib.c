@@ -32,6 +32,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "testlib.h"
@@ -296,6 +297,37 @@ int test_private_tmp( void )
     }
     close( old_fd );
     return 0;
+}
+
+void test_sleep_ms( int ms )
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    nanosleep( &ts, NULL );
+}
+
+int test_wait_child( pid_t pid, int *status, int ms )
+{
+    int i;
+
+    for (i = 0; i <= ms; i++)
+    {
+        if (waitpid( pid, status, WNOHANG ) == pid) return 1;
+        test_sleep_ms( 1 );
+    }
+    return 0;
+}
+
+pid_t test_lock_owner( const char *lock_path )
+{
+    struct flock fl;
+    int fd, ret;
+
+    if ((fd = open( lock_path, O_RDWR | O_CLOEXEC )) == -1) return 0;
+    memset( &fl, 0, sizeof(fl) );
+    fl.l_type = F_WRLCK;
+    ret = fcntl( fd, F_GETLK, &fl );
+    close( fd );
+    return (ret == -1 || fl.l_type == F_UNLCK) ? 0 : fl.l_pid;
 }
 
 int test_summary( void )

@@ -26,6 +26,7 @@
 #define __PORTRES_TESTLIB_H
 
 #include <stdio.h>
+#include <sys/types.h>
 
 extern void test_check( const char *file, int line, int cond, const char *format, ... )
     __attribute__((format(printf, 4, 5)));
@@ -51,6 +52,12 @@ extern unsigned short test_free_ports( unsigned int count );
  * /tmp/.portres-UID; 0 on success, -1
  * (with the reason printed) where that needs privileges we lack */
 extern int test_private_tmp( void );
+/* small waits of the tests */
+extern void test_sleep_ms( int ms );
+/* wait ms milliseconds at most for a child; 1 when it ended */
+extern int test_wait_child( pid_t pid, int *status, int ms );
+/* the pid holding a server's lock file, 0 when none */
+extern pid_t test_lock_owner( const char *lock_path );
 
 #define check(cond, ...) test_check( __FILE__, __LINE__, !!(cond), __VA_ARGS__ )
 #define TEST(name) static void name( void )

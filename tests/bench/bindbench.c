@@ -31,37 +31,15 @@
 #include <ws2tcpip.h>
 #include <mstcpip.h>
 
-#include "portres/proxy.h"
+#include "benchioctl.h"
 
-#ifndef SIO_ACQUIRE_PORT_RESERVATION
-#define SIO_ACQUIRE_PORT_RESERVATION    0x98000064
-#endif
+#include "portres/proxy.h"
 
 #define RESERVATIONS    10000   /* per protocol */
 #define DEFAULT_OPS     150     /* socket + bind + close per timed block */
 #define DEFAULT_ROUNDS  101     /* timed blocks per side; odd, for the median */
 #define MAX_ROUNDS      1001
 #define TARGET_RATIO    1.05
-
-/* the request and the answer of SIO_ACQUIRE_PORT_RESERVATION, with the
- * layouts of INET_PORT_RANGE and INET_PORT_RESERVATION_INSTANCE (the SDK's
- * instance structure has anonymous members in C) */
-struct bench_port_range
-{
-    USHORT start;           /* network byte order */
-    USHORT count;
-};
-
-struct bench_port_instance
-{
-    USHORT start;           /* network byte order */
-    USHORT count;
-    ULONG padding;
-    ULONG64 token;
-};
-
-C_ASSERT( sizeof(struct bench_port_range) == 4 );
-C_ASSERT( sizeof(struct bench_port_instance) == 16 );
 
 /* the three functions as one ws2_32 module exports them */
 struct ws_funcs

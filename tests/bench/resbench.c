@@ -33,33 +33,12 @@
 #include <ws2tcpip.h>
 #include <mstcpip.h>
 
-#ifndef SIO_ACQUIRE_PORT_RESERVATION
-#define SIO_ACQUIRE_PORT_RESERVATION    0x98000064
-#define SIO_RELEASE_PORT_RESERVATION    0x98000065
-#endif
+#include "benchioctl.h"
 
 #define DEFAULT_OPS     500
 #define DEFAULT_ROUNDS  21
 #define MAX_OPS         10000
 #define MAX_ROUNDS      1001
-
-/* the layouts of INET_PORT_RANGE and INET_PORT_RESERVATION_INSTANCE */
-struct bench_port_range
-{
-    USHORT start;           /* network byte order */
-    USHORT count;
-};
-
-struct bench_port_instance
-{
-    USHORT start;           /* network byte order */
-    USHORT count;
-    ULONG padding;
-    ULONG64 token;
-};
-
-C_ASSERT( sizeof(struct bench_port_range) == 4 );
-C_ASSERT( sizeof(struct bench_port_instance) == 16 );
 
 static double ticks_per_us;
 static unsigned int ops = DEFAULT_OPS;
