@@ -31,22 +31,37 @@ DECL_HANDLER(check_state);
 typedef void (*req_handler)( const void *req, void *reply );
 typedef void (*dump_func)( const void *data );
 
+static void call_init( const void *req, void *reply ) { req_init( req, reply ); }
+static void call_acquire( const void *req, void *reply ) { req_acquire( req, reply ); }
+static void call_release( const void *req, void *reply ) { req_release( req, reply ); }
+static void call_associate( const void *req, void *reply ) { req_associate( req, reply ); }
+static void call_bind_port( const void *req, void *reply ) { req_bind_port( req, reply ); }
+static void call_query_port( const void *req, void *reply ) { req_query_port( req, reply ); }
+static void call_socket_closed( const void *req, void *reply ) { req_socket_closed( req, reply ); }
+static void call_persistent_create( const void *req, void *reply ) { req_persistent_create( req, reply ); }
+static void call_persistent_delete( const void *req, void *reply ) { req_persistent_delete( req, reply ); }
+static void call_persistent_lookup( const void *req, void *reply ) { req_persistent_lookup( req, reply ); }
+static void call_list( const void *req, void *reply ) { req_list( req, reply ); }
+static void call_get_dynamic_range( const void *req, void *reply ) { req_get_dynamic_range( req, reply ); }
+static void call_set_dynamic_range( const void *req, void *reply ) { req_set_dynamic_range( req, reply ); }
+static void call_check_state( const void *req, void *reply ) { req_check_state( req, reply ); }
+
 static const req_handler req_handlers[REQ_NB_REQUESTS] =
 {
-    (req_handler)req_init,
-    (req_handler)req_acquire,
-    (req_handler)req_release,
-    (req_handler)req_associate,
-    (req_handler)req_bind_port,
-    (req_handler)req_query_port,
-    (req_handler)req_socket_closed,
-    (req_handler)req_persistent_create,
-    (req_handler)req_persistent_delete,
-    (req_handler)req_persistent_lookup,
-    (req_handler)req_list,
-    (req_handler)req_get_dynamic_range,
-    (req_handler)req_set_dynamic_range,
-    (req_handler)req_check_state,
+    call_init,
+    call_acquire,
+    call_release,
+    call_associate,
+    call_bind_port,
+    call_query_port,
+    call_socket_closed,
+    call_persistent_create,
+    call_persistent_delete,
+    call_persistent_lookup,
+    call_list,
+    call_get_dynamic_range,
+    call_set_dynamic_range,
+    call_check_state,
 };
 
 static const char * const req_names[REQ_NB_REQUESTS] =
@@ -67,217 +82,265 @@ static const char * const req_names[REQ_NB_REQUESTS] =
     "check_state",
 };
 
-static void dump_init_request( const struct init_request *req )
+static void dump_init_request( const void *data )
 {
+    const struct init_request *req = data;
+
     fprintf( stderr, " version=%u", req->version );
 }
 
-static void dump_init_reply( const struct init_reply *req )
+static void dump_init_reply( const void *data )
 {
-    fprintf( stderr, " version=%u", req->version );
-    fprintf( stderr, ", server_pid=%u", req->server_pid );
-    fprintf( stderr, ", client_pid=%u", req->client_pid );
+    const struct init_reply *reply = data;
+
+    fprintf( stderr, " version=%u", reply->version );
+    fprintf( stderr, ", server_pid=%u", reply->server_pid );
+    fprintf( stderr, ", client_pid=%u", reply->client_pid );
 }
 
-static void dump_acquire_request( const struct acquire_request *req )
+static void dump_acquire_request( const void *data )
 {
+    const struct acquire_request *req = data;
+
     fprintf( stderr, " protocol=%u", req->protocol );
     fprintf( stderr, ", start=%u", req->start );
     fprintf( stderr, ", count=%u", req->count );
     fprintf( stderr, ", socket=%#llx", (unsigned long long)req->socket );
 }
 
-static void dump_acquire_reply( const struct acquire_reply *req )
+static void dump_acquire_reply( const void *data )
 {
+    const struct acquire_reply *reply = data;
+
+    fprintf( stderr, " token=0x%016llx", (unsigned long long)reply->token );
+    fprintf( stderr, ", start=%u", reply->start );
+    fprintf( stderr, ", count=%u", reply->count );
+}
+
+static void dump_release_request( const void *data )
+{
+    const struct release_request *req = data;
+
     fprintf( stderr, " token=0x%016llx", (unsigned long long)req->token );
-    fprintf( stderr, ", start=%u", req->start );
-    fprintf( stderr, ", count=%u", req->count );
 }
 
-static void dump_release_request( const struct release_request *req )
-{
-    fprintf( stderr, " token=0x%016llx", (unsigned long long)req->token );
-}
-
-static void dump_release_reply( const struct release_reply *req )
+static void dump_release_reply( const void *data )
 {
 }
 
-static void dump_associate_request( const struct associate_request *req )
+static void dump_associate_request( const void *data )
 {
+    const struct associate_request *req = data;
+
     fprintf( stderr, " protocol=%u", req->protocol );
     fprintf( stderr, ", elevated=%u", req->elevated );
     fprintf( stderr, ", socket=%#llx", (unsigned long long)req->socket );
     fprintf( stderr, ", token=0x%016llx", (unsigned long long)req->token );
 }
 
-static void dump_associate_reply( const struct associate_reply *req )
+static void dump_associate_reply( const void *data )
 {
-    fprintf( stderr, " start=%u", req->start );
-    fprintf( stderr, ", count=%u", req->count );
-    fprintf( stderr, ", kind=%u", req->kind );
+    const struct associate_reply *reply = data;
+
+    fprintf( stderr, " start=%u", reply->start );
+    fprintf( stderr, ", count=%u", reply->count );
+    fprintf( stderr, ", kind=%u", reply->kind );
 }
 
-static void dump_bind_port_request( const struct bind_port_request *req )
+static void dump_bind_port_request( const void *data )
 {
+    const struct bind_port_request *req = data;
+
     fprintf( stderr, " protocol=%u", req->protocol );
     fprintf( stderr, ", port=%u", req->port );
     fprintf( stderr, ", socket=%#llx", (unsigned long long)req->socket );
 }
 
-static void dump_bind_port_reply( const struct bind_port_reply *req )
+static void dump_bind_port_reply( const void *data )
 {
-    fprintf( stderr, " port=%u", req->port );
-    fprintf( stderr, ", associated=%u", req->associated );
+    const struct bind_port_reply *reply = data;
+
+    fprintf( stderr, " port=%u", reply->port );
+    fprintf( stderr, ", associated=%u", reply->associated );
 }
 
-static void dump_query_port_request( const struct query_port_request *req )
+static void dump_query_port_request( const void *data )
 {
+    const struct query_port_request *req = data;
+
     fprintf( stderr, " protocol=%u", req->protocol );
     fprintf( stderr, ", port=%u", req->port );
 }
 
-static void dump_query_port_reply( const struct query_port_reply *req )
+static void dump_query_port_reply( const void *data )
 {
-    fprintf( stderr, " kind=%u", req->kind );
-    fprintf( stderr, ", start=%u", req->start );
-    fprintf( stderr, ", count=%u", req->count );
-    fprintf( stderr, ", owner_pid=%u", req->owner_pid );
-    fprintf( stderr, ", is_mine=%u", req->is_mine );
-    fprintf( stderr, ", token=0x%016llx", (unsigned long long)req->token );
+    const struct query_port_reply *reply = data;
+
+    fprintf( stderr, " kind=%u", reply->kind );
+    fprintf( stderr, ", start=%u", reply->start );
+    fprintf( stderr, ", count=%u", reply->count );
+    fprintf( stderr, ", owner_pid=%u", reply->owner_pid );
+    fprintf( stderr, ", is_mine=%u", reply->is_mine );
+    fprintf( stderr, ", token=0x%016llx", (unsigned long long)reply->token );
 }
 
-static void dump_socket_closed_request( const struct socket_closed_request *req )
+static void dump_socket_closed_request( const void *data )
 {
+    const struct socket_closed_request *req = data;
+
     fprintf( stderr, " socket=%#llx", (unsigned long long)req->socket );
 }
 
-static void dump_socket_closed_reply( const struct socket_closed_reply *req )
+static void dump_socket_closed_reply( const void *data )
 {
-    fprintf( stderr, " released=%u", req->released );
+    const struct socket_closed_reply *reply = data;
+
+    fprintf( stderr, " released=%u", reply->released );
 }
 
-static void dump_persistent_create_request( const struct persistent_create_request *req )
+static void dump_persistent_create_request( const void *data )
 {
+    const struct persistent_create_request *req = data;
+
     fprintf( stderr, " protocol=%u", req->protocol );
     fprintf( stderr, ", start=%u", req->start );
     fprintf( stderr, ", count=%u", req->count );
     fprintf( stderr, ", elevated=%u", req->elevated );
 }
 
-static void dump_persistent_create_reply( const struct persistent_create_reply *req )
+static void dump_persistent_create_reply( const void *data )
 {
-    fprintf( stderr, " token=0x%016llx", (unsigned long long)req->token );
+    const struct persistent_create_reply *reply = data;
+
+    fprintf( stderr, " token=0x%016llx", (unsigned long long)reply->token );
 }
 
-static void dump_persistent_delete_request( const struct persistent_delete_request *req )
+static void dump_persistent_delete_request( const void *data )
 {
+    const struct persistent_delete_request *req = data;
+
     fprintf( stderr, " protocol=%u", req->protocol );
     fprintf( stderr, ", start=%u", req->start );
     fprintf( stderr, ", count=%u", req->count );
     fprintf( stderr, ", elevated=%u", req->elevated );
 }
 
-static void dump_persistent_delete_reply( const struct persistent_delete_reply *req )
+static void dump_persistent_delete_reply( const void *data )
 {
 }
 
-static void dump_persistent_lookup_request( const struct persistent_lookup_request *req )
+static void dump_persistent_lookup_request( const void *data )
 {
+    const struct persistent_lookup_request *req = data;
+
     fprintf( stderr, " protocol=%u", req->protocol );
     fprintf( stderr, ", start=%u", req->start );
     fprintf( stderr, ", count=%u", req->count );
 }
 
-static void dump_persistent_lookup_reply( const struct persistent_lookup_reply *req )
+static void dump_persistent_lookup_reply( const void *data )
 {
-    fprintf( stderr, " token=0x%016llx", (unsigned long long)req->token );
+    const struct persistent_lookup_reply *reply = data;
+
+    fprintf( stderr, " token=0x%016llx", (unsigned long long)reply->token );
 }
 
-static void dump_list_request( const struct list_request *req )
+static void dump_list_request( const void *data )
 {
+    const struct list_request *req = data;
+
     fprintf( stderr, " protocol=%u", req->protocol );
     fprintf( stderr, ", first_port=%u", req->first_port );
 }
 
-static void dump_list_reply( const struct list_reply *req )
+static void dump_list_reply( const void *data )
 {
-    fprintf( stderr, " next_port=%u", req->next_port );
-    fprintf( stderr, ", total=%u", req->total );
+    const struct list_reply *reply = data;
+
+    fprintf( stderr, " next_port=%u", reply->next_port );
+    fprintf( stderr, ", total=%u", reply->total );
 }
 
-static void dump_get_dynamic_range_request( const struct get_dynamic_range_request *req )
+static void dump_get_dynamic_range_request( const void *data )
 {
+    const struct get_dynamic_range_request *req = data;
+
     fprintf( stderr, " protocol=%u", req->protocol );
 }
 
-static void dump_get_dynamic_range_reply( const struct get_dynamic_range_reply *req )
+static void dump_get_dynamic_range_reply( const void *data )
 {
-    fprintf( stderr, " start=%u", req->start );
-    fprintf( stderr, ", count=%u", req->count );
+    const struct get_dynamic_range_reply *reply = data;
+
+    fprintf( stderr, " start=%u", reply->start );
+    fprintf( stderr, ", count=%u", reply->count );
 }
 
-static void dump_set_dynamic_range_request( const struct set_dynamic_range_request *req )
+static void dump_set_dynamic_range_request( const void *data )
 {
+    const struct set_dynamic_range_request *req = data;
+
     fprintf( stderr, " protocol=%u", req->protocol );
     fprintf( stderr, ", start=%u", req->start );
     fprintf( stderr, ", count=%u", req->count );
     fprintf( stderr, ", elevated=%u", req->elevated );
 }
 
-static void dump_set_dynamic_range_reply( const struct set_dynamic_range_reply *req )
+static void dump_set_dynamic_range_reply( const void *data )
 {
 }
 
-static void dump_check_state_request( const struct check_state_request *req )
+static void dump_check_state_request( const void *data )
 {
 }
 
-static void dump_check_state_reply( const struct check_state_reply *req )
+static void dump_check_state_reply( const void *data )
 {
-    fprintf( stderr, " clients=%u", req->clients );
-    fprintf( stderr, ", sockets=%u", req->sockets );
-    fprintf( stderr, ", associations=%u", req->associations );
-    fprintf( stderr, ", tcp_runtime=%u", req->tcp_runtime );
-    fprintf( stderr, ", tcp_persistent=%u", req->tcp_persistent );
-    fprintf( stderr, ", udp_runtime=%u", req->udp_runtime );
-    fprintf( stderr, ", udp_persistent=%u", req->udp_persistent );
+    const struct check_state_reply *reply = data;
+
+    fprintf( stderr, " clients=%u", reply->clients );
+    fprintf( stderr, ", sockets=%u", reply->sockets );
+    fprintf( stderr, ", associations=%u", reply->associations );
+    fprintf( stderr, ", tcp_runtime=%u", reply->tcp_runtime );
+    fprintf( stderr, ", tcp_persistent=%u", reply->tcp_persistent );
+    fprintf( stderr, ", udp_runtime=%u", reply->udp_runtime );
+    fprintf( stderr, ", udp_persistent=%u", reply->udp_persistent );
 }
 
 static const dump_func request_dumpers[REQ_NB_REQUESTS] =
 {
-    (dump_func)dump_init_request,
-    (dump_func)dump_acquire_request,
-    (dump_func)dump_release_request,
-    (dump_func)dump_associate_request,
-    (dump_func)dump_bind_port_request,
-    (dump_func)dump_query_port_request,
-    (dump_func)dump_socket_closed_request,
-    (dump_func)dump_persistent_create_request,
-    (dump_func)dump_persistent_delete_request,
-    (dump_func)dump_persistent_lookup_request,
-    (dump_func)dump_list_request,
-    (dump_func)dump_get_dynamic_range_request,
-    (dump_func)dump_set_dynamic_range_request,
-    (dump_func)dump_check_state_request,
+    dump_init_request,
+    dump_acquire_request,
+    dump_release_request,
+    dump_associate_request,
+    dump_bind_port_request,
+    dump_query_port_request,
+    dump_socket_closed_request,
+    dump_persistent_create_request,
+    dump_persistent_delete_request,
+    dump_persistent_lookup_request,
+    dump_list_request,
+    dump_get_dynamic_range_request,
+    dump_set_dynamic_range_request,
+    dump_check_state_request,
 };
 
 static const dump_func reply_dumpers[REQ_NB_REQUESTS] =
 {
-    (dump_func)dump_init_reply,
-    (dump_func)dump_acquire_reply,
-    (dump_func)dump_release_reply,
-    (dump_func)dump_associate_reply,
-    (dump_func)dump_bind_port_reply,
-    (dump_func)dump_query_port_reply,
-    (dump_func)dump_socket_closed_reply,
-    (dump_func)dump_persistent_create_reply,
-    (dump_func)dump_persistent_delete_reply,
-    (dump_func)dump_persistent_lookup_reply,
-    (dump_func)dump_list_reply,
-    (dump_func)dump_get_dynamic_range_reply,
-    (dump_func)dump_set_dynamic_range_reply,
-    (dump_func)dump_check_state_reply,
+    dump_init_reply,
+    dump_acquire_reply,
+    dump_release_reply,
+    dump_associate_reply,
+    dump_bind_port_reply,
+    dump_query_port_reply,
+    dump_socket_closed_reply,
+    dump_persistent_create_reply,
+    dump_persistent_delete_reply,
+    dump_persistent_lookup_reply,
+    dump_list_reply,
+    dump_get_dynamic_range_reply,
+    dump_set_dynamic_range_reply,
+    dump_check_state_reply,
 };
 
 #endif /* WANT_REQUEST_HANDLERS */

@@ -108,7 +108,8 @@ static int raw_connect( void )
     server_dir( dir, sizeof(dir) );
     memset( &addr, 0, sizeof(addr) );
     addr.sun_family = AF_UNIX;
-    snprintf( addr.sun_path, sizeof(addr.sun_path), "%s/socket", dir );
+    check( snprintf( addr.sun_path, sizeof(addr.sun_path), "%s/socket", dir ) < (int)sizeof(addr.sun_path),
+           "raw connect: server directory too long: %s", dir );
     fd = socket( AF_UNIX, SOCK_STREAM, 0 );
     check( connect( fd, (struct sockaddr *)&addr, sizeof(addr) ) == 0, "raw connect: %s", strerror( errno ) );
     return fd;

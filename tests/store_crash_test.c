@@ -993,7 +993,7 @@ TEST(test_stray_temp_file)
     static const char * const kinds[] = { "torn", "whole", "empty" };
     struct list_check list;
     char why[256], *text;
-    unsigned long long token;
+    unsigned long long token = 0;
     unsigned int i, status;
     struct op op;
     size_t len;

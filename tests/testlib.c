@@ -63,8 +63,12 @@ void test_init( int argc, char *argv[] )
     len = readlink( "/proc/self/exe", self, sizeof(self) - 1 );
     self[len > 0 ? len : 0] = 0;
     if ((slash = strrchr( self, '/' ))) *slash = 0;
-    snprintf( server, sizeof(server), "%s/../server/portres-server%s", self,
-              strstr( argv[0], "-san" ) ? "-san" : "" );
+    if (snprintf( server, sizeof(server), "%s/../server/portres-server%s", self,
+                  strstr( argv[0], "-san" ) ? "-san" : "" ) >= (int)sizeof(server))
+    {
+        printf( "path of the server too long: %s\n", self );
+        exit( 1 );
+    }
     setenv( "PORTRES_SERVER", server, 1 );
 }
 

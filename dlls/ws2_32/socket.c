@@ -138,7 +138,7 @@ int WINAPI WSAConnect( SOCKET s, const struct sockaddr *addr, int len, WSABUF *c
  */
 BOOL WINAPI WSAConnectByNameA( SOCKET s, char *node, char *service, DWORD *local_len,
                                struct sockaddr *local, DWORD *remote_len, struct sockaddr *remote,
-                               const PTIMEVAL timeout, WSAOVERLAPPED *reserved )
+                               connect_timeout timeout, WSAOVERLAPPED *reserved )
 {
     implicit_bind( s, NULL, 0, FALSE );
     return real.WSAConnectByNameA( s, node, service, local_len, local, remote_len, remote, timeout, reserved );
@@ -149,7 +149,7 @@ BOOL WINAPI WSAConnectByNameA( SOCKET s, char *node, char *service, DWORD *local
  */
 BOOL WINAPI WSAConnectByNameW( SOCKET s, WCHAR *node, WCHAR *service, DWORD *local_len,
                                struct sockaddr *local, DWORD *remote_len, struct sockaddr *remote,
-                               const PTIMEVAL timeout, WSAOVERLAPPED *reserved )
+                               connect_timeout timeout, WSAOVERLAPPED *reserved )
 {
     implicit_bind( s, NULL, 0, FALSE );
     return real.WSAConnectByNameW( s, node, service, local_len, local, remote_len, remote, timeout, reserved );

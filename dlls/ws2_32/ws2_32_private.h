@@ -22,6 +22,14 @@
 #define __WS2_32_PRIVATE_H
 
 /* what the proxy calls in Wine's builtin ws2_32 */
+/* WSAConnectByNameA/W's timeout, as the SDK headers the proxy is built with
+ * declare it (configure checks which) */
+#ifdef HAVE_CONST_TIMEVAL_CONNECT_BY_NAME
+typedef const TIMEVAL *connect_timeout;
+#else
+typedef const PTIMEVAL connect_timeout;
+#endif
+
 struct ws2_32_funcs
 {
     int (WINAPI *WSAStartup)( WORD version, WSADATA *data );
@@ -44,10 +52,10 @@ struct ws2_32_funcs
                               WSABUF *callee_data, QOS *sqos, QOS *gqos );
     BOOL (WINAPI *WSAConnectByNameA)( SOCKET s, char *node, char *service, DWORD *local_len,
                                       struct sockaddr *local, DWORD *remote_len, struct sockaddr *remote,
-                                      const PTIMEVAL timeout, WSAOVERLAPPED *reserved );
+                                      connect_timeout timeout, WSAOVERLAPPED *reserved );
     BOOL (WINAPI *WSAConnectByNameW)( SOCKET s, WCHAR *node, WCHAR *service, DWORD *local_len,
                                       struct sockaddr *local, DWORD *remote_len, struct sockaddr *remote,
-                                      const PTIMEVAL timeout, WSAOVERLAPPED *reserved );
+                                      connect_timeout timeout, WSAOVERLAPPED *reserved );
     int (WINAPI *sendto)( SOCKET s, const char *buf, int len, int flags, const struct sockaddr *to, int to_len );
     int (WINAPI *WSASendTo)( SOCKET s, WSABUF *buffers, DWORD count, DWORD *sent, DWORD flags,
                              const struct sockaddr *to, int to_len, WSAOVERLAPPED *overlapped,

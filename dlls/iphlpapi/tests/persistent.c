@@ -162,9 +162,21 @@ static BOOL start_child( const char *args, PROCESS_INFORMATION *pi, HANDLE token
     snprintf( cmdline, sizeof(cmdline), "\"%s\" persistent %s", argv[0], args );
     memset( &si, 0, sizeof(si) );
     si.cb = sizeof(si);
-    if (token) ret = CreateProcessAsUserA( token, NULL, cmdline, NULL, NULL, FALSE, 0, NULL, NULL, &si, pi );
-    else ret = CreateProcessA( NULL, cmdline, NULL, NULL, FALSE, 0, NULL, NULL, &si, pi );
-    ok( ret, "CreateProcess failed, error %lu\n", GetLastError() );
+    if (token)
+    {
+        HANDLE primary;
+
+        /* an identification token of an elevated one, on Windows */
+        if (!DuplicateTokenEx( token, MAXIMUM_ALLOWED, NULL, SecurityImpersonation, TokenPrimary, &primary ))
+            return FALSE;
+        ret = CreateProcessAsUserA( primary, NULL, cmdline, NULL, NULL, FALSE, 0, NULL, NULL, &si, pi );
+        CloseHandle( primary );
+    }
+    else
+    {
+        ret = CreateProcessA( NULL, cmdline, NULL, NULL, FALSE, 0, NULL, NULL, &si, pi );
+        ok( ret, "CreateProcess failed, error %lu\n", GetLastError() );
+    }
     return ret;
 }
 
@@ -362,12 +374,15 @@ static void test_associate_other_process(void)
     }
 }
 
-/* child without elevation: reading is allowed, changing is not */
+/* child without elevation: reading is allowed, changing is not, and a
+ * persistent reservation cannot be associated */
 static void child_not_elevated( const char *start_arg )
 {
     USHORT start = (USHORT)atoi( start_arg );
     ULONG64 token;
     ULONG err;
+    SOCKET s;
+    int ret;
 
     err = pCreatePersistentTcpPortReservation( htons( start + 8 ), 4, &token );
     ok( err == ERROR_ACCESS_DENIED, "create: got %lu\n", err );
@@ -376,51 +391,107 @@ static void child_not_elevated( const char *start_arg )
     ok( err == ERROR_ACCESS_DENIED, "delete: got %lu\n", err );
     err = pLookupPersistentTcpPortReservation( htons( start ), 4, &token );
     ok( !err, "lookup: got %lu\n", err );
+    if (err) return;
+    s = create_socket( AF_INET, SOCK_STREAM );
+    ret = associate( s, token );
+    ok( ret == WSAEACCES, "associate: got error %d\n", ret );
+    closesocket( s );
 }
 
-static void test_not_elevated(void)
+/* whether this process's token is elevated; *linked gets the other token
+ * of an administrator's pair (the limited one of an elevated token, the
+ * elevated one of a limited token), or NULL */
+static BOOL process_elevated( HANDLE *linked )
 {
-    TOKEN_LINKED_TOKEN linked;
+    TOKEN_LINKED_TOKEN linked_token;
     TOKEN_ELEVATION elevation;
-    PROCESS_INFORMATION pi;
     HANDLE token;
+    DWORD size;
+    BOOL ret;
+
+    *linked = NULL;
+    ret = OpenProcessToken( GetCurrentProcess(), TOKEN_QUERY, &token );
+    ok( ret, "OpenProcessToken failed, error %lu\n", GetLastError() );
+    if (!ret) return FALSE;
+    ret = GetTokenInformation( token, TokenElevation, &elevation, sizeof(elevation), &size );
+    ok( ret, "GetTokenInformation failed, error %lu\n", GetLastError() );
+    if (GetTokenInformation( token, TokenLinkedToken, &linked_token, sizeof(linked_token), &size ))
+        *linked = linked_token.LinkedToken;
+    CloseHandle( token );
+    return ret && elevation.TokenIsElevated;
+}
+
+/* an elevated process: the limited token's cases in a child */
+static void test_not_elevated( HANDLE limited )
+{
+    PROCESS_INFORMATION pi;
     ULONG64 reservation;
     char args[64];
     USHORT start;
-    DWORD size;
     ULONG err;
-    BOOL ret;
 
-    ret = OpenProcessToken( GetCurrentProcess(), TOKEN_QUERY, &token );
-    ok( ret, "OpenProcessToken failed, error %lu\n", GetLastError() );
-    ret = GetTokenInformation( token, TokenElevation, &elevation, sizeof(elevation), &size );
-    ok( ret, "GetTokenInformation failed, error %lu\n", GetLastError() );
-    if (!elevation.TokenIsElevated)
+    if (!limited)
     {
-        CloseHandle( token );
-        err = pCreatePersistentTcpPortReservation( htons( TEST_PORT_FIRST ), 4, &reservation );
-        ok( err == ERROR_ACCESS_DENIED, "not elevated: got %lu\n", err );
-        skip( "not elevated: the elevated cases cannot run\n" );
+        skip( "no limited token: the cases without elevation cannot run\n" );
         return;
     }
-    /* the limited token of an elevated administrator */
-    ret = GetTokenInformation( token, TokenLinkedToken, &linked, sizeof(linked), &size );
-    CloseHandle( token );
-    ok( ret, "no linked token, error %lu\n", GetLastError() );
-    if (!ret) return;
-
     err = create_free_range( &funcs[0], 4, &start, &reservation );
     ok( !err, "create failed: %lu\n", err );
-    if (!err)
-    {
-        sprintf( args, "not_elevated %u", start );
-        if (start_child( args, &pi, linked.LinkedToken )) finish_child( &pi );
-        err = pDeletePersistentTcpPortReservation( htons( start ), 4 );
-        ok( !err, "delete failed: %lu\n", err );
-    }
-    CloseHandle( linked.LinkedToken );
+    if (err) return;
+    sprintf( args, "not_elevated %u", start );
+    if (start_child( args, &pi, limited )) finish_child( &pi );
+    err = pDeletePersistentTcpPortReservation( htons( start ), 4 );
+    ok( !err, "delete failed: %lu\n", err );
 }
 
+/* everything an elevated process may do, and what a limited one may not */
+static void test_elevated( HANDLE limited )
+{
+    test_invalid();
+    test_create_lookup_delete();
+    test_sharing_violation();
+    test_associate_other_process();
+    test_not_elevated( limited );
+}
+
+/* A limited process (Wine 9.0 and later start programs so, as Windows'
+ * UAC does): changes are refused here, and the elevated cases run in a
+ * child started with the elevated token linked to ours, as the "runas"
+ * verb does.  Windows only gives a limited process an identification
+ * token of it, which cannot start one: the test must then be started
+ * elevated. */
+static void test_limited( HANDLE elevated )
+{
+    PROCESS_INFORMATION pi;
+    ULONG64 token = 0;
+    unsigned int i;
+    ULONG err;
+
+    for (i = 0; i < ARRAY_SIZE(funcs); i++)
+    {
+        const struct persistent_funcs *f = &funcs[i];
+
+        winetest_push_context( "%s", f->name );
+        err = f->create( htons( TEST_PORT_FIRST ), 4, &token );
+        ok( err == ERROR_ACCESS_DENIED, "create: got %lu\n", err );
+        if (!err) f->delete( htons( TEST_PORT_FIRST ), 4 );
+        err = f->delete( htons( TEST_PORT_FIRST ), 4 );
+        ok( err == ERROR_ACCESS_DENIED, "delete: got %lu\n", err );
+        winetest_pop_context();
+    }
+
+    if (!elevated)
+    {
+        skip( "not elevated, and no elevated token: run the test elevated\n" );
+        return;
+    }
+    if (!start_child( "elevated", &pi, elevated ))
+    {
+        skip( "the elevated token cannot start a process: run the test elevated\n" );
+        return;
+    }
+    finish_child( &pi );
+}
 /* Across a restart of the reservation service: the test runner runs
  * "persistent restart_create FILE", restarts the service, then
  * "persistent restart_check FILE", which finds the reservations with their
@@ -487,6 +558,7 @@ static void restart_check( const char *path )
 
 START_TEST(persistent)
 {
+    HANDLE linked = NULL;
     WSADATA data;
     char **argv;
     int argc;
@@ -498,18 +570,22 @@ START_TEST(persistent)
     if (argc >= 3)
     {
         if (!strcmp( argv[2], "associate" ) && argc >= 6) child_associate( argv[3], argv[4], argv[5] );
-        else if (!strcmp( argv[2], "not_elevated" ) && argc >= 4) child_not_elevated( argv[3] );
+        else if (!strcmp( argv[2], "not_elevated" ) && argc >= 4)
+        {
+            ok( !process_elevated( &linked ), "the child is elevated\n" );
+            child_not_elevated( argv[3] );
+        }
+        else if (!strcmp( argv[2], "elevated" ))
+        {
+            ok( process_elevated( &linked ), "the child is not elevated\n" );
+            test_elevated( linked );
+        }
         else if (!strcmp( argv[2], "restart_create" ) && argc >= 4) restart_create( argv[3] );
         else if (!strcmp( argv[2], "restart_check" ) && argc >= 4) restart_check( argv[3] );
         else ok( 0, "unknown mode %s\n", argv[2] );
-        WSACleanup();
-        return;
     }
-
-    test_invalid();
-    test_create_lookup_delete();
-    test_sharing_violation();
-    test_associate_other_process();
-    test_not_elevated();
+    else if (process_elevated( &linked )) test_elevated( linked );
+    else test_limited( linked );
+    if (linked) CloseHandle( linked );
     WSACleanup();
 }

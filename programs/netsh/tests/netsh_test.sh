@@ -101,16 +101,22 @@ result()
     fi
 }
 
-# Runs netsh with portres-wine; its exit status is in $status, its output
-# in $out without the CRs of Windows' line ends (the raw one in $out.raw).
-# Wine's output goes to files, never into a pipe: the wineserver and the
-# services keep a pipe open for as long as they live.
-netsh()
+# Runs netsh with portres-wine, as from a prompt that Windows' "Run as
+# administrator" started (netsh_as KIND runs it --elevated, --limited, or
+# with Wine's own token when KIND is empty); its exit status is in $status,
+# its output in $out without the CRs of Windows' line ends (the raw one in
+# $out.raw).  Wine's output goes to files, never into a pipe: the
+# wineserver and the services keep a pipe open for as long as they live.
+netsh_as()
 {
-    "$top/portres-wine" netsh "$@" >"$out.raw" 2>"$err" </dev/null
+    kind=$1
+    shift
+    "$top/portres-wine" $kind netsh "$@" >"$out.raw" 2>"$err" </dev/null
     status=$?
     tr -d '\r' <"$out.raw" >"$out"
 }
+
+netsh() { netsh_as --elevated "$@"; }
 
 # runs the Linux admin command of the same prefix
 portres()
@@ -236,6 +242,43 @@ wait $holder
 netsh int ipv4 show excludedportrange protocol=tcp
 [ $status = 0 ] && ! grep -q 47500 "$out"
 result $? "the runtime reservation is gone with its program"
+
+# ---------------------------------------------------------------------------
+# elevation: changes need an elevated netsh, reading does not
+
+netsh_as --limited int ipv4 add excludedportrange protocol=tcp startport=47400 numberofports=2
+[ $status = 1 ] && first_line "$ACCESS_DENIED"
+result $? "not elevated: add excludedportrange is refused with the access denied message"
+
+netsh_as --limited int ipv4 delete excludedportrange protocol=tcp startport=47000 numberofports=8
+[ $status = 1 ] && first_line "$ACCESS_DENIED"
+result $? "not elevated: delete excludedportrange is refused with the access denied message"
+
+netsh_as --limited int ipv4 set dynamicport tcp start=50000 num=1000
+[ $status = 1 ] && first_line "$ACCESS_DENIED"
+result $? "not elevated: set dynamicport is refused with the access denied message"
+
+netsh_as --limited int ipv4 show excludedportrange protocol=tcp
+[ $status = 0 ] && grep -q '^     47000       47007     \*$' "$out" && ! grep -q 47400 "$out"
+result $? "not elevated: show excludedportrange works, and the refused add left nothing"
+
+netsh_as --limited int ipv4 show dynamicport tcp
+[ $status = 0 ] && grep -q '^Start Port      : 49152$' "$out"
+result $? "not elevated: show dynamicport works, and the refused set changed nothing"
+
+# A plain "wine netsh" runs with the token Wine starts programs with:
+# Wine 8.0 an administrator's elevated one, Wine 9.0 and later the limited
+# one, as Windows' UAC does (docs/wine-internals.md)
+wine_major=$("$WINE" --version 2>/dev/null | sed -n 's/^wine-\([0-9]*\).*/\1/p')
+netsh_as "" int ipv4 add excludedportrange protocol=tcp startport=47400 numberofports=2
+if [ "${wine_major:-0}" -ge 9 ]; then
+    [ $status = 1 ] && first_line "$ACCESS_DENIED"
+    result $? "wine-$wine_major: a plain netsh is not elevated: add is refused"
+else
+    [ $status = 0 ] && printf 'Ok.\n\n' | same_output
+    result $? "wine-$wine_major: a plain netsh is elevated: add works"
+    netsh int ipv4 delete excludedportrange protocol=tcp startport=47400 numberofports=2
+fi
 
 # ---------------------------------------------------------------------------
 # errors from the server

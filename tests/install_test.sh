@@ -1,0 +1,404 @@
+#!/bin/sh
+#
+# Tests of "portres install", "portres check" and "portres uninstall" (the
+# admin command runs programs/portres/portres-install) in a fresh Wine
+# prefix of our own: install puts the build's proxies into system32 and sets
+# their DllOverrides, check sees that, a plain "wine portdemo.exe" then gets
+# port reservations; check notices a damaged prefix and install repairs it,
+# also after "wine wineboot -u"; uninstall puts Wine's own files back,
+# byte for byte, and removes the overrides, after which portdemo fails as
+# under stock Wine.  Nothing goes into the system's Wine directory (the
+# bridge is reached through WINEDLLPATH, as portres-wine does).  Prints
+# PASS, FAIL and SKIP lines and "RESULT passed=N failed=N skipped=N" last.
+#
+# Copyright 2026 The portres authors
+#
+# This library is free software; you can redistribute it and/or
+# modify it under the terms of the GNU Lesser General Public
+# License as published by the Free Software Foundation; either
+# version 2.1 of the License, or (at your option) any later version.
+#
+# This library is distributed in the hope that it will be useful,
+# but WITHOUT ANY WARRANTY; without even the implied warranty of
+# MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+# Lesser General Public License for more details.
+#
+# You should have received a copy of the GNU Lesser General Public
+# License along with this library; if not, write to the Free Software
+# Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
+#
+# Usage: tests/install_test.sh   (the build tree is found from the
+# script's place; WINE, WINESERVER, WINEDEBUG, WINEDLLPATH and
+# PORTRES_SERVER are respected, WINEPREFIX is our own)
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+passed=0
+failed=0
+skipped=0
+
+finish()
+{
+    echo "RESULT passed=$passed failed=$failed skipped=$skipped"
+    exit 0
+}
+
+WINE=${WINE:-wine}
+wineserver=${WINESERVER:-wineserver}
+if ! command -v "$WINE" >/dev/null 2>&1; then
+    echo "SKIP wine is not installed: the proxies cannot be installed into a prefix"
+    skipped=$((skipped + 1))
+    finish
+fi
+for file in portres programs/portres/portres-install dlls/ws2_32/ws2_32.dll dlls/iphlpapi/iphlpapi.dll \
+            dlls/portres/portres.dll dlls/portres/portres.so programs/netsh/netsh.exe \
+            programs/portdemo/portdemo.exe; do
+    if [ ! -f "$top/$file" ]; then
+        echo "FAIL $file is not built: run make"
+        failed=$((failed + 1))
+        finish
+    fi
+done
+
+dir=$(mktemp -d /tmp/portres-install-XXXXXX)
+WINEPREFIX=$dir/prefix
+WINEDEBUG=${WINEDEBUG:-fixme-all}
+server=${PORTRES_SERVER:-$top/server/portres-server}
+# a plain "wine prog.exe" reaches the bridge and the server as under
+# portres-wine: the bridge through WINEDLLPATH, the server through
+# PORTRES_SERVER (the bridge is not put into Wine's own directory)
+PORTRES_SERVER=$server
+WINEDLLPATH=$top/dlls/portres${WINEDLLPATH:+:$WINEDLLPATH}
+export WINEPREFIX WINEDEBUG PORTRES_SERVER WINEDLLPATH
+sys32=$WINEPREFIX/drive_c/windows/system32
+backup=$WINEPREFIX/portres-backup
+# Wine's own files of system32, as wineboot made them before any install
+orig=$dir/orig
+out=$dir/out
+err=$dir/err
+cd "$dir" || exit 1
+
+# the files install puts into system32: "FILE OURS" (ours in the build)
+OUR_FILES="ws2_32.dll $top/dlls/ws2_32/ws2_32.dll
+iphlpapi.dll $top/dlls/iphlpapi/iphlpapi.dll
+netsh.exe $top/programs/netsh/netsh.exe
+portres.dll $top/dlls/portres/portres.dll"
+# the DllOverrides names of the proxies
+OVERRIDE_NAMES="ws2_32 iphlpapi netsh.exe"
+
+# Stops the prefix's servers and removes the prefix and the servers'
+# directories (keyed by the prefix's device and inode, as run-tests does).
+cleanup()
+{
+    [ -n "$dir" ] || return
+    if [ -d "$WINEPREFIX" ]; then
+        key=server-$(stat -c %D "$WINEPREFIX")-$(printf %x "$(stat -c %i "$WINEPREFIX")")
+        "$wineserver" -k >/dev/null 2>&1
+        "$server" -k >/dev/null 2>&1
+        for sdir in "/tmp/.portres-$(id -u)/$key" "/tmp/.wine-$(id -u)/$key" /tmp/wine-*/"$key"; do
+            [ -d "$sdir" ] || continue
+            rm -rf "$sdir"
+            case "$sdir" in /tmp/wine-*) rmdir "$(dirname "$sdir")" 2>/dev/null ;; esac
+        done
+    fi
+    cd / && rm -rf "$dir"
+    dir=
+}
+trap 'cleanup; exit 1' HUP INT TERM
+
+result()
+{
+    if [ "$1" = 0 ]; then
+        echo "PASS $2"
+        passed=$((passed + 1))
+    else
+        echo "FAIL $2 (exit status $status)"
+        failed=$((failed + 1))
+        sed 's/^/    out: /' "$out"
+        sed 's/^/    err: /' "$err"
+    fi
+}
+
+# Runs the admin command; its exit status is in $status, its output in
+# $out and $err.
+#
+# "install" always gets --no-system: run as root, a plain "portres install"
+# copies the bridge (portres.dll, portres.so) into Wine's own DLL directory
+# (/usr/lib/x86_64-linux-gnu/wine on Debian) because it can write there,
+# and a test must not change the system.  portres' usage does not list
+# --no-system, but portres passes its arguments on to portres-install,
+# which takes it; the first test makes sure that they get there.
+portres()
+{
+    "$top/portres" "$@" >"$out" 2>"$err" </dev/null
+    status=$?
+}
+
+# Runs a Wine program of the prefix; exit status in $status, output in $out
+# without the CRs of Windows' line ends, Wine's messages in $err.  Wine's
+# output goes to files, never into a pipe: the wineserver and the services
+# keep a pipe open for as long as they live.
+run_wine()
+{
+    "$WINE" "$@" >"$out.raw" 2>"$err" </dev/null
+    status=$?
+    tr -d '\r' <"$out.raw" >"$out"
+}
+
+# a plain "wine portdemo.exe", not portres-wine: the proxies of the prefix
+# must do it
+portdemo() { run_wine "$top/programs/portdemo/portdemo.exe"; }
+
+# Waits until the wineserver has written the registry to user.reg and
+# system.reg (it does when it exits); kills it when something keeps it.
+flush_registry()
+{
+    if command -v timeout >/dev/null 2>&1; then
+        timeout 60 "$wineserver" -w >>"$dir/wineserver.log" 2>&1 ||
+            "$wineserver" -k >>"$dir/wineserver.log" 2>&1
+    else
+        "$wineserver" -w >>"$dir/wineserver.log" 2>&1
+    fi
+}
+
+# the values of [Software\\Wine\\DllOverrides] in user.reg, in lower case
+overrides()
+{
+    awk '
+        /^\[/ { section = (index(tolower($0), "[software\\\\wine\\\\dlloverrides]") == 1); next }
+        section && /^"/ { print tolower($0) }
+    ' "$WINEPREFIX/user.reg"
+}
+
+# whether user.reg has NAME=native,builtin for every proxy
+overrides_set()
+{
+    overrides >"$dir/overrides" || return 1
+    for name in $OVERRIDE_NAMES; do
+        grep -qxF "\"$name\"=\"native,builtin\"" "$dir/overrides" || return 1
+    done
+}
+
+# whether user.reg has no value at all for any of the proxies
+overrides_gone()
+{
+    overrides >"$dir/overrides" || return 1
+    for name in $OVERRIDE_NAMES; do
+        ! grep -qF "\"$name\"=" "$dir/overrides" || return 1
+    done
+}
+
+# Whether the files of system32 are the build's; the ones that are not are
+# listed in $dir/differ.
+ours_in_system32()
+{
+    : >"$dir/differ"
+    echo "$OUR_FILES" | while read -r file ours; do
+        cmp -s "$sys32/$file" "$ours" || echo "$file" >>"$dir/differ"
+    done
+    [ ! -s "$dir/differ" ]
+}
+
+# "NAME CRC SIZE" or "NAME none" for the bridge's files in Wine's own DLL
+# directory ($wine_dlldir, when we found it)
+system_bridge()
+{
+    [ -n "$wine_dlldir" ] || return 0
+    for file in x86_64-windows/portres.dll x86_64-unix/portres.so; do
+        if [ -e "$wine_dlldir/$file" ]; then
+            echo "$file $(cksum <"$wine_dlldir/$file")"
+        else
+            echo "$file none"
+        fi
+    done
+}
+
+# ---------------------------------------------------------------------------
+# the arguments of portres reach portres-install (so --no-system does)
+
+portres check --portres-test-no-such-option
+[ $status = 2 ] && grep -q '^usage: portres-install .*--no-system' "$err"
+result $? "portres passes its options on to portres-install, which knows --no-system"
+if [ $status != 2 ]; then
+    echo "FAIL not installing: portres install --no-system might write into Wine's own DLL directory"
+    failed=$((failed + 1))
+    cleanup
+    finish
+fi
+
+# ---------------------------------------------------------------------------
+# 1. install into a fresh prefix
+
+# a stock prefix, as a user has it; wineboot without our WINEDLLPATH, so
+# that it puts nothing of ours into system32
+(unset WINEDLLPATH; run_wine wineboot -i; exit $status)
+status=$?
+# install wants system.reg, which the wineserver writes when it exits
+flush_registry
+[ $status = 0 ] && [ -f "$WINEPREFIX/system.reg" ] && [ -f "$sys32/ws2_32.dll" ] && [ -f "$sys32/iphlpapi.dll" ]
+result $? "wine wineboot -i creates a fresh prefix"
+
+# Wine's own files, to compare with after uninstall
+mkdir -p "$orig"
+for file in ws2_32.dll iphlpapi.dll netsh.exe portres.dll; do
+    if [ -f "$sys32/$file" ]; then
+        cp -p "$sys32/$file" "$orig/$file"
+    else
+        : >"$orig/$file.none"
+    fi
+done
+
+# Wine's own DLL directory, from WINEDLLDIR0 in a Wine process's environment
+# (as portres-install finds it): what the bridge is there before install
+(unset WINEDLLPATH; run_wine cmd /c set; exit $status)
+wine_dlldir=$(sed -n 's/^WINEDLLDIR0=\\??\\//p' "$out" | tr '\\' /)
+case "$wine_dlldir" in
+    [A-Za-z]:/*)
+        drive=$(printf '%s\n' "${wine_dlldir%%:*}" | tr '[:upper:]' '[:lower:]')
+        root=$(cd -P "$WINEPREFIX/dosdevices/$drive:" 2>/dev/null && pwd -P) || root=
+        if [ -n "$root" ]; then wine_dlldir=${root%/}/${wine_dlldir#?:/}; else wine_dlldir=; fi
+        ;;
+    unix/*) wine_dlldir=${wine_dlldir#unix} ;;
+    *) wine_dlldir= ;;
+esac
+[ -f "$wine_dlldir/x86_64-windows/ntdll.dll" ] || wine_dlldir=
+system_bridge >"$dir/system.before"
+
+portres install --no-system
+[ $status = 0 ] && grep -q "installed into prefix $WINEPREFIX" "$out"
+result $? "portres install --no-system into a fresh prefix: exit status 0"
+
+for file in ws2_32.dll iphlpapi.dll netsh.exe; do
+    ours=$(echo "$OUR_FILES" | sed -n "s/^$file //p")
+    cmp -s "$sys32/$file" "$ours"
+    result $? "system32/$file is the build's ${ours#"$top/"}, byte for byte"
+done
+
+status=none
+flush_registry
+overrides_set
+result $? "user.reg has the DllOverrides ws2_32, iphlpapi and netsh.exe = native,builtin"
+
+system_bridge >"$dir/system.after"
+[ -f "$backup/state" ] && ! grep -Eq '^system_(file|bridge) ' "$backup/state" &&
+    cmp -s "$dir/system.before" "$dir/system.after"
+result $? "install --no-system leaves Wine's own DLL directory ${wine_dlldir:-(not found)} alone"
+
+# ---------------------------------------------------------------------------
+# 2. check
+
+portres check
+[ $status = 0 ] && grep -q "prefix $WINEPREFIX is installed" "$out"
+result $? "portres check right after install: exit status 0, installed"
+
+# ---------------------------------------------------------------------------
+# 3. a plain "wine prog.exe" gets port reservations
+
+portdemo
+[ $status = 0 ] && grep -qx 'portdemo: success' "$out"
+result $? "plain wine portdemo.exe (WINEDLLPATH, PORTRES_SERVER) reserves ports: portdemo: success"
+
+# without the bridge on WINEDLLPATH the proxies forward everything to Wine,
+# and the reservation ioctls fail, with an err:portres line saying why
+if [ -n "$wine_dlldir" ] && [ -f "$wine_dlldir/x86_64-windows/portres.dll" ]; then
+    echo "SKIP the bridge is installed in Wine's own DLL directory: no missing bridge to test"
+    skipped=$((skipped + 1))
+else
+    (unset WINEDLLPATH; WINEDEBUG=$WINEDEBUG,err+portres portdemo; exit $status)
+    status=$?
+    [ $status != 0 ] && ! grep -q 'portdemo: success' "$out" &&
+        grep -q 'SIO_ACQUIRE_PORT_RESERVATION failed, error 10045$' "$out" && grep -q 'err:portres' "$err"
+    result $? "plain wine portdemo.exe without the bridge on WINEDLLPATH: WSAEOPNOTSUPP (10045) and an err:portres line"
+fi
+
+# ---------------------------------------------------------------------------
+# 4. a damaged prefix: check says so, install repairs it
+
+cp "$backup/ws2_32.dll" "$sys32/ws2_32.dll"
+portres check
+[ $status != 0 ] && grep -q 'ws2_32\.dll' "$err"
+result $? "system32/ws2_32.dll put back to Wine's: check exits non-zero and names ws2_32.dll"
+
+portres install --no-system
+[ $status = 0 ] && cmp -s "$sys32/ws2_32.dll" "$top/dlls/ws2_32/ws2_32.dll" &&
+    cmp -s "$backup/ws2_32.dll" "$orig/ws2_32.dll"
+result $? "install again repairs system32/ws2_32.dll (and keeps Wine's file in the backup)"
+
+portres check
+[ $status = 0 ]
+result $? "check after the repair: exit status 0"
+
+# ---------------------------------------------------------------------------
+# 5. a prefix update
+
+# as a user runs it, without our WINEDLLPATH
+(unset WINEDLLPATH; run_wine wineboot -u; exit $status)
+status=$?
+flush_registry
+[ $status = 0 ]
+result $? "wine wineboot -u updates the prefix"
+
+# What wineboot -u did depends on Wine (Wine 8.0 leaves files that are not
+# Wine's builtins alone, and our proxies are not): whatever it did, check
+# must say so, and name each file that is not the build's any more.
+portres check
+if ours_in_system32 && overrides_set; then
+    [ $status = 0 ]
+    result $? "after wineboot -u, system32 and the overrides are intact: check exits 0"
+else
+    ok=0
+    [ $status != 0 ] || ok=1
+    while read -r file; do
+        grep -qF "$file" "$err" || ok=1
+    done <"$dir/differ"
+    [ $ok = 0 ]
+    result $? "after wineboot -u replaced $(tr '\n' ' ' <"$dir/differ")in system32: check exits non-zero and names them"
+fi
+sed 's/^/    check after wineboot -u: /' "$out" "$err"
+
+portres install --no-system
+[ $status = 0 ] && ours_in_system32
+result $? "install after wineboot -u: exit status 0, system32 has the build's files"
+
+portres check
+[ $status = 0 ]
+result $? "check after install after wineboot -u: exit status 0"
+
+portdemo
+[ $status = 0 ] && grep -qx 'portdemo: success' "$out"
+result $? "plain wine portdemo.exe after wineboot -u and install: portdemo: success"
+
+# ---------------------------------------------------------------------------
+# 6. uninstall
+
+portres uninstall
+[ $status = 0 ] && grep -q "uninstalled from prefix $WINEPREFIX" "$out" && [ ! -e "$backup" ]
+result $? "portres uninstall: exit status 0, the backup is gone"
+
+status=none
+ok=0
+for file in ws2_32.dll iphlpapi.dll netsh.exe portres.dll; do
+    if [ -f "$orig/$file" ]; then
+        cmp -s "$sys32/$file" "$orig/$file" || ok=1
+    else
+        [ ! -e "$sys32/$file" ] || ok=1
+    fi
+done
+[ $ok = 0 ]
+result $? "uninstall puts back Wine's system32/ws2_32.dll, iphlpapi.dll and netsh.exe as they were before install, byte for byte"
+
+flush_registry
+overrides_gone
+result $? "uninstall removes the DllOverrides of ws2_32, iphlpapi and netsh.exe from user.reg"
+
+portres check
+[ $status != 0 ] && grep -q 'ws2_32' "$err"
+result $? "check after uninstall: exit status non-zero"
+
+# stock Wine's ws2_32 does not know the reservation ioctls: WSAEOPNOTSUPP
+portdemo
+[ $status != 0 ] && ! grep -q 'portdemo: success' "$out" &&
+    grep -q 'SIO_ACQUIRE_PORT_RESERVATION failed, error 10045$' "$out"
+result $? "plain wine portdemo.exe after uninstall fails as under stock Wine (WSAEOPNOTSUPP, 10045)"
+
+cleanup
+finish
