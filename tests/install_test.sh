@@ -249,7 +249,7 @@ done
 
 # Wine's own DLL directory, from WINEDLLDIR0 in a Wine process's environment
 # (as portres-install finds it): what the bridge is there before install
-(unset WINEDLLPATH; run_wine cmd /c set; exit $status)
+(unset WINEDLLPATH; run_wine cmd /c set)
 wine_dlldir=$(sed -n 's/^WINEDLLDIR0=\\??\\//p' "$out" | tr '\\' /)
 case "$wine_dlldir" in
     [A-Za-z]:/*)
@@ -337,9 +337,11 @@ flush_registry
 [ $status = 0 ]
 result $? "wine wineboot -u updates the prefix"
 
-# What wineboot -u did depends on Wine (Wine 8.0 leaves files that are not
-# Wine's builtins alone, and our proxies are not): whatever it did, check
-# must say so, and name each file that is not the build's any more.
+# What wineboot -u does to our files depends on Wine: Wine 8.0 and 10.0
+# rewrite only the files of system32 that carry Wine's builtin or
+# placeholder signature, which our proxies do not, so they keep them.
+# Whatever it did, check must say so truly, and name each file that is not
+# the build's any more.
 portres check
 if ours_in_system32 && overrides_set; then
     [ $status = 0 ]
@@ -351,7 +353,7 @@ else
         grep -qF "$file" "$err" || ok=1
     done <"$dir/differ"
     [ $ok = 0 ]
-    result $? "after wineboot -u replaced $(tr '\n' ' ' <"$dir/differ")in system32: check exits non-zero and names them"
+    result $? "after wineboot -u changed the prefix (system32 files not ours: $(tr '\n' ' ' <"$dir/differ" | sed 's/ $//')): check exits non-zero and names them"
 fi
 sed 's/^/    check after wineboot -u: /' "$out" "$err"
 
