@@ -258,7 +258,8 @@ int main( int argc, char *argv[] )
         { NULL, 0, NULL, 0 }
     };
     int opt, foreground = 0, kill_signal = 0, wait = 0, linger = DEFAULT_LINGER;
-    static const struct engine_callbacks host_callbacks = { host_port_in_use, host_random_token, NULL };
+    static const struct engine_callbacks host_callbacks = { host_port_in_use, host_random_token,
+                                                             host_socket_alive, NULL };
     int listen_fd, sync_fd = -1, ret;
     struct portres_map *map;
 
@@ -309,6 +310,7 @@ int main( int argc, char *argv[] )
         tell_starter( sync_fd, ret );
         return ret;
     }
+    wineserver_init( prefix );
     if (!(map = open_map()) || init_reservations( store_path, map, &host_callbacks ) == -1 ||
         (listen_fd = open_socket()) == -1)
     {

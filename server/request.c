@@ -38,6 +38,9 @@
 
 #include "server.h"
 
+/* ms between two looks at the Wine sockets whose reservations the server keeps */
+#define SWEEP_INTERVAL 250
+
 static struct client **clients;
 static unsigned int nb_clients, max_clients;
 
@@ -224,7 +227,7 @@ int main_loop( int listen_fd, int linger )
 {
     struct pollfd *fds = NULL;
     unsigned int i, max_fds = 0;
-    long long idle_since = now_ms();
+    long long idle_since = now_ms(), next_sweep = 0;
     int signal_fd = open_signals();
 
     if (signal_fd == -1)
@@ -259,6 +262,25 @@ int main_loop( int listen_fd, int linger )
             if (left <= 0) break;
             timeout = left;
         }
+        /* Wine sockets can end without a word to us (CloseHandle, a CRT
+         * _close, a duplicate in another process): they are looked at every
+         * SWEEP_INTERVAL ms while there are any */
+        if (engine_nb_wine_sockets( engine ))
+        {
+            long long now = now_ms(), left;
+
+            if (!next_sweep) next_sweep = now + SWEEP_INTERVAL;
+            if ((left = next_sweep - now) <= 0)
+            {
+                wineserver_new_round();
+                engine_sweep( engine );
+                next_sweep = now + SWEEP_INTERVAL;
+                left = SWEEP_INTERVAL;
+            }
+            if (timeout < 0 || left < timeout) timeout = left;
+        }
+        else next_sweep = 0;
+        wineserver_new_round();
 
         if (poll( fds, nb_clients + 2, timeout ) == -1)
         {

@@ -24,6 +24,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "portres/client.h"
 #include "portres/bridge.h"
@@ -199,6 +203,50 @@ static NTSTATUS unix_list( void *args )
     return status;
 }
 
+/* the unixlib only ever runs in a process of the prefix's Wine */
+static void __attribute__((constructor)) init_unixlib( void )
+{
+    portres_set_wine_client();
+}
+
+/* a socket's inode, from the descriptor that portres.dll got from Wine */
+static NTSTATUS unix_socket_id( void *args )
+{
+    struct bridge_socket_id_params *params = args;
+    struct stat st;
+
+    int domain = 0, protocol = 0;
+    socklen_t len = sizeof(int);
+
+    params->id = 0;
+    params->protocol = params->ip_version = 0;
+    if (params->unix_fd < 0) return STATUS_INVALID_PARAMETER;
+    if (!fstat( params->unix_fd, &st ) && S_ISSOCK( st.st_mode )) params->id = st.st_ino;
+    /* what Wine cannot tell of a socket handle it did not make (a duplicate, an inherited one) */
+    if (params->id && !getsockopt( params->unix_fd, SOL_SOCKET, SO_DOMAIN, &domain, &len ) &&
+        (domain == AF_INET || domain == AF_INET6) &&
+        !getsockopt( params->unix_fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len ))
+    {
+        params->ip_version = domain == AF_INET ? 4 : 6;
+        if (protocol == IPPROTO_TCP) params->protocol = PORTRES_PROTO_TCP;
+        else if (protocol == IPPROTO_UDP) params->protocol = PORTRES_PROTO_UDP;
+    }
+    close( params->unix_fd );
+    params->unix_fd = -1;
+    return params->id ? STATUS_SUCCESS : STATUS_INVALID_PARAMETER;
+}
+
+static NTSTATUS unix_query_socket( void *args )
+{
+    struct bridge_query_socket_params *params = args;
+    unsigned int associated = 0, acquired = 0;
+    NTSTATUS status = portres_query_socket( params->socket, &associated, &acquired );
+
+    params->associated = associated;
+    params->acquired = acquired;
+    return status;
+}
+
 /* the table Wine looks up in the unixlib, in enum bridge_call order */
 const unixlib_entry_t __wine_unix_call_funcs[] =
 {
@@ -216,6 +264,8 @@ const unixlib_entry_t __wine_unix_call_funcs[] =
     unix_error_message,
     unix_get_map,
     unix_list,
+    unix_socket_id,
+    unix_query_socket,
 };
 
 PORTRES_C_ASSERT( sizeof(__wine_unix_call_funcs) / sizeof(__wine_unix_call_funcs[0]) == bridge_nb_calls );

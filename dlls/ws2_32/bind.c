@@ -261,7 +261,7 @@ void implicit_bind( SOCKET s, const struct sockaddr *dest, int dest_len, BOOL da
     DWORD last_error;
     int len, ret, error = 0;
 
-    sockets_get( s, &info );
+    sockets_get_for_bind( s, &info );
     if (info.flags & SOCKET_BOUND || info.protocol == SOCKET_PROTO_OTHER) return;
     if (!(info.flags & SOCKET_RESERVATION) &&
         (!(map = reserved_map()) || !range_has_reserved( map, info.protocol )))

@@ -97,6 +97,49 @@ static const char *debugstr_code( DWORD code )
     }
 }
 
+/* what the server calls a socket (the inode of its kernel socket), or 0 */
+static portres_socket_t socket_id( SOCKET s )
+{
+    struct bridge_socket_id_params params;
+
+    memset( &params, 0, sizeof(params) );
+    params.handle = s;
+    if (bridge_call( bridge_socket_id, &params )) return 0;
+    return params.id;
+}
+
+/* What the kernel says of a socket handle that Wine's ws2_32 does not
+ * know: Wine 8.0 and 10.0 answer WSAENOTSOCK to getsockopt and closesocket
+ * on a socket handle that DuplicateHandle made, or that was inherited.
+ * FALSE when it is no socket. */
+BOOL reservation_socket_info( SOCKET s, struct socket_info *info )
+{
+    struct bridge_socket_id_params params;
+
+    memset( &params, 0, sizeof(params) );
+    params.handle = s;
+    if (bridge_call( bridge_socket_id, &params ) || !params.id) return FALSE;
+    info->protocol = params.protocol ? params.protocol : SOCKET_PROTO_OTHER;
+    info->family = params.ip_version == 4 ? AF_INET : params.ip_version == 6 ? AF_INET6 : 0;
+    return TRUE;
+}
+
+/* Whether the server holds state for a socket this process got from
+ * elsewhere (a duplicate, an inherited handle): an association belongs to
+ * the socket, whichever handle binds it.  Asked only while the map says
+ * that some socket is associated. */
+BOOL reservation_socket_held( SOCKET s )
+{
+    struct bridge_query_socket_params params;
+    const struct portres_map *map = reserved_map();
+
+    if (!map || !__atomic_load_n( &map->associations, __ATOMIC_ACQUIRE )) return FALSE;
+    memset( &params, 0, sizeof(params) );
+    if (!(params.socket = socket_id( s )) || bridge_call( bridge_query_socket, &params )) return FALSE;
+    TRACE( "socket %#Ix: associated %u, %u reservations\n", s, params.associated, params.acquired );
+    return params.associated || params.acquired;
+}
+
 /* PORTRES_PROTO_* of a socket, or a WSA error */
 static int socket_protocol( SOCKET s, unsigned int *protocol )
 {
@@ -156,7 +199,7 @@ static int acquire( SOCKET s, unsigned int protocol, const struct ioctl_args *ar
     params.protocol = protocol;
     params.start    = req->start;
     params.count    = req->count;
-    params.socket   = s;
+    if (!(params.socket = socket_id( s ))) return WSAENOTSOCK;
     TRACE( "socket %#Ix, %s ports %u+%u\n", s, protocol == PORTRES_PROTO_TCP ? "tcp" : "udp",
            params.start, params.count );
     if ((status = bridge_call( bridge_acquire, &params ))) return status_to_wsa( status );
@@ -186,7 +229,7 @@ static int associate( SOCKET s, unsigned int protocol, const struct ioctl_reques
     if (!real.getsockname( s, (struct sockaddr *)&addr, &len )) return WSAEINVAL;
     memset( &params, 0, sizeof(params) );
     params.protocol = protocol;
-    params.socket   = s;
+    if (!(params.socket = socket_id( s ))) return WSAENOTSOCK;
     params.token    = req->token;
     params.elevated = bridge_process_elevated();
     TRACE( "socket %#Ix, token %#I64x\n", s, params.token );
@@ -247,24 +290,26 @@ int reservation_ioctl( SOCKET s, DWORD code, void *in_buffer, DWORD in_size, voi
 int reservation_bind( SOCKET s, const struct sockaddr *addr, int len, int *handled )
 {
     struct bridge_bind_port_params params;
-    struct sockaddr_in6 copy;
+    struct sockaddr_storage copy;
     unsigned int protocol;
     USHORT *port;
     NTSTATUS status;
     int error;
 
     *handled = 0;
+    /* any length Windows takes: programs pass the size of a SOCKADDR_STORAGE or a SOCKADDR_INET */
     if (!addr || len < (int)sizeof(struct sockaddr_in) || len > (int)sizeof(copy)) return 0;
     if (addr->sa_family != AF_INET && addr->sa_family != AF_INET6) return 0;
     if (addr->sa_family == AF_INET6 && len < (int)sizeof(struct sockaddr_in6)) return 0;
     if (socket_protocol( s, &protocol )) return 0;
 
     memcpy( &copy, addr, len );
-    port = addr->sa_family == AF_INET ? &((struct sockaddr_in *)&copy)->sin_port : &copy.sin6_port;
+    port = addr->sa_family == AF_INET ? &((struct sockaddr_in *)&copy)->sin_port
+                                      : &((struct sockaddr_in6 *)&copy)->sin6_port;
     memset( &params, 0, sizeof(params) );
     params.protocol = protocol;
     params.port     = swap_port( *port );
-    params.socket   = s;
+    if (!(params.socket = socket_id( s ))) return 0;
     status = bridge_call( bridge_bind_port, &params );
     TRACE( "socket %#Ix, port %u: status %#lx, associated %u, port %u\n", s, params.port, status,
            params.associated, params.result );
@@ -309,12 +354,31 @@ int reservation_check_bind( SOCKET s, struct socket_info *info, unsigned short p
     return 1;
 }
 
-void reservation_socket_closed( SOCKET s )
+/* closesocket.  When the socket acquired or associated here (held), its
+ * reservations go at once once the socket has ended: the server looks for
+ * itself whether it has, since another handle of it may live, here or in
+ * another process; ends that the proxy does not see (CloseHandle, a CRT
+ * _close) the server finds without us.  A handle of a socket that Wine's
+ * ws2_32 does not know (Wine 8.0 and 10.0 answer WSAENOTSOCK for a
+ * DuplicateHandle copy or an inherited handle) is closed, as Windows does. */
+int reservation_closesocket( SOCKET s, BOOL held )
 {
     struct bridge_socket_closed_params params;
+    DWORD error;
+    int ret;
 
     memset( &params, 0, sizeof(params) );
-    params.socket = s;
-    if (!bridge_call( bridge_socket_closed, &params ))
+    if (held) params.socket = socket_id( s );
+    ret = real.closesocket( s );
+    error = GetLastError();
+    if (ret && error == WSAENOTSOCK && (params.socket || (params.socket = socket_id( s ))) &&
+        CloseHandle( (HANDLE)s ))
+    {
+        ret = 0;
+        error = 0;
+    }
+    if (!ret && params.socket && !bridge_call( bridge_socket_closed, &params ))
         TRACE( "socket %#Ix: %u reservations released\n", s, params.released );
+    SetLastError( error );
+    return ret;
 }

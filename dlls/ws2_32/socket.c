@@ -101,7 +101,7 @@ int WINAPI bind( SOCKET s, const struct sockaddr *addr, int len )
     struct socket_info info;
     int ret = SOCKET_ERROR, port, handled = 0;
 
-    sockets_get( s, &info );
+    sockets_get_for_bind( s, &info );
     if (info.flags & SOCKET_RESERVATION) ret = reservation_bind( s, addr, len, &handled );
     if (!handled)
     {
@@ -191,6 +191,5 @@ int WINAPI WSASendMsg( SOCKET s, WSAMSG *msg, DWORD flags, DWORD *sent, WSAOVERL
 int WINAPI closesocket( SOCKET s )
 {
     /* before the handle goes, so that a new socket reusing it starts clean */
-    if (sockets_remove( s ) & SOCKET_RESERVATION) reservation_socket_closed( s );
-    return real.closesocket( s );
+    return reservation_closesocket( s, (sockets_remove( s ) & SOCKET_RESERVATION) != 0 );
 }

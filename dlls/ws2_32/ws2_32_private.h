@@ -80,7 +80,9 @@ extern int reservation_ioctl( SOCKET s, DWORD code, void *in_buffer, DWORD in_si
                               DWORD out_size, DWORD *ret_size, WSAOVERLAPPED *overlapped,
                               LPWSAOVERLAPPED_COMPLETION_ROUTINE completion );
 extern int reservation_bind( SOCKET s, const struct sockaddr *addr, int len, int *handled );
-extern void reservation_socket_closed( SOCKET s );
+extern int reservation_closesocket( SOCKET s, BOOL held );
+extern BOOL reservation_socket_held( SOCKET s );
+extern BOOL reservation_socket_info( SOCKET s, struct socket_info *info );
 extern int reservation_check_bind( SOCKET s, struct socket_info *info, unsigned short port );
 
 /* bind.c: binds that leave the port to the system */
@@ -108,6 +110,7 @@ extern void sockets_created( SOCKET s, int family, int type, int protocol );
 extern void sockets_update( SOCKET s, unsigned int set, unsigned int clear );
 extern BOOL sockets_get( SOCKET s, struct socket_info *info );
 extern int sockets_lookup( SOCKET s, struct socket_info *info );
+extern void sockets_get_for_bind( SOCKET s, struct socket_info *info );
 extern unsigned int sockets_remove( SOCKET s );
 
 #endif /* __WS2_32_PRIVATE_H */

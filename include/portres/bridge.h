@@ -45,6 +45,8 @@ enum bridge_call
     bridge_error_message,
     bridge_get_map,
     bridge_list,
+    bridge_socket_id,
+    bridge_query_socket,
     bridge_nb_calls
 };
 
@@ -147,6 +149,26 @@ struct bridge_list_params
     uint64_t entries;         /* address of PORTRES_LIST_PAGE struct portres_entry */
     uint32_t count;           /* out: entries filled */
     uint32_t next_port;       /* out: first_port of the next page, 0 at the end */
+};
+
+/* what the server calls a socket: the inode of the kernel socket behind a
+ * socket handle of this process, the same for every handle of the socket
+ * in every process of the prefix */
+struct bridge_socket_id_params
+{
+    uint64_t handle;
+    uint64_t id;              /* out */
+    uint32_t protocol;        /* out: PORTRES_PROTO_TCP or _UDP over IP, else 0 */
+    uint32_t ip_version;      /* out: 4 or 6 */
+    int32_t  unix_fd;         /* portres.dll's business: a descriptor of the socket, which the unixlib closes */
+    uint32_t pad;
+};
+
+struct bridge_query_socket_params
+{
+    uint64_t socket;          /* an id from bridge_socket_id */
+    uint32_t associated;      /* out */
+    uint32_t acquired;        /* out */
 };
 
 #endif /* __PORTRES_BRIDGE_H */

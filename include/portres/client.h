@@ -50,6 +50,9 @@ extern int portres_check_socket( const char *path );
 /* the connection */
 extern unsigned int portres_connect( unsigned int *server_pid );
 extern void portres_disconnect( void );
+/* before the first request: this process is a process of the prefix's Wine,
+ * whose socket values are the inodes of kernel sockets (see server/wineserver.c) */
+extern void portres_set_wine_client( void );
 extern const char *portres_error_message( void );
 extern void portres_set_error( const char *format, ... ) __attribute__((format(printf, 1, 2)));
 extern const char *portres_status_name( unsigned int status );
@@ -64,6 +67,8 @@ extern unsigned int portres_associate( unsigned int protocol, portres_socket_t s
                                        unsigned int *kind );
 extern unsigned int portres_bind_port( unsigned int protocol, portres_socket_t socket, unsigned short port,
                                        unsigned short *result, int *associated );
+extern unsigned int portres_query_socket( portres_socket_t socket, unsigned int *associated,
+                                         unsigned int *acquired );
 extern unsigned int portres_query_port( unsigned int protocol, unsigned short port, struct query_port_reply *info );
 extern unsigned int portres_socket_closed( portres_socket_t socket, unsigned int *released );
 extern unsigned int portres_persistent_create( unsigned int protocol, unsigned short start, unsigned short count,
