@@ -294,46 +294,29 @@ int reservation_ioctl( SOCKET s, DWORD code, void *in_buffer, DWORD in_size, voi
     return 0;
 }
 
-/* bind of a socket the server knows: an associated socket gets its port from
- * its reservation; *handled is 0 when it binds as an ordinary socket */
-int reservation_bind( SOCKET s, const struct sockaddr *addr, int len, int *handled )
+/* The server's word on the bind of a socket that holds state there: an
+ * associated socket gets its port from its reservation (port 0) or must
+ * stay inside it; *associated is FALSE when it binds as any other socket.
+ * 0 or the WSA error to fail the bind with. */
+int reservation_bind_port( SOCKET s, const struct socket_info *info, USHORT port, USHORT *result,
+                           BOOL *associated )
 {
     struct bridge_bind_port_params params;
-    struct sockaddr_storage copy;
-    unsigned int protocol;
-    USHORT *port;
     NTSTATUS status;
-    int error;
 
-    *handled = 0;
-    /* any length Windows takes: programs pass the size of a SOCKADDR_STORAGE or a SOCKADDR_INET */
-    if (!addr || len < (int)sizeof(struct sockaddr_in) || len > (int)sizeof(copy)) return 0;
-    if (addr->sa_family != AF_INET && addr->sa_family != AF_INET6) return 0;
-    if (addr->sa_family == AF_INET6 && len < (int)sizeof(struct sockaddr_in6)) return 0;
-    if (socket_protocol( s, &protocol )) return 0;
-
-    memcpy( &copy, addr, len );
-    port = addr->sa_family == AF_INET ? &((struct sockaddr_in *)&copy)->sin_port
-                                      : &((struct sockaddr_in6 *)&copy)->sin6_port;
+    *associated = FALSE;
+    if (info->protocol == SOCKET_PROTO_OTHER) return 0;
     memset( &params, 0, sizeof(params) );
-    params.protocol = protocol;
-    params.port     = swap_port( *port );
+    params.protocol = info->protocol;
+    params.port     = port;
     if (!(params.socket = socket_id( s ))) return 0;
     status = bridge_call( bridge_bind_port, &params );
-    TRACE( "socket %#Ix, port %u: status %#lx, associated %u, port %u\n", s, params.port, status,
-           params.associated, params.result );
-    if (status)
-    {
-        *handled = 1;
-        error = status_to_wsa( status );
-        SetLastError( error );
-        return SOCKET_ERROR;
-    }
-    /* a socket that only acquired binds as any other */
-    if (!params.associated) return 0;
-    *handled = 1;
-    *port = swap_port( params.result );
-    return real.bind( s, (struct sockaddr *)&copy, len );
+    TRACE( "socket %#Ix, port %u: status %#lx, associated %u, port %u\n", s, port, status, params.associated,
+           params.result );
+    if (status) return status_to_wsa( status );
+    *associated = params.associated != 0;
+    *result = params.result;
+    return 0;
 }
 
 /* An explicit bind of an ordinary socket into a runtime reservation is
@@ -341,7 +324,7 @@ int reservation_bind( SOCKET s, const struct sockaddr *addr, int len, int *handl
  * for every other port without a request; a port it shows reserved is
  * confirmed with the server, which also repairs a map that a server killed
  * mid-update left behind.  Returns non-zero, with the error set, to refuse. */
-int reservation_check_bind( SOCKET s, struct socket_info *info, unsigned short port )
+BOOL reservation_port_refused( SOCKET s, struct socket_info *info, USHORT port )
 {
     struct bridge_query_port_params params;
     const struct portres_map *map;
