@@ -35,93 +35,15 @@
 typedef unsigned int NTSTATUS;
 typedef NTSTATUS (*unixlib_entry_t)( void *args );
 
-static NTSTATUS unix_acquire( void *args )
+/* a request of the protocol, as the PE side filled it */
+static NTSTATUS unix_request( void *args )
 {
-    struct bridge_acquire_params *params = args;
-    return portres_acquire( params->protocol, params->start, params->count, params->socket,
-                            &params->token, &params->first );
-}
+    struct bridge_request_params *params = args;
+    size_t size = params->data ? params->data_size : 0;
+    NTSTATUS status = portres_request( &params->req, &params->reply, (void *)(uintptr_t)params->data, &size );
 
-static NTSTATUS unix_release( void *args )
-{
-    struct bridge_release_params *params = args;
-    return portres_release( params->token );
-}
-
-static NTSTATUS unix_associate( void *args )
-{
-    struct bridge_associate_params *params = args;
-    unsigned int kind = 0;
-    NTSTATUS status = portres_associate( params->protocol, params->socket, params->token, params->elevated,
-                                         &params->start, &params->count, &kind );
-    params->kind = kind;
+    params->data_size = size;
     return status;
-}
-
-static NTSTATUS unix_bind_port( void *args )
-{
-    struct bridge_bind_port_params *params = args;
-    int associated = 0;
-    NTSTATUS status = portres_bind_port( params->protocol, params->socket, params->port,
-                                         &params->result, &associated );
-    params->associated = associated;
-    return status;
-}
-
-static NTSTATUS unix_socket_closed( void *args )
-{
-    struct bridge_socket_closed_params *params = args;
-    unsigned int released = 0;
-    NTSTATUS status = portres_socket_closed( params->socket, &released );
-    params->released = released;
-    return status;
-}
-
-static NTSTATUS unix_query_port( void *args )
-{
-    struct bridge_query_port_params *params = args;
-    struct query_port_reply info;
-    NTSTATUS status = portres_query_port( params->protocol, params->port, &info );
-
-    if (status) return status;
-    params->kind      = info.kind;
-    params->start     = info.start;
-    params->count     = info.count;
-    params->owner_pid = info.owner_pid;
-    params->is_mine   = info.is_mine;
-    params->token     = info.token;
-    return status;
-}
-
-static NTSTATUS unix_persistent_create( void *args )
-{
-    struct bridge_persistent_params *params = args;
-    return portres_persistent_create( params->protocol, params->start, params->count, params->elevated,
-                                      &params->token );
-}
-
-static NTSTATUS unix_persistent_delete( void *args )
-{
-    struct bridge_persistent_params *params = args;
-    return portres_persistent_delete( params->protocol, params->start, params->count, params->elevated );
-}
-
-static NTSTATUS unix_persistent_lookup( void *args )
-{
-    struct bridge_persistent_params *params = args;
-    return portres_persistent_lookup( params->protocol, params->start, params->count, &params->token );
-}
-
-static NTSTATUS unix_get_dynamic_range( void *args )
-{
-    struct bridge_dynamic_range_params *params = args;
-    return portres_get_dynamic_range( params->protocol, &params->start, &params->count );
-}
-
-static NTSTATUS unix_set_dynamic_range( void *args )
-{
-    struct bridge_dynamic_range_params *params = args;
-    return portres_set_dynamic_range( params->protocol, params->start, params->count, params->elevated );
 }
 
 static NTSTATUS unix_error_message( void *args )
@@ -191,18 +113,6 @@ static NTSTATUS unix_get_map( void *args )
     return map ? STATUS_SUCCESS : STATUS_NOT_FOUND;
 }
 
-static NTSTATUS unix_list( void *args )
-{
-    struct bridge_list_params *params = args;
-    unsigned int count = 0, next_port = 0;
-    NTSTATUS status = portres_list_page( params->protocol, params->first_port,
-                                         (struct portres_entry *)(uintptr_t)params->entries, &count, &next_port );
-
-    params->count = count;
-    params->next_port = next_port;
-    return status;
-}
-
 /* the unixlib only ever runs in a process of the prefix's Wine */
 static void __attribute__((constructor)) init_unixlib( void )
 {
@@ -236,36 +146,13 @@ static NTSTATUS unix_socket_id( void *args )
     return params->id ? STATUS_SUCCESS : STATUS_INVALID_PARAMETER;
 }
 
-static NTSTATUS unix_query_socket( void *args )
-{
-    struct bridge_query_socket_params *params = args;
-    unsigned int associated = 0, acquired = 0;
-    NTSTATUS status = portres_query_socket( params->socket, &associated, &acquired );
-
-    params->associated = associated;
-    params->acquired = acquired;
-    return status;
-}
-
 /* the table Wine looks up in the unixlib, in enum bridge_call order */
 const unixlib_entry_t __wine_unix_call_funcs[] =
 {
-    unix_acquire,
-    unix_release,
-    unix_associate,
-    unix_bind_port,
-    unix_socket_closed,
-    unix_query_port,
-    unix_persistent_create,
-    unix_persistent_delete,
-    unix_persistent_lookup,
-    unix_get_dynamic_range,
-    unix_set_dynamic_range,
+    unix_request,
     unix_error_message,
     unix_get_map,
-    unix_list,
     unix_socket_id,
-    unix_query_socket,
 };
 
 PORTRES_C_ASSERT( sizeof(__wine_unix_call_funcs) / sizeof(__wine_unix_call_funcs[0]) == bridge_nb_calls );

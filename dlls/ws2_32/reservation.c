@@ -138,14 +138,15 @@ BOOL reservation_socket_info( SOCKET s, struct socket_info *info )
  * that some socket is associated. */
 BOOL reservation_socket_held( SOCKET s )
 {
-    struct bridge_query_socket_params params;
     const struct portres_map *map = reserved_map();
+    struct bridge_request_params call;
+    struct query_socket_request *req = BRIDGE_REQUEST( &call, query_socket );
+    const struct query_socket_reply *reply = &call.reply.query_socket_reply;
 
     if (!map || !__atomic_load_n( &map->associations, __ATOMIC_ACQUIRE )) return FALSE;
-    memset( &params, 0, sizeof(params) );
-    if (!(params.socket = socket_id( s )) || bridge_call( bridge_query_socket, &params )) return FALSE;
-    TRACE( "socket %#Ix: associated %u, %u reservations\n", s, params.associated, params.acquired );
-    return params.associated || params.acquired;
+    if (!(req->socket = socket_id( s )) || bridge_call( bridge_request, &call )) return FALSE;
+    TRACE( "socket %#Ix: associated %u, %u reservations\n", s, reply->associated, reply->acquired );
+    return reply->associated || reply->acquired;
 }
 
 /* PORTRES_PROTO_* of a socket, or a WSA error */
@@ -200,49 +201,50 @@ static void complete_overlapped( SOCKET s, WSAOVERLAPPED *overlapped, LPWSAOVERL
 static int acquire( SOCKET s, unsigned int protocol, const struct ioctl_args *args,
                     const struct ioctl_request *req, DWORD *bytes )
 {
-    struct bridge_acquire_params params;
+    struct bridge_request_params call;
+    struct acquire_request *acquire = BRIDGE_REQUEST( &call, acquire );
+    const struct acquire_reply *reply = &call.reply.acquire_reply;
     NTSTATUS status;
     int error;
 
-    memset( &params, 0, sizeof(params) );
-    params.protocol = protocol;
-    params.start    = req->start;
-    params.count    = req->count;
-    if (!(params.socket = socket_id_error( s, &error ))) return error;
+    acquire->protocol = protocol;
+    acquire->start    = req->start;
+    acquire->count    = req->count;
+    if (!(acquire->socket = socket_id_error( s, &error ))) return error;
     TRACE( "socket %#Ix, %s ports %u+%u\n", s, protocol == PORTRES_PROTO_TCP ? "tcp" : "udp",
-           params.start, params.count );
-    if ((status = bridge_call( bridge_acquire, &params ))) return status_to_wsa( status );
+           acquire->start, acquire->count );
+    if ((status = bridge_call( bridge_request, &call ))) return status_to_wsa( status );
     sockets_update( s, SOCKET_RESERVATION, 0 );
-    *bytes = ioctl_args_write_instance( args, params.first, req->count, params.token );
-    TRACE( "reserved %u+%u, token %#I64x\n", params.first, params.count, params.token );
+    *bytes = ioctl_args_write_instance( args, reply->start, req->count, reply->token );
+    TRACE( "reserved %u+%u, token %#I64x\n", reply->start, reply->count, reply->token );
     return 0;
 }
 
 static int release( const struct ioctl_request *req )
 {
-    struct bridge_release_params params;
+    struct bridge_request_params call;
 
-    params.token = req->token;
-    TRACE( "token %#I64x\n", params.token );
-    return status_to_wsa( bridge_call( bridge_release, &params ) );
+    BRIDGE_REQUEST( &call, release )->token = req->token;
+    TRACE( "token %#I64x\n", req->token );
+    return status_to_wsa( bridge_call( bridge_request, &call ) );
 }
 
 static int associate( SOCKET s, unsigned int protocol, const struct ioctl_request *req )
 {
-    struct bridge_associate_params params;
+    struct bridge_request_params call;
+    struct associate_request *associate = BRIDGE_REQUEST( &call, associate );
     struct sockaddr_storage addr;
     int len = sizeof(addr), error;
     NTSTATUS status;
 
     /* it must come before the bind */
     if (!real.getsockname( s, (struct sockaddr *)&addr, &len )) return WSAEINVAL;
-    memset( &params, 0, sizeof(params) );
-    params.protocol = protocol;
-    if (!(params.socket = socket_id_error( s, &error ))) return error;
-    params.token    = req->token;
-    params.elevated = bridge_process_elevated();
-    TRACE( "socket %#Ix, token %#I64x\n", s, params.token );
-    if ((status = bridge_call( bridge_associate, &params ))) return status_to_wsa( status );
+    associate->protocol = protocol;
+    if (!(associate->socket = socket_id_error( s, &error ))) return error;
+    associate->token    = req->token;
+    associate->elevated = bridge_process_elevated();
+    TRACE( "socket %#Ix, token %#I64x\n", s, req->token );
+    if ((status = bridge_call( bridge_request, &call ))) return status_to_wsa( status );
     sockets_update( s, SOCKET_RESERVATION, 0 );
     return 0;
 }
@@ -301,21 +303,22 @@ int reservation_ioctl( SOCKET s, DWORD code, void *in_buffer, DWORD in_size, voi
 int reservation_bind_port( SOCKET s, const struct socket_info *info, USHORT port, USHORT *result,
                            BOOL *associated )
 {
-    struct bridge_bind_port_params params;
+    struct bridge_request_params call;
+    struct bind_port_request *req = BRIDGE_REQUEST( &call, bind_port );
+    const struct bind_port_reply *reply = &call.reply.bind_port_reply;
     NTSTATUS status;
 
     *associated = FALSE;
     if (info->protocol == SOCKET_PROTO_OTHER) return 0;
-    memset( &params, 0, sizeof(params) );
-    params.protocol = info->protocol;
-    params.port     = port;
-    if (!(params.socket = socket_id( s ))) return 0;
-    status = bridge_call( bridge_bind_port, &params );
-    TRACE( "socket %#Ix, port %u: status %#lx, associated %u, port %u\n", s, port, status, params.associated,
-           params.result );
+    req->protocol = info->protocol;
+    req->port     = port;
+    if (!(req->socket = socket_id( s ))) return 0;
+    status = bridge_call( bridge_request, &call );
+    TRACE( "socket %#Ix, port %u: status %#lx, associated %u, port %u\n", s, port, status, reply->associated,
+           reply->port );
     if (status) return status_to_wsa( status );
-    *associated = params.associated != 0;
-    *result = params.result;
+    *associated = reply->associated != 0;
+    *result = reply->port;
     return 0;
 }
 
@@ -326,7 +329,9 @@ int reservation_bind_port( SOCKET s, const struct socket_info *info, USHORT port
  * mid-update left behind.  Returns non-zero, with the error set, to refuse. */
 BOOL reservation_port_refused( SOCKET s, struct socket_info *info, USHORT port )
 {
-    struct bridge_query_port_params params;
+    struct bridge_request_params call;
+    struct query_port_request *req;
+    const struct query_port_reply *reply = &call.reply.query_port_reply;
     const struct portres_map *map;
     int tcp, udp, runtime_tcp = 0, runtime_udp = 0;
 
@@ -337,11 +342,11 @@ BOOL reservation_port_refused( SOCKET s, struct socket_info *info, USHORT port )
     /* only now is the socket's protocol worth asking for */
     if (!(info->flags & SOCKET_KNOWN) && sockets_lookup( s, info )) return 0;
     if (info->protocol == SOCKET_PROTO_OTHER) return 0;
-    memset( &params, 0, sizeof(params) );
-    params.protocol = info->protocol;
-    params.port     = port;
-    if (bridge_call( bridge_query_port, &params ) || params.kind != PORTRES_KIND_RUNTIME) return 0;
-    TRACE( "socket %#Ix: port %u is in a runtime reservation of process %u\n", s, port, params.owner_pid );
+    req = BRIDGE_REQUEST( &call, query_port );
+    req->protocol = info->protocol;
+    req->port     = port;
+    if (bridge_call( bridge_request, &call ) || reply->kind != PORTRES_KIND_RUNTIME) return 0;
+    TRACE( "socket %#Ix: port %u is in a runtime reservation of process %u\n", s, port, reply->owner_pid );
     SetLastError( WSAEACCES );
     return 1;
 }
@@ -355,22 +360,22 @@ BOOL reservation_port_refused( SOCKET s, struct socket_info *info, USHORT port )
  * DuplicateHandle copy or an inherited handle) is closed, as Windows does. */
 int reservation_closesocket( SOCKET s, BOOL held )
 {
-    struct bridge_socket_closed_params params;
+    struct bridge_request_params call;
+    struct socket_closed_request *req = BRIDGE_REQUEST( &call, socket_closed );
     DWORD error;
     int ret;
 
-    memset( &params, 0, sizeof(params) );
-    if (held) params.socket = socket_id( s );
+    if (held) req->socket = socket_id( s );
     ret = real.closesocket( s );
     error = GetLastError();
-    if (ret && error == WSAENOTSOCK && (params.socket || (params.socket = socket_id( s ))) &&
+    if (ret && error == WSAENOTSOCK && (req->socket || (req->socket = socket_id( s ))) &&
         CloseHandle( (HANDLE)s ))
     {
         ret = 0;
         error = 0;
     }
-    if (!ret && params.socket && !bridge_call( bridge_socket_closed, &params ))
-        TRACE( "socket %#Ix: %u reservations released\n", s, params.released );
+    if (!ret && req->socket && !bridge_call( bridge_request, &call ))
+        TRACE( "socket %#Ix: %u reservations released\n", s, call.reply.socket_closed_reply.released );
     SetLastError( error );
     return ret;
 }

@@ -53,6 +53,10 @@ extern void portres_disconnect( void );
 /* before the first request: this process is a process of the prefix's Wine,
  * whose socket values are the inodes of kernel sockets (see server/wineserver.c) */
 extern void portres_set_wine_client( void );
+/* make a request of the protocol as it is; reply data goes to data, up to
+ * *data_size bytes, and *data_size says how many came */
+extern unsigned int portres_request( union generic_request *req, union generic_reply *reply, void *data,
+                                     size_t *data_size );
 extern const char *portres_error_message( void );
 extern void portres_set_error( const char *format, ... ) __attribute__((format(printf, 1, 2)));
 extern const char *portres_status_name( unsigned int status );
@@ -67,8 +71,6 @@ extern unsigned int portres_associate( unsigned int protocol, portres_socket_t s
                                        unsigned int *kind );
 extern unsigned int portres_bind_port( unsigned int protocol, portres_socket_t socket, unsigned short port,
                                        unsigned short *result, int *associated );
-extern unsigned int portres_query_socket( portres_socket_t socket, unsigned int *associated,
-                                         unsigned int *acquired );
 extern unsigned int portres_query_port( unsigned int protocol, unsigned short port, struct query_port_reply *info );
 extern unsigned int portres_socket_closed( portres_socket_t socket, unsigned int *released );
 extern unsigned int portres_persistent_create( unsigned int protocol, unsigned short start, unsigned short count,

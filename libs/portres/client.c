@@ -325,6 +325,11 @@ broken:
     return STATUS_CONNECTION_RESET;
 }
 
+unsigned int portres_request( union generic_request *req, union generic_reply *reply, void *data, size_t *data_size )
+{
+    return do_request( req, reply, data, data_size );
+}
+
 #define INIT_REQUEST(name) \
     union generic_request req; \
     union generic_reply reply; \
@@ -458,16 +463,6 @@ unsigned int portres_bind_port( unsigned int protocol, portres_socket_t socket, 
         *result = out->port;
         if (associated) *associated = out->associated;
     }
-    return status;
-}
-
-unsigned int portres_query_socket( portres_socket_t socket, unsigned int *associated, unsigned int *acquired )
-{
-    INIT_REQUEST( query_socket );
-    r->socket = socket;
-    status = do_request( &req, &reply, NULL, NULL );
-    *associated = out->associated;
-    *acquired = out->acquired;
     return status;
 }
 
