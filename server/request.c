@@ -181,16 +181,13 @@ static int call_handler( struct client *client, const union generic_request *req
     return ret;
 }
 
-/* read what is there and handle complete requests; -1 when the connection must close */
-static int read_requests( struct client *client )
+/* Handle the complete request frames in the input buffer, one at a time:
+ * each reply is sent before the next request is looked at, so the frames
+ * wait while a reply is still going out.  -1 when the connection must close. */
+static int handle_frames( struct client *client )
 {
     size_t pos = 0;
-    ssize_t ret;
-
-    ret = recv( client->fd, client->in + client->in_len, sizeof(client->in) - client->in_len, MSG_DONTWAIT );
-    if (ret == 0) return -1;
-    if (ret < 0) return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? 0 : -1;
-    client->in_len += ret;
+    int ret = 0;
 
     while (client->in_len - pos >= PORTRES_FRAME_SIZE && !client->out && !client->closing)
     {
@@ -198,11 +195,23 @@ static int read_requests( struct client *client )
 
         memcpy( &req, client->in + pos, sizeof(req) );
         pos += sizeof(req);
-        if (call_handler( client, &req ) == -1) return -1;
+        if ((ret = call_handler( client, &req )) == -1) break;
     }
     memmove( client->in, client->in + pos, client->in_len - pos );
     client->in_len -= pos;
-    return 0;
+    return ret;
+}
+
+/* read what is there and handle complete requests; -1 when the connection must close */
+static int read_requests( struct client *client )
+{
+    ssize_t ret;
+
+    ret = recv( client->fd, client->in + client->in_len, sizeof(client->in) - client->in_len, MSG_DONTWAIT );
+    if (ret == 0) return -1;
+    if (ret < 0) return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? 0 : -1;
+    client->in_len += ret;
+    return handle_frames( client );
 }
 
 /***********************************************************************
@@ -305,16 +314,8 @@ int main_loop( int listen_fd, int linger )
             if (!revents) continue;
             if (revents & POLLOUT)
             {
-                dead = flush_output( client ) == -1;
                 /* requests that arrived meanwhile are in the buffer already */
-                while (!dead && !client->out && !client->closing && client->in_len >= PORTRES_FRAME_SIZE)
-                {
-                    union generic_request req;
-                    memcpy( &req, client->in, sizeof(req) );
-                    client->in_len -= sizeof(req);
-                    memmove( client->in, client->in + sizeof(req), client->in_len );
-                    dead = call_handler( client, &req ) == -1;
-                }
+                dead = flush_output( client ) == -1 || handle_frames( client ) == -1;
             }
             else if (revents & POLLIN) dead = read_requests( client ) == -1;
             else if (revents & (POLLERR | POLLHUP | POLLNVAL)) dead = 1;
