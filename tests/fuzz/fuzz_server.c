@@ -213,6 +213,15 @@ static void check_reply( const struct client *client, int was_initialized, int r
     case REQ_socket_closed:
         if (status) fail( "socket_closed cannot fail, got %#x", status );
         break;
+    case REQ_query_socket:
+        if (status) fail( "query_socket cannot fail, got %#x", status );
+        if (reply->query_socket_reply.associated > 1) fail( "query_socket: associated %u",
+                                                            reply->query_socket_reply.associated );
+        break;
+    case REQ_identify:
+        /* a client becomes a Wine client before its first socket only */
+        if (status && status != STATUS_INVALID_PARAMETER) fail( "identify: status %#x", status );
+        break;
     case REQ_get_dynamic_range:
         if (status && engine_protocol_index( req->get_dynamic_range_request.protocol ) >= 0)
             fail( "get_dynamic_range of protocol %u: %#x", req->get_dynamic_range_request.protocol, status );
@@ -591,6 +600,36 @@ static void write_seeds( const char *dir )
     req->bind_port_request.protocol = PORTRES_PROTO_TCP;
     req->bind_port_request.socket = 0x1c;
     seed_write( dir, "bind", &seed );
+
+    /* Wine clients: sockets named by inode from two processes, a socket
+     * that outlives its process, sockets the fake host says have ended */
+    seed_start( &seed, 0x2a00 );
+    seed_init( &seed, 0 );
+    seed_frame( &seed, 0, REQ_identify )->identify_request.wine = 1;
+    seed_init( &seed, 1 );
+    seed_frame( &seed, 1, REQ_identify )->identify_request.wine = 1;
+    req = seed_frame( &seed, 0, REQ_acquire );
+    req->acquire_request.protocol = PORTRES_PROTO_TCP;
+    req->acquire_request.start = 9000;
+    req->acquire_request.count = 4;
+    req->acquire_request.socket = 0x31;
+    req = seed_frame( &seed, 0, REQ_associate );
+    req->associate_request.protocol = PORTRES_PROTO_TCP;
+    req->associate_request.socket = 0x32;
+    req->associate_request.token = 1;
+    req = seed_frame( &seed, 1, REQ_bind_port );
+    req->bind_port_request.protocol = PORTRES_PROTO_TCP;
+    req->bind_port_request.socket = 0x32;
+    seed_frame( &seed, 1, REQ_query_socket )->query_socket_request.socket = 0x31;
+    seed_disconnect( &seed, 0 );
+    req = seed_frame( &seed, 1, REQ_acquire );
+    req->acquire_request.protocol = PORTRES_PROTO_TCP;
+    req->acquire_request.start = 9002;
+    req->acquire_request.count = 1;
+    req->acquire_request.socket = 0x33;
+    seed_frame( &seed, 1, REQ_socket_closed )->socket_closed_request.socket = 0x31;
+    seed_frame( &seed, 1, REQ_list )->list_request.protocol = PORTRES_PROTO_TCP;
+    seed_write( dir, "wine", &seed );
 
     /* what the server refuses: a request before init, a wrong version, an unknown request */
     seed_start( &seed, 0 );
