@@ -69,17 +69,7 @@ static void usage( FILE *out )
 /* the pid holding the server lock, 0 when none, -1 on error */
 static int lock_owner( void )
 {
-    struct flock fl;
-    int fd, ret;
-
-    if ((fd = open( lock_path, O_RDWR | O_CLOEXEC )) == -1) return errno == ENOENT ? 0 : -1;
-    memset( &fl, 0, sizeof(fl) );
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET;
-    ret = fcntl( fd, F_GETLK, &fl );
-    close( fd );
-    if (ret == -1) return -1;
-    return fl.l_type == F_UNLCK ? 0 : fl.l_pid;
+    return portres_lock_holder( lock_path );
 }
 
 static void sleep_ms( int ms )

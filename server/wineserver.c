@@ -93,23 +93,6 @@ void wineserver_new_round( void )
     scan_round++;
 }
 
-/* the pid holding a lock, 0 when none does, -1 when it cannot be told */
-static int lock_holder( const char *path )
-{
-    struct flock fl;
-    int fd, ret;
-
-    if (!path[0]) return 0;
-    if ((fd = open( path, O_RDONLY | O_CLOEXEC )) == -1) return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
-    memset( &fl, 0, sizeof(fl) );
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET;
-    ret = fcntl( fd, F_GETLK, &fl );
-    close( fd );
-    if (ret == -1) return -1;
-    return fl.l_type == F_UNLCK ? 0 : fl.l_pid;
-}
-
 /* the pid of the prefix's wineserver, 0 when none runs, -1 when it cannot be told */
 static int find_wineserver( void )
 {
@@ -117,7 +100,8 @@ static int find_wineserver( void )
 
     for (i = 0; i < NB_CANDIDATES; i++)
     {
-        if ((pid = lock_holder( lock_paths[i] )) > 0) return pid;
+        if (!lock_paths[i][0]) continue;
+        if ((pid = portres_lock_holder( lock_paths[i] )) > 0) return pid;
         if (pid < 0) ret = -1;
     }
     return ret;

@@ -46,6 +46,8 @@ extern int portres_store_path( const char *prefix, char *buf, size_t size );
 extern int portres_server_path( char *buf, size_t size );
 /* 0 when the server socket at path is missing or a socket private to us */
 extern int portres_check_socket( const char *path );
+/* the pid that holds an fcntl lock on a file, 0 when none does, -1 when it cannot be told */
+extern int portres_lock_holder( const char *path );
 
 /* the connection */
 extern unsigned int portres_connect( unsigned int *server_pid );
