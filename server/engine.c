@@ -3,9 +3,11 @@
  *
  * Per protocol, a table of 65536 slots points every reserved port at its
  * reservation; reservations are also found by token.  Runtime reservations
- * hang off the record of the socket that acquired them, persistent ones off
- * the engine.  Every change of the tables also updates the published map of
- * reserved ports, inside an odd generation.
+ * hang off the record of the socket that acquired them and live as long as
+ * that socket, persistent ones hang off the engine.  Every change of the
+ * tables also updates the published map of reserved ports, inside an odd
+ * generation.  The structures are in engine_private.h, the invariants in
+ * check.c.
  * Copyright 2026 The portres authors
  *
  * This library is free software; you can redistribute it and/or
@@ -27,56 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine.h"
-#include "hash.h"
-#include "portres/list.h"
-
-struct reservation;
-
-/* what the engine knows of one socket of a client */
-struct sock_rec
-{
-    struct hash_entry     entry;         /* in the client's sockets, keyed by handle */
-    struct engine_client *client;
-    struct list           reservations;  /* runtime reservations acquired on it */
-    struct reservation   *assoc;         /* associated reservation, or NULL */
-    struct list           assoc_entry;   /* in assoc->assocs */
-    unsigned short        port;          /* port handed out for its bind, 0 if none */
-};
-
-struct reservation
-{
-    struct hash_entry     entry;         /* in the engine's tokens */
-    struct list           owner_entry;   /* in sock->reservations, or engine->persistent */
-    struct list           assocs;        /* sock_recs associated with it */
-    struct sock_rec      *sock;          /* acquiring socket, NULL when persistent */
-    unsigned short        start;
-    unsigned short        count;
-    unsigned char         protocol;
-    unsigned char         kind;
-};
-
-struct engine_client
-{
-    struct list        entry;            /* in engine->clients */
-    struct engine     *engine;
-    struct hash_table  sockets;
-    unsigned int       pid;
-};
-
-struct engine
-{
-    struct engine_callbacks cb;
-    struct portres_map     *map;
-    int                     own_map;
-    struct reservation    **ports[ENGINE_NB_PROTOCOLS];   /* 65536 slots each */
-    struct hash_table       tokens;
-    struct list             clients;
-    struct list             persistent;
-    unsigned int            count[ENGINE_NB_PROTOCOLS];
-    unsigned short          dyn_start[ENGINE_NB_PROTOCOLS];
-    unsigned short          dyn_count[ENGINE_NB_PROTOCOLS];
-};
+#include "engine_private.h"
+#include "portmap.h"
 
 int engine_protocol_index( unsigned int ipproto )
 {
@@ -94,150 +48,20 @@ const char *engine_protocol_name( int protocol )
 }
 
 /* a range of ports that can be reserved: 1..65535, not empty */
-static int valid_range( unsigned int start, unsigned int count )
+int engine_valid_range( unsigned int start, unsigned int count )
 {
     return start && count && start + count - 1 <= 65535;
-}
-
-/***********************************************************************
- *           the published map
- */
-
-static void set_bits( uint64_t *words, unsigned int start, unsigned int count, int set )
-{
-    unsigned int port = start, end = start + count;
-
-    while (port < end)
-    {
-        unsigned int bit = port % 64, n = end - port < 64 - bit ? end - port : 64 - bit;
-        uint64_t mask = (n == 64 ? ~(uint64_t)0 : (((uint64_t)1 << n) - 1)) << bit;
-        uint64_t *word = &words[port / 64];
-        uint64_t val = __atomic_load_n( word, __ATOMIC_RELAXED );
-
-        __atomic_store_n( word, set ? (val | mask) : (val & ~mask), __ATOMIC_RELAXED );
-        port += n;
-    }
-}
-
-/* first set bit in [start, end), or -1 */
-static int find_set_bit( const uint64_t *words, unsigned int start, unsigned int end )
-{
-    unsigned int port = start;
-
-    while (port < end)
-    {
-        uint64_t val = __atomic_load_n( &words[port / 64], __ATOMIC_RELAXED ) >> (port % 64);
-        if (val)
-        {
-            port += __builtin_ctzll( val );
-            return port < end ? (int)port : -1;
-        }
-        port = (port / 64 + 1) * 64;
-    }
-    return -1;
-}
-
-/* first clear bit in [start, end), or -1 */
-static int find_clear_bit( const uint64_t *words, unsigned int start, unsigned int end )
-{
-    unsigned int port = start;
-
-    while (port < end)
-    {
-        uint64_t val = ~__atomic_load_n( &words[port / 64], __ATOMIC_RELAXED ) >> (port % 64);
-        if (val)
-        {
-            port += __builtin_ctzll( val );
-            return port < end ? (int)port : -1;
-        }
-        port = (port / 64 + 1) * 64;
-    }
-    return -1;
-}
-
-/* the clear bits of a word and the next one, as one 128-bit value */
-static unsigned __int128 clear_window( const uint64_t *words, unsigned int index )
-{
-    uint64_t low = ~__atomic_load_n( &words[index], __ATOMIC_RELAXED );
-    uint64_t high = index + 1 < PORTRES_MAP_WORDS ? ~__atomic_load_n( &words[index + 1], __ATOMIC_RELAXED ) : 0;
-
-    return ((unsigned __int128)high << 64) | low;
-}
-
-/* first start of count clear bits in [start, end), or -1; a word at a time
- * for runs of up to 64 bits, run by run for longer ones */
-static int find_clear_run( const uint64_t *words, unsigned int start, unsigned int end, unsigned int count )
-{
-    unsigned int index;
-
-    if (count > 64)
-    {
-        int clear, set;
-
-        while ((clear = find_clear_bit( words, start, end )) >= 0 && clear + count <= end)
-        {
-            if ((set = find_set_bit( words, clear, clear + count )) < 0) return clear;
-            start = set;
-        }
-        return -1;
-    }
-    for (index = start / 64; index * 64 < end; index++)
-    {
-        unsigned __int128 runs = clear_window( words, index );
-        unsigned int have = 1, step;
-        uint64_t starts;
-
-        /* bit i of runs: bits i .. i + have - 1 are all clear */
-        while (have < count)
-        {
-            step = have < count - have ? have : count - have;
-            runs &= runs >> step;
-            have += step;
-        }
-        starts = (uint64_t)runs;
-        if (index == start / 64) starts &= ~(uint64_t)0 << (start % 64);
-        if (starts)
-        {
-            unsigned int port = index * 64 + __builtin_ctzll( starts );
-            return port + count <= end ? (int)port : -1;
-        }
-    }
-    return -1;
-}
-
-/* a writer makes the generation odd while it changes the map, and even again
- * after; readers retry when they saw an odd or changed generation */
-static void map_begin( struct portres_map *map )
-{
-    __atomic_store_n( &map->generation, (map->generation | 1), __ATOMIC_RELAXED );
-    __atomic_thread_fence( __ATOMIC_RELEASE );
-}
-
-static void map_end( struct portres_map *map )
-{
-    __atomic_store_n( &map->generation, map->generation + 1, __ATOMIC_RELEASE );
 }
 
 static void update_map( struct engine *engine, const struct reservation *res, int set )
 {
     struct portres_map *map = engine->map;
 
-    map_begin( map );
-    set_bits( map->reserved[res->protocol], res->start, res->count, set );
+    portmap_begin( map );
+    portmap_set_bits( map->reserved[res->protocol], res->start, res->count, set );
     if (res->kind == PORTRES_KIND_RUNTIME)
-        set_bits( map->runtime[res->protocol], res->start, res->count, set );
-    map_end( map );
-}
-
-/* empty a map that readers may be looking at: what an earlier server left
- * there (a crash can even leave the generation odd) goes, in one generation */
-static void reset_map( struct portres_map *map )
-{
-    map_begin( map );
-    map->version = PORTRES_PROTOCOL_VERSION;
-    memset( map->reserved, 0, sizeof(map->reserved) );
-    memset( map->runtime, 0, sizeof(map->runtime) );
-    map_end( map );
+        portmap_set_bits( map->runtime[res->protocol], res->start, res->count, set );
+    portmap_end( map );
 }
 
 /***********************************************************************
@@ -246,7 +70,7 @@ static void reset_map( struct portres_map *map )
 
 static int range_reserved( struct engine *engine, int protocol, unsigned int start, unsigned int count )
 {
-    return find_set_bit( engine->map->reserved[protocol], start, start + count ) >= 0;
+    return portmap_find_set_bit( engine->map->reserved[protocol], start, start + count ) >= 0;
 }
 
 /* first port of a range bound on the host, or -1 */
@@ -268,7 +92,7 @@ static portres_token_t new_token( struct engine *engine )
     return token;
 }
 
-static struct reservation *find_reservation( struct engine *engine, portres_token_t token )
+struct reservation *engine_find_reservation( struct engine *engine, portres_token_t token )
 {
     struct hash_entry *entry = hash_find( &engine->tokens, token );
     return entry ? HASH_ENTRY( entry, struct reservation, entry ) : NULL;
@@ -288,6 +112,7 @@ static struct reservation *insert_reservation( struct engine *engine, int protoc
     res->kind      = kind;
     list_init( &res->assocs );
     list_init( &res->owner_entry );
+    list_init( &res->owned_entry );
     for (port = start; port < start + count; port++) engine->ports[protocol][port] = res;
     hash_insert( &engine->tokens, &res->entry );
     engine->count[protocol]++;
@@ -295,10 +120,11 @@ static struct reservation *insert_reservation( struct engine *engine, int protoc
     return res;
 }
 
-static void free_sock_rec_if_unused( struct sock_rec *sock );
+static void free_sock_rec_if_unused( struct engine *engine, struct sock_rec *sock );
+static void dissociate( struct engine *engine, struct sock_rec *sock );
 
-/* remove a reservation from every table and forget the associations naming it */
-/* free a reservation; the map forgets it unless it is to stay published */
+/* free a reservation and forget the associations naming it; the map
+ * forgets it unless it is to stay published */
 static void free_reservation( struct engine *engine, struct reservation *res, int unpublish )
 {
     struct sock_rec *sock, *next;
@@ -306,16 +132,15 @@ static void free_reservation( struct engine *engine, struct reservation *res, in
 
     LIST_FOR_EACH_ENTRY_SAFE( sock, next, &res->assocs, struct sock_rec, assoc_entry )
     {
-        list_remove( &sock->assoc_entry );
-        sock->assoc = NULL;
-        sock->port = 0;
-        if (sock != res->sock) free_sock_rec_if_unused( sock );
+        dissociate( engine, sock );
+        if (sock != res->sock) free_sock_rec_if_unused( engine, sock );
     }
     for (port = res->start; port < res->start + res->count; port++) engine->ports[res->protocol][port] = NULL;
     if (unpublish) update_map( engine, res, 0 );
     hash_remove( &engine->tokens, &res->entry );
     engine->count[res->protocol]--;
     list_remove( &res->owner_entry );
+    list_remove( &res->owned_entry );
     free( res );
 }
 
@@ -330,33 +155,23 @@ static void fill_info( const struct reservation *res, const struct engine_client
     info->start     = res->start;
     info->count     = res->count;
     info->kind      = res->kind;
-    info->owner_pid = res->sock ? res->sock->client->pid : 0;
-    info->is_mine   = res->sock && res->sock->client == client;
+    info->owner_pid = res->owner_pid;
+    info->is_mine   = res->owner && res->owner == client;
     info->token     = (info->is_mine || res->kind == PORTRES_KIND_PERSISTENT) ? res->entry.key : 0;
-}
-
-/* lowest block of count free ports in the dynamic range, or -1 */
-static int find_free_block( struct engine *engine, int protocol, unsigned int count )
-{
-    unsigned int start = engine->dyn_start[protocol];
-    unsigned int end = start + engine->dyn_count[protocol];   /* one past the last port */
-    int port, busy;
-
-    while ((port = find_clear_run( engine->map->reserved[protocol], start, end, count )) >= 0)
-    {
-        if ((busy = range_in_use( engine, protocol, port, count )) < 0) return port;
-        start = busy + 1;
-    }
-    return -1;
 }
 
 /***********************************************************************
  *           sockets
  */
 
-static struct sock_rec *find_sock_rec( const struct engine_client *client, portres_socket_t socket )
+static struct hash_table *socket_table( struct engine_client *client )
 {
-    struct hash_entry *entry = hash_find( &client->sockets, socket );
+    return client->wine ? &client->engine->sockets : &client->sockets;
+}
+
+static struct sock_rec *find_sock_rec( struct engine_client *client, portres_socket_t socket )
+{
+    struct hash_entry *entry = hash_find( socket_table( client ), socket );
     return entry ? HASH_ENTRY( entry, struct sock_rec, entry ) : NULL;
 }
 
@@ -368,25 +183,36 @@ static struct sock_rec *get_sock_rec( struct engine_client *client, portres_sock
     if (!(sock = calloc( 1, sizeof(*sock) ))) return NULL;
     sock->entry.key = socket;
     sock->client = client;
+    sock->wine = client->wine;
     list_init( &sock->reservations );
     list_init( &sock->assoc_entry );
-    hash_insert( &client->sockets, &sock->entry );
+    list_init( &sock->client_entry );
+    if (sock->wine) list_add_tail( &client->wine_sockets, &sock->client_entry );
+    hash_insert( socket_table( client ), &sock->entry );
     return sock;
 }
 
-static void free_sock_rec_if_unused( struct sock_rec *sock )
+static void free_sock_rec_if_unused( struct engine *engine, struct sock_rec *sock )
 {
     if (sock->assoc || !list_empty( &sock->reservations )) return;
-    hash_remove( &sock->client->sockets, &sock->entry );
+    hash_remove( sock->wine ? &engine->sockets : &sock->client->sockets, &sock->entry );
+    list_remove( &sock->client_entry );
     free( sock );
 }
 
-static void dissociate( struct sock_rec *sock )
+/* the map tells readers whether any socket is associated at all */
+static void count_association( struct engine *engine, int delta )
+{
+    __atomic_add_fetch( &engine->map->associations, delta, __ATOMIC_RELEASE );
+}
+
+static void dissociate( struct engine *engine, struct sock_rec *sock )
 {
     if (!sock->assoc) return;
     list_remove( &sock->assoc_entry );
     sock->assoc = NULL;
     sock->port = 0;
+    count_association( engine, -1 );
 }
 
 /* release everything of a socket; returns the number of reservations released */
@@ -395,15 +221,93 @@ static unsigned int close_sock_rec( struct engine *engine, struct sock_rec *sock
     struct reservation *res, *next;
     unsigned int released = 0;
 
-    dissociate( sock );
+    dissociate( engine, sock );
     LIST_FOR_EACH_ENTRY_SAFE( res, next, &sock->reservations, struct reservation, owner_entry )
     {
         /* its own association is gone already, so the record stays alive */
         destroy_reservation( engine, res );
         released++;
     }
-    free_sock_rec_if_unused( sock );
+    free_sock_rec_if_unused( engine, sock );
     return released;
+}
+
+/* Whether a socket still lives.  A Wine socket lives as long as its kernel
+ * socket, whichever handles of whichever processes keep it, and only the
+ * host can tell (when it cannot, the socket is taken to live); another
+ * client's socket lives until that client says it closed it, or goes. */
+static int sock_alive( struct engine *engine, const struct sock_rec *sock )
+{
+    if (!sock->wine) return sock->client != NULL;
+    return engine->cb.socket_alive( engine->cb.ctx, sock->entry.key ) != 0;
+}
+
+/* close the record of a socket that has ended; 1 when it had */
+static int reap_sock_rec( struct engine *engine, struct sock_rec *sock )
+{
+    if (sock_alive( engine, sock )) return 0;
+    close_sock_rec( engine, sock );
+    return 1;
+}
+
+/* a runtime reservation whose socket has ended goes before anyone sees it */
+static const struct reservation *live_reservation( struct engine *engine, const struct reservation *res )
+{
+    if (res && res->kind == PORTRES_KIND_RUNTIME && reap_sock_rec( engine, res->sock )) return NULL;
+    return res;
+}
+
+/* the runtime reservations over a range whose sockets have ended go */
+static void reap_range( struct engine *engine, int protocol, unsigned int start, unsigned int count )
+{
+    unsigned int port = start;
+    const struct reservation *res;
+
+    while (port < start + count)
+    {
+        if (!(res = engine->ports[protocol][port])) port++;
+        else
+        {
+            port = res->start + res->count;
+            live_reservation( engine, res );
+        }
+    }
+}
+
+unsigned int engine_sweep( struct engine *engine )
+{
+    struct hash_entry *entry, *next;
+    unsigned int pos = 0, reaped = 0;
+
+    while ((entry = hash_next_bucket( &engine->sockets, &pos )))
+    {
+        for (; entry; entry = next)
+        {
+            next = entry->next;
+            reaped += reap_sock_rec( engine, HASH_ENTRY( entry, struct sock_rec, entry ) );
+        }
+    }
+    return reaped;
+}
+
+unsigned int engine_nb_wine_sockets( struct engine *engine )
+{
+    return engine->sockets.count;
+}
+
+/* lowest block of count free ports in the dynamic range, or -1 */
+static int find_free_block( struct engine *engine, int protocol, unsigned int count )
+{
+    unsigned int start = engine->dyn_start[protocol];
+    unsigned int end = start + engine->dyn_count[protocol];   /* one past the last port */
+    int port, busy;
+
+    while ((port = portmap_find_clear_run( engine->map->reserved[protocol], start, end, count )) >= 0)
+    {
+        if ((busy = range_in_use( engine, protocol, port, count )) < 0) return port;
+        start = busy + 1;
+    }
+    return -1;
 }
 
 /***********************************************************************
@@ -430,12 +334,13 @@ struct engine *engine_create( const struct engine_callbacks *callbacks, struct p
     }
     list_init( &engine->clients );
     list_init( &engine->persistent );
-    if (!engine->map || !engine->ports[ENGINE_TCP] || !engine->ports[ENGINE_UDP] || !hash_init( &engine->tokens ))
+    if (!engine->map || !engine->ports[ENGINE_TCP] || !engine->ports[ENGINE_UDP] ||
+        !hash_init( &engine->tokens ) || !hash_init( &engine->sockets ))
     {
         engine_destroy( engine );
         return NULL;
     }
-    reset_map( engine->map );
+    portmap_reset( engine->map );
     return engine;
 }
 
@@ -446,16 +351,23 @@ void engine_destroy( struct engine *engine )
     int i;
 
     if (!engine) return;
-    if (engine->tokens.buckets)
+    if (engine->tokens.buckets && engine->sockets.buckets)
     {
         LIST_FOR_EACH_ENTRY_SAFE( client, next_client, &engine->clients, struct engine_client, entry )
             engine_client_destroy( client );
+        /* the server ends: the sockets that outlived their clients too */
+        for (i = 0; i < (int)engine->sockets.size; i++)
+        {
+            while (engine->sockets.buckets[i])
+                close_sock_rec( engine, HASH_ENTRY( engine->sockets.buckets[i], struct sock_rec, entry ) );
+        }
         /* persistent reservations stay in a shared map when the server
          * exits, so that binds keep avoiding them until the next server */
         LIST_FOR_EACH_ENTRY_SAFE( res, next, &engine->persistent, struct reservation, owner_entry )
             free_reservation( engine, res, engine->own_map );
     }
     hash_free( &engine->tokens );
+    hash_free( &engine->sockets );
     for (i = 0; i < ENGINE_NB_PROTOCOLS; i++) free( engine->ports[i] );
     if (engine->own_map) free( engine->map );
     free( engine );
@@ -473,18 +385,49 @@ struct engine_client *engine_client_create( struct engine *engine, unsigned int 
     }
     client->engine = engine;
     client->pid = pid;
+    list_init( &client->wine_sockets );
+    list_init( &client->owned );
     list_add_tail( &engine->clients, &client->entry );
     return client;
 }
 
-void engine_client_destroy( struct engine_client *client )
+unsigned int engine_client_set_wine( struct engine_client *client )
 {
     unsigned int i;
 
+    /* before its first socket: the kind names where its sockets are */
+    for (i = 0; i < client->sockets.size; i++) if (client->sockets.buckets[i]) return STATUS_INVALID_PARAMETER;
+    client->wine = 1;
+    return STATUS_SUCCESS;
+}
+
+/* A client has gone: what it acquired has no owner any more, the records
+ * of its own sockets go, and those of Wine sockets go unless the socket
+ * lives on in another process. */
+void engine_client_destroy( struct engine_client *client )
+{
+    struct engine *engine = client->engine;
+    struct reservation *res, *next_res;
+    struct sock_rec *sock, *next_sock;
+    unsigned int i;
+
+    LIST_FOR_EACH_ENTRY_SAFE( res, next_res, &client->owned, struct reservation, owned_entry )
+    {
+        list_remove( &res->owned_entry );
+        list_init( &res->owned_entry );
+        res->owner = NULL;
+    }
+    LIST_FOR_EACH_ENTRY_SAFE( sock, next_sock, &client->wine_sockets, struct sock_rec, client_entry )
+    {
+        list_remove( &sock->client_entry );
+        list_init( &sock->client_entry );
+        sock->client = NULL;
+        reap_sock_rec( engine, sock );
+    }
     for (i = 0; i < client->sockets.size; i++)
     {
         while (client->sockets.buckets[i])
-            close_sock_rec( client->engine, HASH_ENTRY( client->sockets.buckets[i], struct sock_rec, entry ) );
+            close_sock_rec( engine, HASH_ENTRY( client->sockets.buckets[i], struct sock_rec, entry ) );
     }
     hash_free( &client->sockets );
     list_remove( &client->entry );
@@ -501,58 +444,78 @@ unsigned int engine_acquire( struct engine_client *client, int protocol, unsigne
     struct engine *engine = client->engine;
     struct reservation *res;
     struct sock_rec *sock;
+    int found;
 
     if (!count || count > 65535) return STATUS_INVALID_PARAMETER;
     if (start)
     {
-        if (!valid_range( start, count )) return STATUS_INVALID_PARAMETER;
-        if (range_reserved( engine, protocol, start, count )) return STATUS_ADDRESS_ALREADY_EXISTS;
+        if (!engine_valid_range( start, count )) return STATUS_INVALID_PARAMETER;
+        if (range_reserved( engine, protocol, start, count ))
+        {
+            reap_range( engine, protocol, start, count );
+            if (range_reserved( engine, protocol, start, count )) return STATUS_ADDRESS_ALREADY_EXISTS;
+        }
         if (range_in_use( engine, protocol, start, count ) >= 0) return STATUS_ADDRESS_ALREADY_EXISTS;
     }
     else
     {
-        int found = find_free_block( engine, protocol, count );
+        /* before giving up, the reservations of sockets that have ended go */
+        if ((found = find_free_block( engine, protocol, count )) < 0 && engine_sweep( engine ))
+            found = find_free_block( engine, protocol, count );
         if (found < 0) return STATUS_ADDRESS_ALREADY_EXISTS;
         start = found;
     }
     if (!(sock = get_sock_rec( client, socket ))) return STATUS_NO_MEMORY;
     if (!(res = insert_reservation( engine, protocol, start, count, PORTRES_KIND_RUNTIME, 0 )))
     {
-        free_sock_rec_if_unused( sock );
+        free_sock_rec_if_unused( engine, sock );
         return STATUS_NO_MEMORY;
     }
     res->sock = sock;
+    res->owner = client;
+    res->owner_pid = client->pid;
     list_add_tail( &sock->reservations, &res->owner_entry );
+    list_add_tail( &client->owned, &res->owned_entry );
     fill_info( res, client, info );
     return STATUS_SUCCESS;
 }
 
+/* a runtime reservation of the client's, whose socket lives, or NULL */
+static struct reservation *own_reservation( struct engine_client *client, portres_token_t token )
+{
+    struct reservation *res = engine_find_reservation( client->engine, token );
+
+    if (!res || res->kind != PORTRES_KIND_RUNTIME || res->owner != client) return NULL;
+    return live_reservation( client->engine, res ) ? res : NULL;
+}
+
 unsigned int engine_release( struct engine_client *client, portres_token_t token )
 {
-    struct reservation *res = find_reservation( client->engine, token );
+    struct reservation *res = own_reservation( client, token );
     struct sock_rec *sock;
 
-    if (!res || res->kind != PORTRES_KIND_RUNTIME || res->sock->client != client)
-        return STATUS_INVALID_PARAMETER;
+    if (!res) return STATUS_INVALID_PARAMETER;
     sock = res->sock;
     destroy_reservation( client->engine, res );
-    free_sock_rec_if_unused( sock );
+    free_sock_rec_if_unused( client->engine, sock );
     return STATUS_SUCCESS;
 }
 
 unsigned int engine_associate( struct engine_client *client, int protocol, portres_socket_t socket,
                                portres_token_t token, int elevated, struct engine_info *info )
 {
-    struct reservation *res = find_reservation( client->engine, token );
+    struct reservation *res = engine_find_reservation( client->engine, token );
     struct sock_rec *sock;
 
     if (!res || res->protocol != protocol) return STATUS_INVALID_PARAMETER;
-    if (res->kind == PORTRES_KIND_RUNTIME && res->sock->client != client) return STATUS_INVALID_PARAMETER;
+    if (res->kind == PORTRES_KIND_RUNTIME && !(res = own_reservation( client, token )))
+        return STATUS_INVALID_PARAMETER;
     if (res->kind == PORTRES_KIND_PERSISTENT && !elevated) return STATUS_ACCESS_DENIED;
     if (!(sock = get_sock_rec( client, socket ))) return STATUS_NO_MEMORY;
-    dissociate( sock );
+    dissociate( client->engine, sock );
     sock->assoc = res;
     list_add_tail( &res->assocs, &sock->assoc_entry );
+    count_association( client->engine, 1 );
     fill_info( res, client, info );
     return STATUS_SUCCESS;
 }
@@ -575,6 +538,8 @@ unsigned int engine_bind_port( struct engine_client *client, int protocol, portr
     const struct reservation *res;
 
     if (port > 65535) return STATUS_INVALID_PARAMETER;
+    /* an association ends with the socket that acquired the reservation */
+    if (sock && sock->assoc) live_reservation( engine, sock->assoc );
     *associated = sock && sock->assoc;
     if (*associated)
     {
@@ -596,22 +561,40 @@ unsigned int engine_bind_port( struct engine_client *client, int protocol, portr
         return STATUS_ADDRESS_ALREADY_EXISTS;
     }
     /* an ordinary socket: the system chooses port 0, explicit runtime ports are refused */
-    res = port ? engine->ports[protocol][port] : NULL;
+    res = port ? live_reservation( engine, engine->ports[protocol][port] ) : NULL;
     if (res && res->kind == PORTRES_KIND_RUNTIME) return STATUS_ACCESS_DENIED;
     *result = port;
     return STATUS_SUCCESS;
 }
 
+/* A socket of the client was closed, or a handle of it: what hangs off it
+ * goes once the socket has ended.  A Wine client may name any socket of
+ * the prefix: whether it ended is the host's to say. */
 unsigned int engine_socket_closed( struct engine_client *client, portres_socket_t socket )
 {
     struct sock_rec *sock = find_sock_rec( client, socket );
-    return sock ? close_sock_rec( client->engine, sock ) : 0;
+
+    if (!sock || (sock->wine && sock_alive( client->engine, sock ))) return 0;
+    return close_sock_rec( client->engine, sock );
+}
+
+void engine_query_socket( struct engine_client *client, portres_socket_t socket, unsigned int *associated,
+                          unsigned int *acquired )
+{
+    struct sock_rec *sock = find_sock_rec( client, socket );
+    const struct reservation *res;
+
+    *associated = *acquired = 0;
+    if (!sock) return;
+    if (sock->assoc) live_reservation( client->engine, sock->assoc );
+    *associated = sock->assoc != NULL;
+    LIST_FOR_EACH_ENTRY( res, &sock->reservations, struct reservation, owner_entry ) (*acquired)++;
 }
 
 int engine_query_port( struct engine *engine, const struct engine_client *client, int protocol,
                        unsigned int port, struct engine_info *info )
 {
-    const struct reservation *res = port <= 65535 ? engine->ports[protocol][port] : NULL;
+    const struct reservation *res = port <= 65535 ? live_reservation( engine, engine->ports[protocol][port] ) : NULL;
 
     memset( info, 0, sizeof(*info) );
     if (!res) return 0;
@@ -628,9 +611,9 @@ unsigned int engine_persistent_add( struct engine *engine, int protocol, unsigne
 {
     struct reservation *res;
 
-    if (!valid_range( start, count )) return STATUS_INVALID_PARAMETER;
+    if (!engine_valid_range( start, count )) return STATUS_INVALID_PARAMETER;
     if (range_reserved( engine, protocol, start, count )) return STATUS_SHARING_VIOLATION;
-    if (token && find_reservation( engine, token )) return STATUS_INVALID_PARAMETER;
+    if (token && engine_find_reservation( engine, token )) return STATUS_INVALID_PARAMETER;
     if (!(res = insert_reservation( engine, protocol, start, count, PORTRES_KIND_PERSISTENT, token )))
         return STATUS_NO_MEMORY;
     list_add_tail( &engine->persistent, &res->owner_entry );
@@ -642,7 +625,7 @@ unsigned int engine_persistent_create( struct engine *engine, int protocol, unsi
 {
     unsigned int status;
 
-    if (!valid_range( start, count )) return STATUS_INVALID_PARAMETER;
+    if (!engine_valid_range( start, count )) return STATUS_INVALID_PARAMETER;
     if (range_reserved( engine, protocol, start, count )) return STATUS_SHARING_VIOLATION;
     if (range_in_use( engine, protocol, start, count ) >= 0) return STATUS_SHARING_VIOLATION;
     *token = new_token( engine );
@@ -662,7 +645,7 @@ unsigned int engine_persistent_delete( struct engine *engine, int protocol, unsi
 {
     struct reservation *res;
 
-    if (!valid_range( start, count )) return STATUS_INVALID_PARAMETER;
+    if (!engine_valid_range( start, count )) return STATUS_INVALID_PARAMETER;
     if (!(res = find_exact( engine, protocol, start, count ))) return STATUS_NOT_FOUND;
     if (res->kind != PORTRES_KIND_PERSISTENT) return STATUS_ACCESS_DENIED;
     *token = res->entry.key;
@@ -675,7 +658,7 @@ unsigned int engine_persistent_lookup( struct engine *engine, int protocol, unsi
 {
     struct reservation *res;
 
-    if (!valid_range( start, count )) return STATUS_INVALID_PARAMETER;
+    if (!engine_valid_range( start, count )) return STATUS_INVALID_PARAMETER;
     res = find_exact( engine, protocol, start, count );
     if (!res || res->kind != PORTRES_KIND_PERSISTENT) return STATUS_NOT_FOUND;
     *token = res->entry.key;
@@ -712,7 +695,7 @@ int engine_enum( struct engine *engine, const struct engine_client *client, int 
     struct engine_info info;
     int port = first_port;
 
-    while (port <= 65535 && (port = find_set_bit( engine->map->reserved[protocol], port, 65536 )) >= 0)
+    while (port <= 65535 && (port = portmap_find_set_bit( engine->map->reserved[protocol], port, 65536 )) >= 0)
     {
         const struct reservation *res = engine->ports[protocol][port];
         if (res->start == port)
@@ -723,236 +706,4 @@ int engine_enum( struct engine *engine, const struct engine_client *client, int 
         port = res->start + res->count;
     }
     return 0;
-}
-
-static int client_alive( struct engine *engine, const struct engine_client *client )
-{
-    const struct engine_client *cur;
-
-    LIST_FOR_EACH_ENTRY( cur, &engine->clients, struct engine_client, entry )
-        if (cur == client) return 1;
-    return 0;
-}
-
-#define CHECK(cond, ...) \
-    do { if (!(cond)) { snprintf( error, size, __VA_ARGS__ ); return 0; } } while (0)
-
-static int check_reservation( struct engine *engine, const struct reservation *res, char *error, size_t size )
-{
-    const struct sock_rec *sock;
-    unsigned int port;
-
-    CHECK( valid_range( res->start, res->count ), "token %#llx: bad range %u+%u",
-           (unsigned long long)res->entry.key, res->start, res->count );
-    CHECK( res->entry.key, "a reservation has token 0" );
-    for (port = res->start; port < (unsigned int)res->start + res->count; port++)
-        CHECK( engine->ports[res->protocol][port] == res, "%s port %u is not in its reservation %u+%u (overlap)",
-               engine_protocol_name( res->protocol ), port, res->start, res->count );
-    if (res->kind == PORTRES_KIND_RUNTIME)
-    {
-        CHECK( res->sock && client_alive( engine, res->sock->client ),
-               "runtime reservation %u+%u has no live owner", res->start, res->count );
-        CHECK( find_sock_rec( res->sock->client, res->sock->entry.key ) == res->sock,
-               "runtime reservation %u+%u: its socket is unknown to its owner", res->start, res->count );
-    }
-    else CHECK( !res->sock, "persistent reservation %u+%u has an owner", res->start, res->count );
-    LIST_FOR_EACH_ENTRY( sock, &res->assocs, struct sock_rec, assoc_entry )
-    {
-        CHECK( sock->assoc == res, "association list of %u+%u is inconsistent", res->start, res->count );
-        CHECK( client_alive( engine, sock->client ), "association of %u+%u from a dead client",
-               res->start, res->count );
-        CHECK( find_sock_rec( sock->client, sock->entry.key ) == sock,
-               "association of %u+%u from a socket unknown to its client", res->start, res->count );
-    }
-    return 1;
-}
-
-/* the sockets of a client, with what hangs off them: every runtime
- * reservation is on the list of the socket that acquired it, and every
- * association is on the list of its reservation */
-static int check_client( struct engine *engine, const struct engine_client *client, unsigned int *runtime,
-                         unsigned int *assocs, char *error, size_t size )
-{
-    const struct reservation *res;
-    const struct sock_rec *sock, *other;
-    struct hash_entry *entry;
-    unsigned int pos = 0, found;
-
-    CHECK( client->engine == engine, "pid %u: the client belongs to another engine", client->pid );
-    while ((entry = hash_next_bucket( &client->sockets, &pos )))
-    {
-        for (; entry; entry = entry->next)
-        {
-            sock = HASH_ENTRY( entry, struct sock_rec, entry );
-            CHECK( sock->client == client, "pid %u: socket %#llx names another client", client->pid,
-                   (unsigned long long)sock->entry.key );
-            CHECK( sock->assoc || !list_empty( &sock->reservations ),
-                   "pid %u: socket %#llx is kept with nothing in it", client->pid,
-                   (unsigned long long)sock->entry.key );
-            LIST_FOR_EACH_ENTRY( res, &sock->reservations, struct reservation, owner_entry )
-            {
-                CHECK( res->kind == PORTRES_KIND_RUNTIME && res->sock == sock,
-                       "pid %u: socket %#llx lists a reservation %u+%u that is not its own", client->pid,
-                       (unsigned long long)sock->entry.key, res->start, res->count );
-                CHECK( find_reservation( engine, res->entry.key ) == res,
-                       "pid %u: socket %#llx holds a reservation %u+%u that is not in the token table",
-                       client->pid, (unsigned long long)sock->entry.key, res->start, res->count );
-                (*runtime)++;
-            }
-            if (!sock->assoc)
-            {
-                CHECK( !sock->port, "pid %u: socket %#llx has a port without an association", client->pid,
-                       (unsigned long long)sock->entry.key );
-                continue;
-            }
-            CHECK( find_reservation( engine, sock->assoc->entry.key ) == sock->assoc,
-                   "pid %u: socket %#llx is associated with a dead reservation", client->pid,
-                   (unsigned long long)sock->entry.key );
-            found = 0;
-            LIST_FOR_EACH_ENTRY( other, &sock->assoc->assocs, struct sock_rec, assoc_entry )
-                if (other == sock) found++;
-            CHECK( found == 1, "pid %u: socket %#llx is %u times on the association list of %u+%u",
-                   client->pid, (unsigned long long)sock->entry.key, found, sock->assoc->start,
-                   sock->assoc->count );
-            CHECK( !sock->port || (sock->port >= sock->assoc->start &&
-                                   sock->port - sock->assoc->start < sock->assoc->count),
-                   "pid %u: socket %#llx was given port %u outside its reservation %u+%u", client->pid,
-                   (unsigned long long)sock->entry.key, sock->port, sock->assoc->start, sock->assoc->count );
-            (*assocs)++;
-        }
-    }
-    return 1;
-}
-
-/* the map and the port table of a protocol agree, port by port; words of
- * the map with nothing reserved are checked at once, which is what keeps a
- * check after every request of the fuzzer affordable */
-static int check_ports( struct engine *engine, int protocol, char *error, size_t size )
-{
-    const uint64_t *reserved = engine->map->reserved[protocol], *runtime = engine->map->runtime[protocol];
-    struct reservation * const *ports = engine->ports[protocol];
-    unsigned int word, port;
-
-    for (word = 0; word < PORTRES_MAP_WORDS; word++)
-    {
-        uint64_t reserved_bits = __atomic_load_n( &reserved[word], __ATOMIC_RELAXED );
-        uint64_t runtime_bits = __atomic_load_n( &runtime[word], __ATOMIC_RELAXED );
-        uintptr_t any = 0;
-
-        if (!reserved_bits && !runtime_bits)
-        {
-            for (port = word * 64; port < word * 64 + 64; port++) any |= (uintptr_t)ports[port];
-            if (!any) continue;
-        }
-        for (port = word * 64; port < word * 64 + 64; port++)
-        {
-            const struct reservation *res = ports[port];
-            int is_reserved = (reserved_bits >> (port % 64)) & 1;
-            int is_runtime = (runtime_bits >> (port % 64)) & 1;
-
-            CHECK( is_reserved == !!res, "%s port %u: map says %s, tables say %s", engine_protocol_name( protocol ),
-                   port, is_reserved ? "reserved" : "free", res ? "reserved" : "free" );
-            CHECK( is_runtime == (res && res->kind == PORTRES_KIND_RUNTIME), "%s port %u: runtime bit is wrong",
-                   engine_protocol_name( protocol ), port );
-            if (res) CHECK( find_reservation( engine, res->entry.key ) == res && res->protocol == protocol,
-                            "%s port %u points at an unknown reservation", engine_protocol_name( protocol ), port );
-        }
-    }
-    return 1;
-}
-
-/* The invariants of the tables: reservations do not overlap and are found
- * by token, port and owner alike; every runtime reservation belongs to a
- * socket of a live client and every association names a live reservation,
- * so nothing of a client outlives it; the published map equals the union
- * of the tables. */
-int engine_check( struct engine *engine, char *error, size_t size )
-{
-    const struct engine_client *client;
-    const struct reservation *res;
-    const struct sock_rec *sock;
-    unsigned int pos = 0, total = 0, counted[ENGINE_NB_PROTOCOLS] = { 0, 0 };
-    unsigned int runtime = 0, persistent = 0, owned = 0, assocs = 0, listed_assocs = 0;
-    struct hash_entry *entry;
-    int protocol;
-
-    while ((entry = hash_next_bucket( &engine->tokens, &pos )))
-    {
-        for (; entry; entry = entry->next)
-        {
-            res = HASH_ENTRY( entry, struct reservation, entry );
-            CHECK( res->protocol < ENGINE_NB_PROTOCOLS, "token %#llx: bad protocol %u",
-                   (unsigned long long)res->entry.key, res->protocol );
-            CHECK( res->kind == PORTRES_KIND_RUNTIME || res->kind == PORTRES_KIND_PERSISTENT,
-                   "token %#llx: bad kind %u", (unsigned long long)res->entry.key, res->kind );
-            if (!check_reservation( engine, res, error, size )) return 0;
-            if (res->kind == PORTRES_KIND_RUNTIME) runtime++;
-            LIST_FOR_EACH_ENTRY( sock, &res->assocs, struct sock_rec, assoc_entry ) listed_assocs++;
-            counted[res->protocol]++;
-            total++;
-        }
-    }
-    CHECK( total == engine->tokens.count, "token table holds %u entries, counted %u", engine->tokens.count, total );
-    LIST_FOR_EACH_ENTRY( res, &engine->persistent, struct reservation, owner_entry )
-    {
-        CHECK( res->kind == PORTRES_KIND_PERSISTENT && find_reservation( engine, res->entry.key ) == res,
-               "the persistent list holds %u+%u, which is not a known persistent reservation",
-               res->start, res->count );
-        persistent++;
-    }
-    CHECK( runtime + persistent == total, "%u runtime and %u persistent reservations listed, %u known",
-           runtime, persistent, total );
-    for (protocol = 0; protocol < ENGINE_NB_PROTOCOLS; protocol++)
-    {
-        CHECK( counted[protocol] == engine->count[protocol], "%s: %u reservations counted, %u recorded",
-               engine_protocol_name( protocol ), counted[protocol], engine->count[protocol] );
-        CHECK( engine->dyn_start[protocol] >= 1025 && engine->dyn_count[protocol] >= 255 &&
-               engine->dyn_start[protocol] + engine->dyn_count[protocol] - 1 <= 65535,
-               "%s: bad dynamic range %u+%u", engine_protocol_name( protocol ), engine->dyn_start[protocol],
-               engine->dyn_count[protocol] );
-        if (!check_ports( engine, protocol, error, size )) return 0;
-    }
-    CHECK( !(engine->map->generation & 1), "map generation %u is odd at rest", engine->map->generation );
-    CHECK( engine->map->version == PORTRES_PROTOCOL_VERSION, "map version %08x", engine->map->version );
-    LIST_FOR_EACH_ENTRY( client, &engine->clients, struct engine_client, entry )
-        if (!check_client( engine, client, &owned, &assocs, error, size )) return 0;
-    CHECK( owned == runtime, "the sockets hold %u runtime reservations, the token table %u", owned, runtime );
-    CHECK( assocs == listed_assocs, "%u sockets are associated, the reservations list %u associations",
-           assocs, listed_assocs );
-    return 1;
-}
-
-void engine_get_stats( struct engine *engine, struct engine_stats *stats )
-{
-    const struct engine_client *client;
-    const struct reservation *res;
-    const struct sock_rec *sock;
-    struct hash_entry *entry;
-    unsigned int pos;
-
-    memset( stats, 0, sizeof(*stats) );
-    LIST_FOR_EACH_ENTRY( client, &engine->clients, struct engine_client, entry )
-    {
-        stats->clients++;
-        pos = 0;
-        while ((entry = hash_next_bucket( &client->sockets, &pos )))
-        {
-            for (; entry; entry = entry->next)
-            {
-                sock = HASH_ENTRY( entry, struct sock_rec, entry );
-                stats->sockets++;
-                if (sock->assoc) stats->associations++;
-            }
-        }
-    }
-    pos = 0;
-    while ((entry = hash_next_bucket( &engine->tokens, &pos )))
-    {
-        for (; entry; entry = entry->next)
-        {
-            res = HASH_ENTRY( entry, struct reservation, entry );
-            if (res->protocol < ENGINE_NB_PROTOCOLS)
-                stats->reservations[res->protocol][res->kind == PORTRES_KIND_PERSISTENT]++;
-        }
-    }
 }

@@ -45,6 +45,9 @@ struct engine_callbacks
     int (*port_in_use)( void *ctx, int protocol, unsigned short port );
     /* a fresh random 64-bit value */
     portres_token_t (*random_token)( void *ctx );
+    /* whether the Wine socket with this inode still exists: 1 yes, 0 no,
+     * -1 cannot tell (taken as yes) */
+    int (*socket_alive)( void *ctx, portres_socket_t socket );
     void *ctx;
 };
 
@@ -78,6 +81,14 @@ extern struct engine *engine_create( const struct engine_callbacks *callbacks, s
 extern void engine_destroy( struct engine *engine );
 extern struct engine_client *engine_client_create( struct engine *engine, unsigned int pid );
 extern void engine_client_destroy( struct engine_client *client );
+/* the client is a Wine process: its sockets are named by inode, and live
+ * as long as the kernel socket; only before its first socket */
+extern unsigned int engine_client_set_wine( struct engine_client *client );
+/* release what hangs off Wine sockets that have ended; returns how many
+ * sockets had */
+extern unsigned int engine_sweep( struct engine *engine );
+/* how many records of Wine sockets the engine keeps */
+extern unsigned int engine_nb_wine_sockets( struct engine *engine );
 
 extern unsigned int engine_acquire( struct engine_client *client, int protocol, unsigned int start,
                                     unsigned int count, portres_socket_t socket, struct engine_info *info );
@@ -87,6 +98,8 @@ extern unsigned int engine_associate( struct engine_client *client, int protocol
 extern unsigned int engine_bind_port( struct engine_client *client, int protocol, portres_socket_t socket,
                                       unsigned int port, unsigned short *result, int *associated );
 extern unsigned int engine_socket_closed( struct engine_client *client, portres_socket_t socket );
+extern void engine_query_socket( struct engine_client *client, portres_socket_t socket,
+                                 unsigned int *associated, unsigned int *acquired );
 extern int engine_query_port( struct engine *engine, const struct engine_client *client, int protocol,
                               unsigned int port, struct engine_info *info );
 

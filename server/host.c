@@ -136,3 +136,9 @@ portres_token_t host_random_token( void *ctx )
     batch[left] = 0;
     return token;
 }
+
+/* a Wine socket lives as long as the wineserver holds its kernel socket */
+int host_socket_alive( void *ctx, portres_socket_t socket )
+{
+    return wineserver_socket_alive( socket );
+}

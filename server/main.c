@@ -69,17 +69,7 @@ static void usage( FILE *out )
 /* the pid holding the server lock, 0 when none, -1 on error */
 static int lock_owner( void )
 {
-    struct flock fl;
-    int fd, ret;
-
-    if ((fd = open( lock_path, O_RDWR | O_CLOEXEC )) == -1) return errno == ENOENT ? 0 : -1;
-    memset( &fl, 0, sizeof(fl) );
-    fl.l_type = F_WRLCK;
-    fl.l_whence = SEEK_SET;
-    ret = fcntl( fd, F_GETLK, &fl );
-    close( fd );
-    if (ret == -1) return -1;
-    return fl.l_type == F_UNLCK ? 0 : fl.l_pid;
+    return portres_lock_holder( lock_path );
 }
 
 static void sleep_ms( int ms )
@@ -258,7 +248,8 @@ int main( int argc, char *argv[] )
         { NULL, 0, NULL, 0 }
     };
     int opt, foreground = 0, kill_signal = 0, wait = 0, linger = DEFAULT_LINGER;
-    static const struct engine_callbacks host_callbacks = { host_port_in_use, host_random_token, NULL };
+    static const struct engine_callbacks host_callbacks = { host_port_in_use, host_random_token,
+                                                             host_socket_alive, NULL };
     int listen_fd, sync_fd = -1, ret;
     struct portres_map *map;
 
@@ -309,6 +300,7 @@ int main( int argc, char *argv[] )
         tell_starter( sync_fd, ret );
         return ret;
     }
+    wineserver_init( prefix );
     if (!(map = open_map()) || init_reservations( store_path, map, &host_callbacks ) == -1 ||
         (listen_fd = open_socket()) == -1)
     {

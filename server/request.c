@@ -38,6 +38,10 @@
 
 #include "server.h"
 
+/* ms between two looks at the Wine sockets whose reservations the server
+ * keeps, at the least */
+#define SWEEP_INTERVAL 250
+
 static struct client **clients;
 static unsigned int nb_clients, max_clients;
 
@@ -177,16 +181,13 @@ static int call_handler( struct client *client, const union generic_request *req
     return ret;
 }
 
-/* read what is there and handle complete requests; -1 when the connection must close */
-static int read_requests( struct client *client )
+/* Handle the complete request frames in the input buffer, one at a time:
+ * each reply is sent before the next request is looked at, so the frames
+ * wait while a reply is still going out.  -1 when the connection must close. */
+static int handle_frames( struct client *client )
 {
     size_t pos = 0;
-    ssize_t ret;
-
-    ret = recv( client->fd, client->in + client->in_len, sizeof(client->in) - client->in_len, MSG_DONTWAIT );
-    if (ret == 0) return -1;
-    if (ret < 0) return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? 0 : -1;
-    client->in_len += ret;
+    int ret = 0;
 
     while (client->in_len - pos >= PORTRES_FRAME_SIZE && !client->out && !client->closing)
     {
@@ -194,11 +195,23 @@ static int read_requests( struct client *client )
 
         memcpy( &req, client->in + pos, sizeof(req) );
         pos += sizeof(req);
-        if (call_handler( client, &req ) == -1) return -1;
+        if ((ret = call_handler( client, &req )) == -1) break;
     }
     memmove( client->in, client->in + pos, client->in_len - pos );
     client->in_len -= pos;
-    return 0;
+    return ret;
+}
+
+/* read what is there and handle complete requests; -1 when the connection must close */
+static int read_requests( struct client *client )
+{
+    ssize_t ret;
+
+    ret = recv( client->fd, client->in + client->in_len, sizeof(client->in) - client->in_len, MSG_DONTWAIT );
+    if (ret == 0) return -1;
+    if (ret < 0) return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? 0 : -1;
+    client->in_len += ret;
+    return handle_frames( client );
 }
 
 /***********************************************************************
@@ -224,7 +237,7 @@ int main_loop( int listen_fd, int linger )
 {
     struct pollfd *fds = NULL;
     unsigned int i, max_fds = 0;
-    long long idle_since = now_ms();
+    long long idle_since = now_ms(), next_sweep = 0;
     int signal_fd = open_signals();
 
     if (signal_fd == -1)
@@ -259,6 +272,28 @@ int main_loop( int listen_fd, int linger )
             if (left <= 0) break;
             timeout = left;
         }
+        /* Wine sockets can end without a word to us (CloseHandle, a CRT
+         * _close, a duplicate in another process): they are looked at every
+         * SWEEP_INTERVAL ms or more while there are any */
+        if (engine_nb_wine_sockets( engine ))
+        {
+            long long now = now_ms(), left;
+
+            if (!next_sweep) next_sweep = now + SWEEP_INTERVAL;
+            if ((left = next_sweep - now) <= 0)
+            {
+                /* a sweep costs a readlink a socket: it takes no more than
+                 * 1% of the time, however many sockets there are */
+                wineserver_new_round();
+                engine_sweep( engine );
+                left = (now_ms() - now) * 100;
+                if (left < SWEEP_INTERVAL) left = SWEEP_INTERVAL;
+                next_sweep = now + left;
+            }
+            if (timeout < 0 || left < timeout) timeout = left;
+        }
+        else next_sweep = 0;
+        wineserver_new_round();
 
         if (poll( fds, nb_clients + 2, timeout ) == -1)
         {
@@ -279,16 +314,8 @@ int main_loop( int listen_fd, int linger )
             if (!revents) continue;
             if (revents & POLLOUT)
             {
-                dead = flush_output( client ) == -1;
                 /* requests that arrived meanwhile are in the buffer already */
-                while (!dead && !client->out && !client->closing && client->in_len >= PORTRES_FRAME_SIZE)
-                {
-                    union generic_request req;
-                    memcpy( &req, client->in, sizeof(req) );
-                    client->in_len -= sizeof(req);
-                    memmove( client->in, client->in + sizeof(req), client->in_len );
-                    dead = call_handler( client, &req ) == -1;
-                }
+                dead = flush_output( client ) == -1 || handle_frames( client ) == -1;
             }
             else if (revents & POLLIN) dead = read_requests( client ) == -1;
             else if (revents & (POLLERR | POLLHUP | POLLNVAL)) dead = 1;

@@ -12,10 +12,12 @@
     void req_##name( const struct name##_request *req, struct name##_reply *reply )
 
 DECL_HANDLER(init);
+DECL_HANDLER(identify);
 DECL_HANDLER(acquire);
 DECL_HANDLER(release);
 DECL_HANDLER(associate);
 DECL_HANDLER(bind_port);
+DECL_HANDLER(query_socket);
 DECL_HANDLER(query_port);
 DECL_HANDLER(socket_closed);
 DECL_HANDLER(persistent_create);
@@ -32,10 +34,12 @@ typedef void (*req_handler)( const void *req, void *reply );
 typedef void (*dump_func)( const void *data );
 
 static void call_init( const void *req, void *reply ) { req_init( req, reply ); }
+static void call_identify( const void *req, void *reply ) { req_identify( req, reply ); }
 static void call_acquire( const void *req, void *reply ) { req_acquire( req, reply ); }
 static void call_release( const void *req, void *reply ) { req_release( req, reply ); }
 static void call_associate( const void *req, void *reply ) { req_associate( req, reply ); }
 static void call_bind_port( const void *req, void *reply ) { req_bind_port( req, reply ); }
+static void call_query_socket( const void *req, void *reply ) { req_query_socket( req, reply ); }
 static void call_query_port( const void *req, void *reply ) { req_query_port( req, reply ); }
 static void call_socket_closed( const void *req, void *reply ) { req_socket_closed( req, reply ); }
 static void call_persistent_create( const void *req, void *reply ) { req_persistent_create( req, reply ); }
@@ -49,10 +53,12 @@ static void call_check_state( const void *req, void *reply ) { req_check_state( 
 static const req_handler req_handlers[REQ_NB_REQUESTS] =
 {
     call_init,
+    call_identify,
     call_acquire,
     call_release,
     call_associate,
     call_bind_port,
+    call_query_socket,
     call_query_port,
     call_socket_closed,
     call_persistent_create,
@@ -67,10 +73,12 @@ static const req_handler req_handlers[REQ_NB_REQUESTS] =
 static const char * const req_names[REQ_NB_REQUESTS] =
 {
     "init",
+    "identify",
     "acquire",
     "release",
     "associate",
     "bind_port",
+    "query_socket",
     "query_port",
     "socket_closed",
     "persistent_create",
@@ -96,6 +104,17 @@ static void dump_init_reply( const void *data )
     fprintf( stderr, " version=%u", reply->version );
     fprintf( stderr, ", server_pid=%u", reply->server_pid );
     fprintf( stderr, ", client_pid=%u", reply->client_pid );
+}
+
+static void dump_identify_request( const void *data )
+{
+    const struct identify_request *req = data;
+
+    fprintf( stderr, " wine=%u", req->wine );
+}
+
+static void dump_identify_reply( const void *data )
+{
 }
 
 static void dump_acquire_request( const void *data )
@@ -162,6 +181,21 @@ static void dump_bind_port_reply( const void *data )
 
     fprintf( stderr, " port=%u", reply->port );
     fprintf( stderr, ", associated=%u", reply->associated );
+}
+
+static void dump_query_socket_request( const void *data )
+{
+    const struct query_socket_request *req = data;
+
+    fprintf( stderr, " socket=%#llx", (unsigned long long)req->socket );
+}
+
+static void dump_query_socket_reply( const void *data )
+{
+    const struct query_socket_reply *reply = data;
+
+    fprintf( stderr, " associated=%u", reply->associated );
+    fprintf( stderr, ", acquired=%u", reply->acquired );
 }
 
 static void dump_query_port_request( const void *data )
@@ -310,10 +344,12 @@ static void dump_check_state_reply( const void *data )
 static const dump_func request_dumpers[REQ_NB_REQUESTS] =
 {
     dump_init_request,
+    dump_identify_request,
     dump_acquire_request,
     dump_release_request,
     dump_associate_request,
     dump_bind_port_request,
+    dump_query_socket_request,
     dump_query_port_request,
     dump_socket_closed_request,
     dump_persistent_create_request,
@@ -328,10 +364,12 @@ static const dump_func request_dumpers[REQ_NB_REQUESTS] =
 static const dump_func reply_dumpers[REQ_NB_REQUESTS] =
 {
     dump_init_reply,
+    dump_identify_reply,
     dump_acquire_reply,
     dump_release_reply,
     dump_associate_reply,
     dump_bind_port_reply,
+    dump_query_socket_reply,
     dump_query_port_reply,
     dump_socket_closed_reply,
     dump_persistent_create_reply,

@@ -128,6 +128,11 @@ DECL_HANDLER(init)
     current->initialized = 1;
 }
 
+DECL_HANDLER(identify)
+{
+    if (req->wine) set_error( engine_client_set_wine( current->owner ) );
+}
+
 DECL_HANDLER(acquire)
 {
     struct engine_info info;
@@ -176,6 +181,11 @@ DECL_HANDLER(bind_port)
     set_error( engine_bind_port( current->owner, protocol, req->socket, req->port, &port, &associated ) );
     reply->port = port;
     reply->associated = associated;
+}
+
+DECL_HANDLER(query_socket)
+{
+    engine_query_socket( current->owner, req->socket, &reply->associated, &reply->acquired );
 }
 
 DECL_HANDLER(query_port)
@@ -301,6 +311,8 @@ DECL_HANDLER(list)
     int protocol;
 
     if ((protocol = get_protocol( req->protocol )) < 0) return;
+    /* a listing shows what lives now */
+    if (!req->first_port) engine_sweep( engine );
     if (req->first_port <= 65535)
         engine_enum( engine, current->owner, protocol, req->first_port, list_one, &list );
     reply->next_port = list.next_port;
@@ -348,6 +360,7 @@ DECL_HANDLER(check_state)
     size_t len;
     void *data;
 
+    engine_sweep( engine );
     engine_get_stats( engine, &stats );
     reply->clients        = get_nb_connections();
     reply->sockets        = stats.sockets;

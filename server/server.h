@@ -72,5 +72,11 @@ extern int store_set_aside( const char *path, char *aside, size_t size );
 /* host.c */
 extern int host_port_in_use( void *ctx, int protocol, unsigned short port );
 extern portres_token_t host_random_token( void *ctx );
+extern int host_socket_alive( void *ctx, portres_socket_t socket );
+
+/* wineserver.c */
+extern void wineserver_init( const char *prefix );
+extern void wineserver_new_round( void );
+extern int wineserver_socket_alive( unsigned long long inode );
 
 #endif /* __PORTRES_SERVER_H */

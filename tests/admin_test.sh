@@ -87,6 +87,16 @@ run add tcp 100 0
 [ $status != 0 ] && grep -q 'out of range' "$err"
 result $? "count 0 is refused"
 
+# strtoul skips blanks and takes a sign: " -18446744073709486081" wraps to 65535
+for arg in " -18446744073709486081" " 100" "+100" "100 " "-1"; do
+    run add tcp "$arg" 1
+    [ $status != 0 ] && grep -q 'not a number' "$err"
+    result $? "start '$arg' is refused as not a number"
+    run dynamicport tcp "$arg" 1000
+    [ $status != 0 ] && grep -q 'not a number' "$err"
+    result $? "dynamicport start '$arg' is refused as not a number"
+done
+
 run add sctp 100 1
 [ $status != 0 ] && grep -q 'unknown protocol' "$err"
 result $? "an unknown protocol is refused"

@@ -47,7 +47,16 @@ static portres_token_t fake_token( void *ctx )
     return rng_state;
 }
 
-static const struct engine_callbacks callbacks = { fake_in_use, fake_token, NULL };
+/* the Wine sockets (by inode) that have ended; -1 marks one the host cannot tell of */
+static signed char socket_state[256];
+
+static int fake_socket_alive( void *ctx, portres_socket_t socket )
+{
+    if (socket >= 256) return 1;
+    return socket_state[socket] < 0 ? -1 : !socket_state[socket];
+}
+
+static const struct engine_callbacks callbacks = { fake_in_use, fake_token, fake_socket_alive, NULL };
 
 static struct engine *create( void )
 {
@@ -356,6 +365,79 @@ static int count_entry( void *ctx, const struct engine_info *info )
     return 0;
 }
 
+/* Wine sockets: named by inode from any process, alive as long as the host
+ * says, whatever happens to the processes that named them */
+TEST(test_wine_sockets)
+{
+    struct engine *engine = create();
+    struct engine_client *a = engine_client_create( engine, 100 ), *b = engine_client_create( engine, 200 );
+    struct engine_client *native = engine_client_create( engine, 300 );
+    struct engine_info info, other;
+    unsigned short port;
+    int associated;
+
+    memset( socket_state, 0, sizeof(socket_state) );
+    check( engine_client_set_wine( a ) == STATUS_SUCCESS && engine_client_set_wine( b ) == STATUS_SUCCESS,
+           "wine clients refused" );
+    check( engine_acquire( native, ENGINE_TCP, 3000, 2, 40, &info ) == STATUS_SUCCESS, "native acquire" );
+    check( engine_client_set_wine( native ) == STATUS_INVALID_PARAMETER, "a client with sockets became wine" );
+
+    /* a closesocket of one handle while another handle lives changes nothing */
+    check( engine_acquire( a, ENGINE_TCP, 4000, 4, 41, &info ) == STATUS_SUCCESS, "acquire on socket 41" );
+    check( engine_socket_closed( a, 41 ) == 0, "released while the socket lives" );
+    check( engine_query_port( engine, b, ENGINE_TCP, 4001, &other ) && other.kind == PORTRES_KIND_RUNTIME,
+           "the reservation went with a handle" );
+    /* a duplicate in another process names the same socket */
+    check( engine_associate( b, ENGINE_TCP, 41, info.token, 1, &other ) == STATUS_INVALID_PARAMETER,
+           "another process used the token" );
+    check( engine_associate( a, ENGINE_TCP, 42, info.token, 1, &other ) == STATUS_SUCCESS, "associate 42" );
+    check( engine_bind_port( b, ENGINE_TCP, 42, 0, &port, &associated ) == STATUS_SUCCESS && associated &&
+           port == 4000, "process b's handle of socket 42 binds %u, associated %d", port, associated );
+    check_engine( engine );
+
+    /* the client goes, the socket lives on in another process */
+    engine_client_destroy( a );
+    check_engine( engine );
+    check( engine_query_port( engine, b, ENGINE_TCP, 4000, &other ) && other.owner_pid == 100 && !other.is_mine,
+           "the reservation of a live socket went with its process" );
+    check( engine_acquire( b, ENGINE_TCP, 4002, 1, 43, &other ) == STATUS_ADDRESS_ALREADY_EXISTS,
+           "an orphan's range granted again" );
+    check( engine_release( b, info.token ) == STATUS_INVALID_PARAMETER, "another process released it" );
+
+    /* the socket ends without a word: whoever looks sees it gone */
+    socket_state[41] = 1;
+    check( engine_acquire( b, ENGINE_TCP, 4002, 1, 43, &other ) == STATUS_SUCCESS,
+           "the range of an ended socket is still reserved for an acquire" );
+    check( !engine_query_port( engine, b, ENGINE_TCP, 4000, &other ), "port 4000 still reserved" );
+    check( engine_bind_port( b, ENGINE_TCP, 42, 0, &port, &associated ) == STATUS_SUCCESS && !associated,
+           "socket 42 still associated with a released reservation" );
+    check_engine( engine );
+
+    /* a host that cannot tell keeps the reservation */
+    check( engine_acquire( b, ENGINE_UDP, 5000, 1, 44, &info ) == STATUS_SUCCESS, "acquire on socket 44" );
+    socket_state[44] = -1;
+    check( engine_socket_closed( b, 44 ) == 0 && engine_sweep( engine ) == 0, "released what may live" );
+    socket_state[44] = 1;
+    check( engine_sweep( engine ) == 1, "the sweep did not find the ended socket" );
+    check( !engine_query_port( engine, b, ENGINE_UDP, 5000, &other ), "udp 5000 still reserved" );
+
+    /* the wildcard acquire that needs an ended socket's ports gets them */
+    check( engine_acquire( b, ENGINE_TCP, 0, 16384, 45, &info ) == STATUS_SUCCESS, "the whole range" );
+    socket_state[45] = 1;
+    check( engine_acquire( b, ENGINE_TCP, 0, 10, 46, &other ) == STATUS_SUCCESS && other.start == 49152,
+           "a wildcard acquire did not get the ended socket's ports (%u)", other.start );
+    check_engine( engine );
+
+    /* the native client's sockets are its own names, and die with it */
+    check( engine_query_port( engine, native, ENGINE_TCP, 3000, &other ), "native reservation missing" );
+    engine_client_destroy( native );
+    check( !engine_query_port( engine, b, ENGINE_TCP, 3000, &other ), "native reservation outlived its client" );
+    engine_client_destroy( b );
+    check_engine( engine );
+    engine_destroy( engine );
+    memset( socket_state, 0, sizeof(socket_state) );
+}
+
 TEST(test_enum)
 {
     struct engine *engine = create();
@@ -521,6 +603,7 @@ int main( int argc, char *argv[] )
     RUN(test_release_and_ownership);
     RUN(test_associate_and_bind);
     RUN(test_persistent);
+    RUN(test_wine_sockets);
     RUN(test_enum);
     RUN(test_check_and_stats);
     return test_summary();

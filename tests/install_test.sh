@@ -32,6 +32,7 @@
 # PORTRES_SERVER are respected, WINEPREFIX is our own)
 
 top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/tests/prefixlib.sh"
 passed=0
 failed=0
 skipped=0
@@ -85,38 +86,7 @@ portres.dll $top/dlls/portres/portres.dll"
 # the DllOverrides names of the proxies
 OVERRIDE_NAMES="ws2_32 iphlpapi netsh.exe"
 
-# Stops the prefix's servers and removes the prefix and the servers'
-# directories (keyed by the prefix's device and inode, as run-tests does).
-cleanup()
-{
-    [ -n "$dir" ] || return
-    if [ -d "$WINEPREFIX" ]; then
-        key=server-$(stat -c %D "$WINEPREFIX")-$(printf %x "$(stat -c %i "$WINEPREFIX")")
-        "$wineserver" -k >/dev/null 2>&1
-        "$server" -k >/dev/null 2>&1
-        for sdir in "/tmp/.portres-$(id -u)/$key" "/tmp/.wine-$(id -u)/$key" /tmp/wine-*/"$key"; do
-            [ -d "$sdir" ] || continue
-            rm -rf "$sdir"
-            case "$sdir" in /tmp/wine-*) rmdir "$(dirname "$sdir")" 2>/dev/null ;; esac
-        done
-    fi
-    cd / && rm -rf "$dir"
-    dir=
-}
 trap 'cleanup; exit 1' HUP INT TERM
-
-result()
-{
-    if [ "$1" = 0 ]; then
-        echo "PASS $2"
-        passed=$((passed + 1))
-    else
-        echo "FAIL $2 (exit status $status)"
-        failed=$((failed + 1))
-        sed 's/^/    out: /' "$out"
-        sed 's/^/    err: /' "$err"
-    fi
-}
 
 # Runs the admin command; its exit status is in $status, its output in
 # $out and $err.

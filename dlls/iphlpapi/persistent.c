@@ -47,40 +47,57 @@ static BOOL valid_range( USHORT start, USHORT count )
     return start && count && (ULONG)swap_port( start ) + count - 1 <= 65535;
 }
 
-static ULONG persistent_call( unsigned int code, unsigned int protocol, USHORT start, USHORT count,
-                              ULONG64 *token )
+/* the request made, its status as a Win32 error */
+static ULONG persistent_call( struct bridge_request_params *call, unsigned int protocol, USHORT start,
+                              USHORT count )
 {
-    struct bridge_persistent_params params;
-    NTSTATUS status;
+    NTSTATUS status = bridge_call( bridge_request, call );
 
-    memset( &params, 0, sizeof(params) );
-    params.protocol = protocol;
-    params.start    = swap_port( start );
-    params.count    = count;
-    params.elevated = bridge_process_elevated();
-    status = bridge_call( code, &params );
-    TRACE( "protocol %u, %u+%u: status %#lx, token %#I64x\n", protocol, params.start, count, status,
-           params.token );
-    if (!status && token) *token = params.token;
+    TRACE( "request %u, protocol %u, %u+%u: status %#lx\n", call->req.request_header.req, protocol,
+           swap_port( start ), count, status );
     return bridge_status_to_error( status );
 }
 
 static ULONG create_reservation( unsigned int protocol, USHORT start, USHORT count, ULONG64 *token )
 {
+    struct bridge_request_params call;
+    struct persistent_create_request *req = BRIDGE_REQUEST( &call, persistent_create );
+    ULONG error;
+
     if (!token || !valid_range( start, count )) return ERROR_INVALID_PARAMETER;
-    return persistent_call( bridge_persistent_create, protocol, start, count, token );
+    req->protocol = protocol;
+    req->start    = swap_port( start );
+    req->count    = count;
+    req->elevated = bridge_process_elevated();
+    if (!(error = persistent_call( &call, protocol, start, count ))) *token = call.reply.persistent_create_reply.token;
+    return error;
 }
 
 static ULONG delete_reservation( unsigned int protocol, USHORT start, USHORT count )
 {
+    struct bridge_request_params call;
+    struct persistent_delete_request *req = BRIDGE_REQUEST( &call, persistent_delete );
+
     if (!valid_range( start, count )) return ERROR_INVALID_PARAMETER;
-    return persistent_call( bridge_persistent_delete, protocol, start, count, NULL );
+    req->protocol = protocol;
+    req->start    = swap_port( start );
+    req->count    = count;
+    req->elevated = bridge_process_elevated();
+    return persistent_call( &call, protocol, start, count );
 }
 
 static ULONG lookup_reservation( unsigned int protocol, USHORT start, USHORT count, ULONG64 *token )
 {
+    struct bridge_request_params call;
+    struct persistent_lookup_request *req = BRIDGE_REQUEST( &call, persistent_lookup );
+    ULONG error;
+
     if (!token || !valid_range( start, count )) return ERROR_INVALID_PARAMETER;
-    return persistent_call( bridge_persistent_lookup, protocol, start, count, token );
+    req->protocol = protocol;
+    req->start    = swap_port( start );
+    req->count    = count;
+    if (!(error = persistent_call( &call, protocol, start, count ))) *token = call.reply.persistent_lookup_reply.token;
+    return error;
 }
 
 /***********************************************************************

@@ -41,8 +41,13 @@ typedef NTSTATUS (WINAPI *unix_call_func)( UINT64 handle, unsigned int code, voi
 typedef NTSTATUS (WINAPI *query_memory_func)( HANDLE process, const void *addr, ULONG info_class,
                                              void *buffer, SIZE_T size, SIZE_T *ret );
 
+/* ntdll's wine_server_handle_to_fd, which Wine 8.0 and 10.0 export alike */
+typedef NTSTATUS (CDECL *handle_to_fd_func)( HANDLE handle, unsigned int access, int *unix_fd,
+                                             unsigned int *options );
+
 static UINT64 unix_handle;
 static unix_call_func unix_call;
+static handle_to_fd_func handle_to_fd;
 static const char *init_error;
 static NTSTATUS init_status = STATUS_NOT_SUPPORTED;
 
@@ -67,6 +72,11 @@ static void init_bridge( HINSTANCE instance )
     if (!unix_call)
     {
         init_error = "this is not Wine, or a Wine without the unixlib interface";
+        return;
+    }
+    if (!(handle_to_fd = (void *)GetProcAddress( ntdll, "wine_server_handle_to_fd" )))
+    {
+        init_error = "ntdll has no wine_server_handle_to_fd";
         return;
     }
     status = query_memory( GetCurrentProcess(), instance, MEMORY_WINE_UNIX_FUNCS, &unix_handle,
@@ -96,6 +106,16 @@ NTSTATUS CDECL portres_call( unsigned int code, void *params )
         return init_status;
     }
     if (code >= bridge_nb_calls) return STATUS_INVALID_PARAMETER;
+    if (code == bridge_socket_id)
+    {
+        /* the unixlib takes the socket's inode from a descriptor Wine lends us */
+        struct bridge_socket_id_params *id = params;
+        int fd;
+
+        id->id = 0;
+        if (handle_to_fd( (HANDLE)(ULONG_PTR)id->handle, 0, &fd, NULL )) return STATUS_INVALID_PARAMETER;
+        id->unix_fd = fd;
+    }
     return unix_call( unix_handle, code, params );
 }
 

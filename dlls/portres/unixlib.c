@@ -24,6 +24,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "portres/client.h"
 #include "portres/bridge.h"
@@ -31,93 +35,15 @@
 typedef unsigned int NTSTATUS;
 typedef NTSTATUS (*unixlib_entry_t)( void *args );
 
-static NTSTATUS unix_acquire( void *args )
+/* a request of the protocol, as the PE side filled it */
+static NTSTATUS unix_request( void *args )
 {
-    struct bridge_acquire_params *params = args;
-    return portres_acquire( params->protocol, params->start, params->count, params->socket,
-                            &params->token, &params->first );
-}
+    struct bridge_request_params *params = args;
+    size_t size = params->data ? params->data_size : 0;
+    NTSTATUS status = portres_request( &params->req, &params->reply, (void *)(uintptr_t)params->data, &size );
 
-static NTSTATUS unix_release( void *args )
-{
-    struct bridge_release_params *params = args;
-    return portres_release( params->token );
-}
-
-static NTSTATUS unix_associate( void *args )
-{
-    struct bridge_associate_params *params = args;
-    unsigned int kind = 0;
-    NTSTATUS status = portres_associate( params->protocol, params->socket, params->token, params->elevated,
-                                         &params->start, &params->count, &kind );
-    params->kind = kind;
+    params->data_size = size;
     return status;
-}
-
-static NTSTATUS unix_bind_port( void *args )
-{
-    struct bridge_bind_port_params *params = args;
-    int associated = 0;
-    NTSTATUS status = portres_bind_port( params->protocol, params->socket, params->port,
-                                         &params->result, &associated );
-    params->associated = associated;
-    return status;
-}
-
-static NTSTATUS unix_socket_closed( void *args )
-{
-    struct bridge_socket_closed_params *params = args;
-    unsigned int released = 0;
-    NTSTATUS status = portres_socket_closed( params->socket, &released );
-    params->released = released;
-    return status;
-}
-
-static NTSTATUS unix_query_port( void *args )
-{
-    struct bridge_query_port_params *params = args;
-    struct query_port_reply info;
-    NTSTATUS status = portres_query_port( params->protocol, params->port, &info );
-
-    if (status) return status;
-    params->kind      = info.kind;
-    params->start     = info.start;
-    params->count     = info.count;
-    params->owner_pid = info.owner_pid;
-    params->is_mine   = info.is_mine;
-    params->token     = info.token;
-    return status;
-}
-
-static NTSTATUS unix_persistent_create( void *args )
-{
-    struct bridge_persistent_params *params = args;
-    return portres_persistent_create( params->protocol, params->start, params->count, params->elevated,
-                                      &params->token );
-}
-
-static NTSTATUS unix_persistent_delete( void *args )
-{
-    struct bridge_persistent_params *params = args;
-    return portres_persistent_delete( params->protocol, params->start, params->count, params->elevated );
-}
-
-static NTSTATUS unix_persistent_lookup( void *args )
-{
-    struct bridge_persistent_params *params = args;
-    return portres_persistent_lookup( params->protocol, params->start, params->count, &params->token );
-}
-
-static NTSTATUS unix_get_dynamic_range( void *args )
-{
-    struct bridge_dynamic_range_params *params = args;
-    return portres_get_dynamic_range( params->protocol, &params->start, &params->count );
-}
-
-static NTSTATUS unix_set_dynamic_range( void *args )
-{
-    struct bridge_dynamic_range_params *params = args;
-    return portres_set_dynamic_range( params->protocol, params->start, params->count, params->elevated );
 }
 
 static NTSTATUS unix_error_message( void *args )
@@ -187,35 +113,46 @@ static NTSTATUS unix_get_map( void *args )
     return map ? STATUS_SUCCESS : STATUS_NOT_FOUND;
 }
 
-static NTSTATUS unix_list( void *args )
+/* the unixlib only ever runs in a process of the prefix's Wine */
+static void __attribute__((constructor)) init_unixlib( void )
 {
-    struct bridge_list_params *params = args;
-    unsigned int count = 0, next_port = 0;
-    NTSTATUS status = portres_list_page( params->protocol, params->first_port,
-                                         (struct portres_entry *)(uintptr_t)params->entries, &count, &next_port );
+    portres_set_wine_client();
+}
 
-    params->count = count;
-    params->next_port = next_port;
-    return status;
+/* a socket's inode, from the descriptor that portres.dll got from Wine */
+static NTSTATUS unix_socket_id( void *args )
+{
+    struct bridge_socket_id_params *params = args;
+    struct stat st;
+
+    int domain = 0, protocol = 0;
+    socklen_t len = sizeof(int);
+
+    params->id = 0;
+    params->protocol = params->ip_version = 0;
+    if (params->unix_fd < 0) return STATUS_INVALID_PARAMETER;
+    if (!fstat( params->unix_fd, &st ) && S_ISSOCK( st.st_mode )) params->id = st.st_ino;
+    /* what Wine cannot tell of a socket handle it did not make (a duplicate, an inherited one) */
+    if (params->id && !getsockopt( params->unix_fd, SOL_SOCKET, SO_DOMAIN, &domain, &len ) &&
+        (domain == AF_INET || domain == AF_INET6) &&
+        !getsockopt( params->unix_fd, SOL_SOCKET, SO_PROTOCOL, &protocol, &len ))
+    {
+        params->ip_version = domain == AF_INET ? 4 : 6;
+        if (protocol == IPPROTO_TCP) params->protocol = PORTRES_PROTO_TCP;
+        else if (protocol == IPPROTO_UDP) params->protocol = PORTRES_PROTO_UDP;
+    }
+    close( params->unix_fd );
+    params->unix_fd = -1;
+    return params->id ? STATUS_SUCCESS : STATUS_INVALID_PARAMETER;
 }
 
 /* the table Wine looks up in the unixlib, in enum bridge_call order */
 const unixlib_entry_t __wine_unix_call_funcs[] =
 {
-    unix_acquire,
-    unix_release,
-    unix_associate,
-    unix_bind_port,
-    unix_socket_closed,
-    unix_query_port,
-    unix_persistent_create,
-    unix_persistent_delete,
-    unix_persistent_lookup,
-    unix_get_dynamic_range,
-    unix_set_dynamic_range,
+    unix_request,
     unix_error_message,
     unix_get_map,
-    unix_list,
+    unix_socket_id,
 };
 
 PORTRES_C_ASSERT( sizeof(__wine_unix_call_funcs) / sizeof(__wine_unix_call_funcs[0]) == bridge_nb_calls );

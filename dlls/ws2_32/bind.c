@@ -31,7 +31,6 @@
 
 #include <ntstatus.h>
 #define WIN32_NO_STATUS
-#define WINSOCK_API_LINKAGE   /* bind() is ours */
 #include <winsock2.h>
 #include <ws2tcpip.h>
 #include <windef.h>
@@ -226,26 +225,63 @@ static int bind_chosen_port( SOCKET s, const struct sockaddr *addr, int len, con
     return ret;
 }
 
-/* the address family and length a bind address must have for its port to be ours to choose */
-static BOOL is_ip_address( const struct sockaddr *addr, int len )
+/* the port of a bind address, -1 when it is no IP address of a length
+ * Windows takes: programs pass the size of a SOCKADDR_STORAGE or a
+ * SOCKADDR_INET as well as that of the family's own address */
+static int address_port( const struct sockaddr *addr, int len )
 {
-    /* programs may pass the size of a SOCKADDR_STORAGE */
-    if (!addr || len < (int)sizeof(struct sockaddr_in) || len > (int)sizeof(struct sockaddr_storage)) return FALSE;
-    if (addr->sa_family == AF_INET) return TRUE;
-    return addr->sa_family == AF_INET6 && len >= (int)sizeof(struct sockaddr_in6);
+    if (!addr || len < (int)sizeof(struct sockaddr_in) || len > (int)sizeof(struct sockaddr_storage) ||
+        IsBadReadPtr( addr, len ))
+        return -1;
+    if (addr->sa_family == AF_INET) return swap_port( ((const struct sockaddr_in *)addr)->sin_port );
+    if (addr->sa_family == AF_INET6 && len >= (int)sizeof(struct sockaddr_in6))
+        return swap_port( ((const struct sockaddr_in6 *)addr)->sin6_port );
+    return -1;
 }
 
-/* bind() to port 0 of an ordinary socket; info is what bind() found of it */
-int bind_automatic( SOCKET s, struct socket_info *info, const struct sockaddr *addr, int len )
+/* bind() to port 0 of an ordinary socket */
+static int bind_automatic( SOCKET s, struct socket_info *info, const struct sockaddr *addr, int len )
 {
     const struct portres_map *map = reserved_map();
 
-    if (!map || info->protocol == SOCKET_PROTO_OTHER || !range_has_reserved( map, info->protocol ) ||
-        !is_ip_address( addr, len ))
+    if (!map || info->protocol == SOCKET_PROTO_OTHER || !range_has_reserved( map, info->protocol ))
         return real.bind( s, addr, len );
     if (!(info->flags & SOCKET_KNOWN) && (sockets_lookup( s, info ) || info->protocol == SOCKET_PROTO_OTHER))
         return real.bind( s, addr, len );
     return bind_chosen_port( s, addr, len, info );
+}
+
+/* The proxy's one bind decision, for every bind of a socket: bind itself
+ * and the implicit binds of connect, sendto and the like.  In order: an
+ * address that is no IP address of a length Windows takes goes to Wine as
+ * it is, which says what is wrong with it; a socket associated with a
+ * reservation binds the port the server gives, or checks; an explicit port
+ * inside a runtime reservation is refused with WSAEACCES; port 0 gets a
+ * port outside every reservation of the protocol. */
+int bind_socket( SOCKET s, struct socket_info *info, const struct sockaddr *addr, int len )
+{
+    struct sockaddr_storage copy;
+    int port = address_port( addr, len ), error;
+    BOOL associated;
+    USHORT result;
+
+    if (port < 0) return real.bind( s, addr, len );
+    if (info->flags & SOCKET_RESERVATION)
+    {
+        if ((error = reservation_bind_port( s, info, port, &result, &associated )))
+        {
+            SetLastError( error );
+            return SOCKET_ERROR;
+        }
+        if (associated)
+        {
+            memcpy( &copy, addr, len );
+            set_port( (struct sockaddr *)&copy, result );
+            return real.bind( s, (struct sockaddr *)&copy, len );
+        }
+    }
+    if (port) return reservation_port_refused( s, info, port ) ? SOCKET_ERROR : real.bind( s, addr, len );
+    return bind_automatic( s, info, addr, len );
 }
 
 /* Before connect, sendto and the like: an unbound socket is bound here, so
@@ -261,7 +297,7 @@ void implicit_bind( SOCKET s, const struct sockaddr *dest, int dest_len, BOOL da
     DWORD last_error;
     int len, ret, error = 0;
 
-    sockets_get( s, &info );
+    sockets_get_for_bind( s, &info );
     if (info.flags & SOCKET_BOUND || info.protocol == SOCKET_PROTO_OTHER) return;
     if (!(info.flags & SOCKET_RESERVATION) &&
         (!(map = reserved_map()) || !range_has_reserved( map, info.protocol )))
@@ -277,8 +313,7 @@ void implicit_bind( SOCKET s, const struct sockaddr *dest, int dest_len, BOOL da
     memset( &any, 0, sizeof(any) );
     any.sin6_family = info.family;
     len = info.family == AF_INET ? sizeof(struct sockaddr_in) : sizeof(any);
-    if (info.flags & SOCKET_RESERVATION) ret = bind( s, (struct sockaddr *)&any, len );
-    else ret = bind_chosen_port( s, (struct sockaddr *)&any, len, &info );
+    ret = bind_socket( s, &info, (struct sockaddr *)&any, len );
     if (!ret || (error = GetLastError()) == WSAEINVAL)
         sockets_update( s, SOCKET_BOUND, 0 );  /* WSAEINVAL: bound already */
     else TRACE( "socket %#Ix: no port, error %d\n", s, error );

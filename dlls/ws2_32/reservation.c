@@ -97,6 +97,58 @@ static const char *debugstr_code( DWORD code )
     }
 }
 
+/* what the server calls a socket (the inode of its kernel socket), or 0;
+ * *error, when given, gets the WSA error */
+static portres_socket_t socket_id_error( SOCKET s, int *error )
+{
+    struct bridge_socket_id_params params;
+    NTSTATUS status;
+
+    memset( &params, 0, sizeof(params) );
+    params.handle = s;
+    status = bridge_call( bridge_socket_id, &params );
+    if (error) *error = status == STATUS_NOT_SUPPORTED ? WSAEOPNOTSUPP : WSAENOTSOCK;
+    return status ? 0 : params.id;
+}
+
+static portres_socket_t socket_id( SOCKET s )
+{
+    return socket_id_error( s, NULL );
+}
+
+/* What the kernel says of a socket handle that Wine's ws2_32 does not
+ * know: Wine 8.0 and 10.0 answer WSAENOTSOCK to getsockopt and closesocket
+ * on a socket handle that DuplicateHandle made, or that was inherited.
+ * FALSE when it is no socket. */
+BOOL reservation_socket_info( SOCKET s, struct socket_info *info )
+{
+    struct bridge_socket_id_params params;
+
+    memset( &params, 0, sizeof(params) );
+    params.handle = s;
+    if (bridge_call( bridge_socket_id, &params ) || !params.id) return FALSE;
+    info->protocol = params.protocol ? params.protocol : SOCKET_PROTO_OTHER;
+    info->family = params.ip_version == 4 ? AF_INET : params.ip_version == 6 ? AF_INET6 : 0;
+    return TRUE;
+}
+
+/* Whether the server holds state for a socket this process got from
+ * elsewhere (a duplicate, an inherited handle): an association belongs to
+ * the socket, whichever handle binds it.  Asked only while the map says
+ * that some socket is associated. */
+BOOL reservation_socket_held( SOCKET s )
+{
+    const struct portres_map *map = reserved_map();
+    struct bridge_request_params call;
+    struct query_socket_request *req = BRIDGE_REQUEST( &call, query_socket );
+    const struct query_socket_reply *reply = &call.reply.query_socket_reply;
+
+    if (!map || !__atomic_load_n( &map->associations, __ATOMIC_ACQUIRE )) return FALSE;
+    if (!(req->socket = socket_id( s )) || bridge_call( bridge_request, &call )) return FALSE;
+    TRACE( "socket %#Ix: associated %u, %u reservations\n", s, reply->associated, reply->acquired );
+    return reply->associated || reply->acquired;
+}
+
 /* PORTRES_PROTO_* of a socket, or a WSA error */
 static int socket_protocol( SOCKET s, unsigned int *protocol )
 {
@@ -149,48 +201,50 @@ static void complete_overlapped( SOCKET s, WSAOVERLAPPED *overlapped, LPWSAOVERL
 static int acquire( SOCKET s, unsigned int protocol, const struct ioctl_args *args,
                     const struct ioctl_request *req, DWORD *bytes )
 {
-    struct bridge_acquire_params params;
+    struct bridge_request_params call;
+    struct acquire_request *acquire = BRIDGE_REQUEST( &call, acquire );
+    const struct acquire_reply *reply = &call.reply.acquire_reply;
     NTSTATUS status;
+    int error;
 
-    memset( &params, 0, sizeof(params) );
-    params.protocol = protocol;
-    params.start    = req->start;
-    params.count    = req->count;
-    params.socket   = s;
+    acquire->protocol = protocol;
+    acquire->start    = req->start;
+    acquire->count    = req->count;
+    if (!(acquire->socket = socket_id_error( s, &error ))) return error;
     TRACE( "socket %#Ix, %s ports %u+%u\n", s, protocol == PORTRES_PROTO_TCP ? "tcp" : "udp",
-           params.start, params.count );
-    if ((status = bridge_call( bridge_acquire, &params ))) return status_to_wsa( status );
+           acquire->start, acquire->count );
+    if ((status = bridge_call( bridge_request, &call ))) return status_to_wsa( status );
     sockets_update( s, SOCKET_RESERVATION, 0 );
-    *bytes = ioctl_args_write_instance( args, params.first, req->count, params.token );
-    TRACE( "reserved %u+%u, token %#I64x\n", params.first, params.count, params.token );
+    *bytes = ioctl_args_write_instance( args, reply->start, req->count, reply->token );
+    TRACE( "reserved %u+%u, token %#I64x\n", reply->start, reply->count, reply->token );
     return 0;
 }
 
 static int release( const struct ioctl_request *req )
 {
-    struct bridge_release_params params;
+    struct bridge_request_params call;
 
-    params.token = req->token;
-    TRACE( "token %#I64x\n", params.token );
-    return status_to_wsa( bridge_call( bridge_release, &params ) );
+    BRIDGE_REQUEST( &call, release )->token = req->token;
+    TRACE( "token %#I64x\n", req->token );
+    return status_to_wsa( bridge_call( bridge_request, &call ) );
 }
 
 static int associate( SOCKET s, unsigned int protocol, const struct ioctl_request *req )
 {
-    struct bridge_associate_params params;
+    struct bridge_request_params call;
+    struct associate_request *associate = BRIDGE_REQUEST( &call, associate );
     struct sockaddr_storage addr;
-    int len = sizeof(addr);
+    int len = sizeof(addr), error;
     NTSTATUS status;
 
     /* it must come before the bind */
     if (!real.getsockname( s, (struct sockaddr *)&addr, &len )) return WSAEINVAL;
-    memset( &params, 0, sizeof(params) );
-    params.protocol = protocol;
-    params.socket   = s;
-    params.token    = req->token;
-    params.elevated = bridge_process_elevated();
-    TRACE( "socket %#Ix, token %#I64x\n", s, params.token );
-    if ((status = bridge_call( bridge_associate, &params ))) return status_to_wsa( status );
+    associate->protocol = protocol;
+    if (!(associate->socket = socket_id_error( s, &error ))) return error;
+    associate->token    = req->token;
+    associate->elevated = bridge_process_elevated();
+    TRACE( "socket %#Ix, token %#I64x\n", s, req->token );
+    if ((status = bridge_call( bridge_request, &call ))) return status_to_wsa( status );
     sockets_update( s, SOCKET_RESERVATION, 0 );
     return 0;
 }
@@ -242,44 +296,30 @@ int reservation_ioctl( SOCKET s, DWORD code, void *in_buffer, DWORD in_size, voi
     return 0;
 }
 
-/* bind of a socket the server knows: an associated socket gets its port from
- * its reservation; *handled is 0 when it binds as an ordinary socket */
-int reservation_bind( SOCKET s, const struct sockaddr *addr, int len, int *handled )
+/* The server's word on the bind of a socket that holds state there: an
+ * associated socket gets its port from its reservation (port 0) or must
+ * stay inside it; *associated is FALSE when it binds as any other socket.
+ * 0 or the WSA error to fail the bind with. */
+int reservation_bind_port( SOCKET s, const struct socket_info *info, USHORT port, USHORT *result,
+                           BOOL *associated )
 {
-    struct bridge_bind_port_params params;
-    struct sockaddr_in6 copy;
-    unsigned int protocol;
-    USHORT *port;
+    struct bridge_request_params call;
+    struct bind_port_request *req = BRIDGE_REQUEST( &call, bind_port );
+    const struct bind_port_reply *reply = &call.reply.bind_port_reply;
     NTSTATUS status;
-    int error;
 
-    *handled = 0;
-    if (!addr || len < (int)sizeof(struct sockaddr_in) || len > (int)sizeof(copy)) return 0;
-    if (addr->sa_family != AF_INET && addr->sa_family != AF_INET6) return 0;
-    if (addr->sa_family == AF_INET6 && len < (int)sizeof(struct sockaddr_in6)) return 0;
-    if (socket_protocol( s, &protocol )) return 0;
-
-    memcpy( &copy, addr, len );
-    port = addr->sa_family == AF_INET ? &((struct sockaddr_in *)&copy)->sin_port : &copy.sin6_port;
-    memset( &params, 0, sizeof(params) );
-    params.protocol = protocol;
-    params.port     = swap_port( *port );
-    params.socket   = s;
-    status = bridge_call( bridge_bind_port, &params );
-    TRACE( "socket %#Ix, port %u: status %#lx, associated %u, port %u\n", s, params.port, status,
-           params.associated, params.result );
-    if (status)
-    {
-        *handled = 1;
-        error = status_to_wsa( status );
-        SetLastError( error );
-        return SOCKET_ERROR;
-    }
-    /* a socket that only acquired binds as any other */
-    if (!params.associated) return 0;
-    *handled = 1;
-    *port = swap_port( params.result );
-    return real.bind( s, (struct sockaddr *)&copy, len );
+    *associated = FALSE;
+    if (info->protocol == SOCKET_PROTO_OTHER) return 0;
+    req->protocol = info->protocol;
+    req->port     = port;
+    if (!(req->socket = socket_id( s ))) return 0;
+    status = bridge_call( bridge_request, &call );
+    TRACE( "socket %#Ix, port %u: status %#lx, associated %u, port %u\n", s, port, status, reply->associated,
+           reply->port );
+    if (status) return status_to_wsa( status );
+    *associated = reply->associated != 0;
+    *result = reply->port;
+    return 0;
 }
 
 /* An explicit bind of an ordinary socket into a runtime reservation is
@@ -287,9 +327,11 @@ int reservation_bind( SOCKET s, const struct sockaddr *addr, int len, int *handl
  * for every other port without a request; a port it shows reserved is
  * confirmed with the server, which also repairs a map that a server killed
  * mid-update left behind.  Returns non-zero, with the error set, to refuse. */
-int reservation_check_bind( SOCKET s, struct socket_info *info, unsigned short port )
+BOOL reservation_port_refused( SOCKET s, struct socket_info *info, USHORT port )
 {
-    struct bridge_query_port_params params;
+    struct bridge_request_params call;
+    struct query_port_request *req;
+    const struct query_port_reply *reply = &call.reply.query_port_reply;
     const struct portres_map *map;
     int tcp, udp, runtime_tcp = 0, runtime_udp = 0;
 
@@ -300,21 +342,40 @@ int reservation_check_bind( SOCKET s, struct socket_info *info, unsigned short p
     /* only now is the socket's protocol worth asking for */
     if (!(info->flags & SOCKET_KNOWN) && sockets_lookup( s, info )) return 0;
     if (info->protocol == SOCKET_PROTO_OTHER) return 0;
-    memset( &params, 0, sizeof(params) );
-    params.protocol = info->protocol;
-    params.port     = port;
-    if (bridge_call( bridge_query_port, &params ) || params.kind != PORTRES_KIND_RUNTIME) return 0;
-    TRACE( "socket %#Ix: port %u is in a runtime reservation of process %u\n", s, port, params.owner_pid );
+    req = BRIDGE_REQUEST( &call, query_port );
+    req->protocol = info->protocol;
+    req->port     = port;
+    if (bridge_call( bridge_request, &call ) || reply->kind != PORTRES_KIND_RUNTIME) return 0;
+    TRACE( "socket %#Ix: port %u is in a runtime reservation of process %u\n", s, port, reply->owner_pid );
     SetLastError( WSAEACCES );
     return 1;
 }
 
-void reservation_socket_closed( SOCKET s )
+/* closesocket.  When the socket acquired or associated here (held), its
+ * reservations go at once once the socket has ended: the server looks for
+ * itself whether it has, since another handle of it may live, here or in
+ * another process; ends that the proxy does not see (CloseHandle, a CRT
+ * _close) the server finds without us.  A handle of a socket that Wine's
+ * ws2_32 does not know (Wine 8.0 and 10.0 answer WSAENOTSOCK for a
+ * DuplicateHandle copy or an inherited handle) is closed, as Windows does. */
+int reservation_closesocket( SOCKET s, BOOL held )
 {
-    struct bridge_socket_closed_params params;
+    struct bridge_request_params call;
+    struct socket_closed_request *req = BRIDGE_REQUEST( &call, socket_closed );
+    DWORD error;
+    int ret;
 
-    memset( &params, 0, sizeof(params) );
-    params.socket = s;
-    if (!bridge_call( bridge_socket_closed, &params ))
-        TRACE( "socket %#Ix: %u reservations released\n", s, params.released );
+    if (held) req->socket = socket_id( s );
+    ret = real.closesocket( s );
+    error = GetLastError();
+    if (ret && error == WSAENOTSOCK && (req->socket || (req->socket = socket_id( s ))) &&
+        CloseHandle( (HANDLE)s ))
+    {
+        ret = 0;
+        error = 0;
+    }
+    if (!ret && req->socket && !bridge_call( bridge_request, &call ))
+        TRACE( "socket %#Ix: %u reservations released\n", s, call.reply.socket_closed_reply.released );
+    SetLastError( error );
+    return ret;
 }

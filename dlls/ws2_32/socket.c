@@ -83,33 +83,16 @@ int WINAPI setsockopt( SOCKET s, int level, int name, const char *value, int len
     return ret;
 }
 
-/* the port of a bind address, -1 when it is no IP address of a valid length */
-static int address_port( const struct sockaddr *addr, int len )
-{
-    if (!addr || len < (int)sizeof(struct sockaddr_in)) return -1;
-    if (addr->sa_family == AF_INET) return swap_port( ((const struct sockaddr_in *)addr)->sin_port );
-    if (addr->sa_family == AF_INET6 && len >= (int)sizeof(struct sockaddr_in6))
-        return swap_port( ((const struct sockaddr_in6 *)addr)->sin6_port );
-    return -1;
-}
-
 /***********************************************************************
  *      bind		(WS2_32.2)
  */
 int WINAPI bind( SOCKET s, const struct sockaddr *addr, int len )
 {
     struct socket_info info;
-    int ret = SOCKET_ERROR, port, handled = 0;
+    int ret;
 
-    sockets_get( s, &info );
-    if (info.flags & SOCKET_RESERVATION) ret = reservation_bind( s, addr, len, &handled );
-    if (!handled)
-    {
-        port = IsBadReadPtr( addr, len > 0 ? len : 0 ) ? -1 : address_port( addr, len );
-        if (port > 0 && reservation_check_bind( s, &info, port )) return SOCKET_ERROR;
-        if (port == 0) ret = bind_automatic( s, &info, addr, len );
-        else ret = real.bind( s, addr, len );
-    }
+    sockets_get_for_bind( s, &info );
+    ret = bind_socket( s, &info, addr, len );
     if (!ret && !(info.flags & SOCKET_BOUND)) sockets_update( s, SOCKET_BOUND, 0 );
     return ret;
 }
@@ -191,6 +174,5 @@ int WINAPI WSASendMsg( SOCKET s, WSAMSG *msg, DWORD flags, DWORD *sent, WSAOVERL
 int WINAPI closesocket( SOCKET s )
 {
     /* before the handle goes, so that a new socket reusing it starts clean */
-    if (sockets_remove( s ) & SOCKET_RESERVATION) reservation_socket_closed( s );
-    return real.closesocket( s );
+    return reservation_closesocket( s, (sockets_remove( s ) & SOCKET_RESERVATION) != 0 );
 }

@@ -152,30 +152,47 @@ int sockets_lookup( SOCKET s, struct socket_info *info )
 {
     WSAPROTOCOL_INFOW protocol_info;
     struct entry *entry;
+    unsigned int learnt;
     BOOL reuse = FALSE;
-    int len;
+    int len, error;
 
     if (sockets_get( s, info ) && (info->flags & SOCKET_KNOWN)) return 0;
     len = sizeof(protocol_info);
-    if (real.getsockopt( s, SOL_SOCKET, SO_PROTOCOL_INFOW, (char *)&protocol_info, &len ))
-        return GetLastError();
+    if (!real.getsockopt( s, SOL_SOCKET, SO_PROTOCOL_INFOW, (char *)&protocol_info, &len ))
+    {
+        info->protocol = socket_protocol_of( protocol_info.iAddressFamily, protocol_info.iSocketType,
+                                             protocol_info.iProtocol );
+        info->family = protocol_info.iAddressFamily;
+    }
+    else if ((error = GetLastError()) != WSAENOTSOCK || !reservation_socket_info( s, info )) return error;
     len = sizeof(reuse);
     if (real.getsockopt( s, SOL_SOCKET, SO_REUSEADDR, (char *)&reuse, &len )) reuse = FALSE;
 
-    info->protocol = socket_protocol_of( protocol_info.iAddressFamily, protocol_info.iSocketType,
-                                         protocol_info.iProtocol );
-    info->family = protocol_info.iAddressFamily;
+    learnt = SOCKET_KNOWN | (reuse ? SOCKET_REUSEADDR : 0);
+    if (info->protocol != SOCKET_PROTO_OTHER && reservation_socket_held( s )) learnt |= SOCKET_RESERVATION;
     AcquireSRWLockExclusive( &lock );
     if ((entry = get_entry( s )))
     {
         entry->info.protocol = info->protocol;
         entry->info.family = info->family;
-        entry->info.flags |= SOCKET_KNOWN | (reuse ? SOCKET_REUSEADDR : 0);
+        entry->info.flags |= learnt;
         info->flags = entry->info.flags;
     }
-    else info->flags = SOCKET_KNOWN | (reuse ? SOCKET_REUSEADDR : 0);
+    else info->flags = learnt;
     ReleaseSRWLockExclusive( &lock );
     return 0;
+}
+
+/* what a bind must know of s: a socket this process got from elsewhere may
+ * be associated, which only the server knows, and which matters only while
+ * some socket is */
+void sockets_get_for_bind( SOCKET s, struct socket_info *info )
+{
+    const struct portres_map *map;
+
+    if (sockets_get( s, info ) && (info->flags & SOCKET_KNOWN)) return;
+    if (!(map = reserved_map()) || !__atomic_load_n( &map->associations, __ATOMIC_ACQUIRE )) return;
+    sockets_lookup( s, info );
 }
 
 BOOL sockets_get( SOCKET s, struct socket_info *info )

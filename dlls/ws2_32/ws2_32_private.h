@@ -79,13 +79,16 @@ struct socket_info;
 extern int reservation_ioctl( SOCKET s, DWORD code, void *in_buffer, DWORD in_size, void *out_buffer,
                               DWORD out_size, DWORD *ret_size, WSAOVERLAPPED *overlapped,
                               LPWSAOVERLAPPED_COMPLETION_ROUTINE completion );
-extern int reservation_bind( SOCKET s, const struct sockaddr *addr, int len, int *handled );
-extern void reservation_socket_closed( SOCKET s );
-extern int reservation_check_bind( SOCKET s, struct socket_info *info, unsigned short port );
+extern int reservation_bind_port( SOCKET s, const struct socket_info *info, USHORT port, USHORT *result,
+                                  BOOL *associated );
+extern int reservation_closesocket( SOCKET s, BOOL held );
+extern BOOL reservation_socket_held( SOCKET s );
+extern BOOL reservation_socket_info( SOCKET s, struct socket_info *info );
+extern BOOL reservation_port_refused( SOCKET s, struct socket_info *info, USHORT port );
 
-/* bind.c: binds that leave the port to the system */
+/* bind.c: the bind decision, for bind and the binds of connect, sendto and the like */
 extern const struct portres_map *reserved_map( void );
-extern int bind_automatic( SOCKET s, struct socket_info *info, const struct sockaddr *addr, int len );
+extern int bind_socket( SOCKET s, struct socket_info *info, const struct sockaddr *addr, int len );
 extern void implicit_bind( SOCKET s, const struct sockaddr *dest, int dest_len, BOOL datagram_only );
 
 /* sockets.c: what the proxy knows of each socket */
@@ -108,6 +111,7 @@ extern void sockets_created( SOCKET s, int family, int type, int protocol );
 extern void sockets_update( SOCKET s, unsigned int set, unsigned int clear );
 extern BOOL sockets_get( SOCKET s, struct socket_info *info );
 extern int sockets_lookup( SOCKET s, struct socket_info *info );
+extern void sockets_get_for_bind( SOCKET s, struct socket_info *info );
 extern unsigned int sockets_remove( SOCKET s );
 
 #endif /* __WS2_32_PRIVATE_H */

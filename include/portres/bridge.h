@@ -29,99 +29,28 @@
 
 #include <stdint.h>
 
+#include "portres/protocol.h"
+
 enum bridge_call
 {
-    bridge_acquire,
-    bridge_release,
-    bridge_associate,
-    bridge_bind_port,
-    bridge_socket_closed,
-    bridge_query_port,
-    bridge_persistent_create,
-    bridge_persistent_delete,
-    bridge_persistent_lookup,
-    bridge_get_dynamic_range,
-    bridge_set_dynamic_range,
+    bridge_request,          /* a request of the protocol, made as it is */
     bridge_error_message,
     bridge_get_map,
-    bridge_list,
+    bridge_socket_id,
     bridge_nb_calls
 };
 
-struct bridge_acquire_params
+/* A request of server/protocol.def, filled in place by the caller, as
+ * Wine's DLLs fill the wineserver's requests, and its reply beside it.
+ * The layouts are the protocol's, the same for PE and Unix code (the
+ * generated header checks every offset). */
+struct bridge_request_params
 {
-    uint32_t protocol;      /* PORTRES_PROTO_* (IPPROTO numbers) */
-    uint16_t start;         /* host order; 0 for a block of the dynamic range */
-    uint16_t count;
-    uint64_t socket;
-    uint64_t token;         /* out */
-    uint16_t first;         /* out: first port */
-    uint16_t pad[3];
-};
-
-struct bridge_release_params
-{
-    uint64_t token;
-};
-
-struct bridge_associate_params
-{
-    uint32_t protocol;
-    uint32_t elevated;
-    uint64_t socket;
-    uint64_t token;
-    uint16_t start;         /* out */
-    uint16_t count;         /* out */
-    uint32_t kind;          /* out */
-};
-
-struct bridge_bind_port_params
-{
-    uint32_t protocol;
-    uint16_t port;          /* asked for, host order */
-    uint16_t result;        /* out: port to bind */
-    uint64_t socket;
-    uint32_t associated;    /* out */
-    uint32_t pad;
-};
-
-struct bridge_socket_closed_params
-{
-    uint64_t socket;
-    uint32_t released;      /* out */
-    uint32_t pad;
-};
-
-struct bridge_query_port_params
-{
-    uint32_t protocol;
-    uint16_t port;
-    uint16_t start;         /* out */
-    uint16_t count;         /* out */
-    uint16_t pad;
-    uint32_t kind;          /* out: 0 when not reserved */
-    uint32_t owner_pid;     /* out: Unix pid */
-    uint32_t is_mine;       /* out */
-    uint64_t token;         /* out: own or persistent reservations only */
-};
-
-struct bridge_persistent_params
-{
-    uint32_t protocol;
-    uint16_t start;
-    uint16_t count;
-    uint32_t elevated;
-    uint32_t pad;
-    uint64_t token;         /* out for create and lookup */
-};
-
-struct bridge_dynamic_range_params
-{
-    uint32_t protocol;
-    uint16_t start;         /* out for get */
-    uint16_t count;         /* out for get */
-    uint32_t elevated;
-    uint32_t pad;
+    union generic_request req;
+    union generic_reply   reply;
+    uint64_t              data;        /* address of a buffer for the reply data, or 0 */
+    uint32_t              data_size;   /* in: the buffer's size; out: bytes of reply data */
+    uint32_t              pad;
 };
 
 struct bridge_error_message_params
@@ -139,14 +68,17 @@ struct bridge_get_map_params
     uint32_t pad;
 };
 
-/* one page of a protocol's reservations, ordered by start */
-struct bridge_list_params
+/* what the server calls a socket: the inode of the kernel socket behind a
+ * socket handle of this process, the same for every handle of the socket
+ * in every process of the prefix */
+struct bridge_socket_id_params
 {
-    uint32_t protocol;
-    uint32_t first_port;      /* from the first reservation starting at or after it */
-    uint64_t entries;         /* address of PORTRES_LIST_PAGE struct portres_entry */
-    uint32_t count;           /* out: entries filled */
-    uint32_t next_port;       /* out: first_port of the next page, 0 at the end */
+    uint64_t handle;
+    uint64_t id;              /* out */
+    uint32_t protocol;        /* out: PORTRES_PROTO_TCP or _UDP over IP, else 0 */
+    uint32_t ip_version;      /* out: 4 or 6 */
+    int32_t  unix_fd;         /* portres.dll's business: a descriptor of the socket, which the unixlib closes */
+    uint32_t pad;
 };
 
 #endif /* __PORTRES_BRIDGE_H */

@@ -46,10 +46,19 @@ extern int portres_store_path( const char *prefix, char *buf, size_t size );
 extern int portres_server_path( char *buf, size_t size );
 /* 0 when the server socket at path is missing or a socket private to us */
 extern int portres_check_socket( const char *path );
+/* the pid that holds an fcntl lock on a file, 0 when none does, -1 when it cannot be told */
+extern int portres_lock_holder( const char *path );
 
 /* the connection */
 extern unsigned int portres_connect( unsigned int *server_pid );
 extern void portres_disconnect( void );
+/* before the first request: this process is a process of the prefix's Wine,
+ * whose socket values are the inodes of kernel sockets (see server/wineserver.c) */
+extern void portres_set_wine_client( void );
+/* make a request of the protocol as it is; reply data goes to data, up to
+ * *data_size bytes, and *data_size says how many came */
+extern unsigned int portres_request( union generic_request *req, union generic_reply *reply, void *data,
+                                     size_t *data_size );
 extern const char *portres_error_message( void );
 extern void portres_set_error( const char *format, ... ) __attribute__((format(printf, 1, 2)));
 extern const char *portres_status_name( unsigned int status );

@@ -23,6 +23,16 @@
 
 /* make a bridge call (enum bridge_call; winternl.h declares NTSTATUS); returns an NTSTATUS */
 extern NTSTATUS bridge_call( unsigned int code, void *params );
+
+/* A request of the protocol, filled in place:
+ *     struct bridge_request_params call;
+ *     struct acquire_request *req = BRIDGE_REQUEST( &call, acquire );
+ *     req->protocol = ...;
+ *     status = bridge_call( bridge_request, &call );
+ * and the reply is in call.reply.acquire_reply. */
+#define BRIDGE_REQUEST(call, name) \
+    (memset( (call), 0, sizeof(*(call)) ), (call)->req.request_header.req = REQ_##name, \
+     &(call)->req.name##_request)
 /* whether the process's token is elevated, as Windows asks for persistent reservations */
 extern BOOL bridge_process_elevated( void );
 /* the Win32 error of a bridge call's NTSTATUS, as iphlpapi reports them */

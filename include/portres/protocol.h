@@ -10,7 +10,8 @@
 #include <stdint.h>
 
 typedef uint64_t portres_token_t;   /* reservation token, never 0 */
-typedef uint64_t portres_socket_t;  /* a Windows SOCKET handle value of the client */
+typedef uint64_t portres_socket_t;  /* a socket: for a Wine client the inode of its kernel socket,
+                                       for another client a value of its own */
 
 /* Every message starts with a fixed-size frame of PORTRES_FRAME_SIZE bytes
  * (one of the request or reply structures below, zero padded), followed by
@@ -62,6 +63,8 @@ struct portres_map
 {
     unsigned int generation;
     unsigned int version;                          /* PORTRES_PROTOCOL_VERSION */
+    unsigned int associations;                     /* sockets associated with a reservation */
+    unsigned int reserved_pad;
     uint64_t     reserved[2][PORTRES_MAP_WORDS];   /* reserved, any kind */
     uint64_t     runtime[2][PORTRES_MAP_WORDS];    /* reserved by a runtime reservation */
 };
@@ -110,6 +113,9 @@ struct portres_map
 #ifndef STATUS_MEDIA_WRITE_PROTECTED
 #define STATUS_MEDIA_WRITE_PROTECTED   0xC00000A2
 #endif
+#ifndef STATUS_NOT_SUPPORTED
+#define STATUS_NOT_SUPPORTED           0xC00000BB
+#endif
 #ifndef STATUS_INTERNAL_ERROR
 #define STATUS_INTERNAL_ERROR          0xC00000E5
 #endif
@@ -130,6 +136,17 @@ struct init_reply
     unsigned int     server_pid;
     unsigned int     client_pid;
     char __pad_20[4];
+};
+
+struct identify_request
+{
+    struct request_header __header;
+    unsigned int     wine;
+    char __pad_12[4];
+};
+struct identify_reply
+{
+    struct reply_header __header;
 };
 
 struct acquire_request
@@ -189,6 +206,18 @@ struct bind_port_reply
     unsigned short   port;
     char __pad_10[2];
     unsigned int     associated;
+};
+
+struct query_socket_request
+{
+    struct request_header __header;
+    portres_socket_t socket;
+};
+struct query_socket_reply
+{
+    struct reply_header __header;
+    unsigned int     associated;
+    unsigned int     acquired;
 };
 
 struct query_port_request
@@ -324,10 +353,12 @@ struct check_state_reply
 enum request
 {
     REQ_init,
+    REQ_identify,
     REQ_acquire,
     REQ_release,
     REQ_associate,
     REQ_bind_port,
+    REQ_query_socket,
     REQ_query_port,
     REQ_socket_closed,
     REQ_persistent_create,
@@ -345,10 +376,12 @@ union generic_request
     char frame[PORTRES_FRAME_SIZE];
     struct request_header request_header;
     struct init_request init_request;
+    struct identify_request identify_request;
     struct acquire_request acquire_request;
     struct release_request release_request;
     struct associate_request associate_request;
     struct bind_port_request bind_port_request;
+    struct query_socket_request query_socket_request;
     struct query_port_request query_port_request;
     struct socket_closed_request socket_closed_request;
     struct persistent_create_request persistent_create_request;
@@ -365,10 +398,12 @@ union generic_reply
     char frame[PORTRES_FRAME_SIZE];
     struct reply_header reply_header;
     struct init_reply init_reply;
+    struct identify_reply identify_reply;
     struct acquire_reply acquire_reply;
     struct release_reply release_reply;
     struct associate_reply associate_reply;
     struct bind_port_reply bind_port_reply;
+    struct query_socket_reply query_socket_reply;
     struct query_port_reply query_port_reply;
     struct socket_closed_reply socket_closed_reply;
     struct persistent_create_reply persistent_create_reply;
@@ -380,7 +415,7 @@ union generic_reply
     struct check_state_reply check_state_reply;
 };
 
-#define PORTRES_PROTOCOL_VERSION 0x0416f786
+#define PORTRES_PROTOCOL_VERSION 0xe2afccc4
 
 PORTRES_C_ASSERT( sizeof(union generic_request) == PORTRES_FRAME_SIZE );
 PORTRES_C_ASSERT( sizeof(union generic_reply) == PORTRES_FRAME_SIZE );
@@ -391,6 +426,9 @@ PORTRES_C_ASSERT( sizeof(struct init_reply) == 24 );
 PORTRES_C_ASSERT( offsetof(struct init_reply, version) == 8 );
 PORTRES_C_ASSERT( offsetof(struct init_reply, server_pid) == 12 );
 PORTRES_C_ASSERT( offsetof(struct init_reply, client_pid) == 16 );
+PORTRES_C_ASSERT( sizeof(struct identify_request) == 16 );
+PORTRES_C_ASSERT( offsetof(struct identify_request, wine) == 8 );
+PORTRES_C_ASSERT( sizeof(struct identify_reply) == 8 );
 PORTRES_C_ASSERT( sizeof(struct acquire_request) == 24 );
 PORTRES_C_ASSERT( offsetof(struct acquire_request, protocol) == 8 );
 PORTRES_C_ASSERT( offsetof(struct acquire_request, start) == 12 );
@@ -419,6 +457,11 @@ PORTRES_C_ASSERT( offsetof(struct bind_port_request, socket) == 16 );
 PORTRES_C_ASSERT( sizeof(struct bind_port_reply) == 16 );
 PORTRES_C_ASSERT( offsetof(struct bind_port_reply, port) == 8 );
 PORTRES_C_ASSERT( offsetof(struct bind_port_reply, associated) == 12 );
+PORTRES_C_ASSERT( sizeof(struct query_socket_request) == 16 );
+PORTRES_C_ASSERT( offsetof(struct query_socket_request, socket) == 8 );
+PORTRES_C_ASSERT( sizeof(struct query_socket_reply) == 16 );
+PORTRES_C_ASSERT( offsetof(struct query_socket_reply, associated) == 8 );
+PORTRES_C_ASSERT( offsetof(struct query_socket_reply, acquired) == 12 );
 PORTRES_C_ASSERT( sizeof(struct query_port_request) == 16 );
 PORTRES_C_ASSERT( offsetof(struct query_port_request, protocol) == 8 );
 PORTRES_C_ASSERT( offsetof(struct query_port_request, port) == 12 );

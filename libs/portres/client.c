@@ -48,6 +48,7 @@ static pthread_mutex_t connection_lock = PTHREAD_MUTEX_INITIALIZER;
 static int connection_fd = -1;
 static pid_t connection_pid;          /* process that opened the connection */
 static unsigned int connected_server_pid;
+static int wine_client;               /* we are a Wine process: sockets are named by inode */
 static __thread char error_message[1024];
 
 #define CONNECT_ATTEMPTS 100
@@ -175,7 +176,19 @@ static int handshake( int fd )
     }
     if (reply.reply_header.status) return -1;
     connected_server_pid = reply.init_reply.server_pid;
-    return 0;
+    if (!wine_client) return 0;
+    memset( &req, 0, sizeof(req) );
+    req.identify_request.__header.req = REQ_identify;
+    req.identify_request.wine = 1;
+    if (write_all( fd, &req, sizeof(req) ) == -1 || read_all( fd, &reply, sizeof(reply) ) == -1) return -1;
+    return reply.reply_header.status ? -1 : 0;
+}
+
+void portres_set_wine_client( void )
+{
+    pthread_mutex_lock( &connection_lock );
+    wine_client = 1;
+    pthread_mutex_unlock( &connection_lock );
 }
 
 static void backoff( int attempt )
@@ -310,6 +323,11 @@ broken:
     close_connection();
     pthread_mutex_unlock( &connection_lock );
     return STATUS_CONNECTION_RESET;
+}
+
+unsigned int portres_request( union generic_request *req, union generic_reply *reply, void *data, size_t *data_size )
+{
+    return do_request( req, reply, data, data_size );
 }
 
 #define INIT_REQUEST(name) \

@@ -26,6 +26,7 @@
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -255,4 +256,19 @@ int portres_server_path( char *buf, size_t size )
     }
     snprintf( buf, size, "%s/portres-server", BINDIR );
     return 0;
+}
+
+int portres_lock_holder( const char *path )
+{
+    struct flock fl;
+    int fd, ret;
+
+    if ((fd = open( path, O_RDONLY | O_CLOEXEC )) == -1) return errno == ENOENT || errno == ENOTDIR ? 0 : -1;
+    memset( &fl, 0, sizeof(fl) );
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    ret = fcntl( fd, F_GETLK, &fl );
+    close( fd );
+    if (ret == -1) return -1;
+    return fl.l_type == F_UNLCK ? 0 : fl.l_pid;
 }

@@ -30,6 +30,7 @@
  */
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 #include <wchar.h>
@@ -45,7 +46,7 @@
 
 #define ARRAY_SIZE(array) (sizeof(array) / sizeof((array)[0]))
 
-/* entries of one bridge_list page: PORTRES_LIST_PAGE of portres/client.h,
+/* entries of one page of the list request: PORTRES_LIST_PAGE of portres/client.h,
  * which is the Unix client library's header */
 #define LIST_PAGE (PORTRES_MAX_REPLY_DATA / sizeof(struct portres_entry))
 /* the most reservations a protocol can have: one per port */
@@ -207,26 +208,28 @@ struct command
 
 static int show_excluded( const struct params *params )
 {
-    struct bridge_list_params list;
+    struct bridge_request_params call;
+    struct list_request *req;
     struct portres_entry *entries;
-    unsigned int nb_entries = 0, i;
+    unsigned int nb_entries = 0, first_port = 0, next_port, i;
     NTSTATUS status = STATUS_SUCCESS;
 
     /* the whole list first, so that a failure prints no half table */
     if (!(entries = HeapAlloc( GetProcessHeap(), 0, (MAX_ENTRIES + LIST_PAGE) * sizeof(*entries) )))
         return report_status( STATUS_NO_MEMORY );
-    memset( &list, 0, sizeof(list) );
-    list.protocol = params->protocol;
-    list.first_port = 0;
     for (;;)
     {
-        list.entries = (ULONG_PTR)(entries + nb_entries);
-        list.count = list.next_port = 0;
-        if ((status = bridge_call( bridge_list, &list ))) break;
-        nb_entries += min( list.count, LIST_PAGE );
+        req = BRIDGE_REQUEST( &call, list );
+        req->protocol = params->protocol;
+        req->first_port = first_port;
+        call.data = (ULONG_PTR)(entries + nb_entries);
+        call.data_size = LIST_PAGE * sizeof(*entries);
+        if ((status = bridge_call( bridge_request, &call ))) break;
+        nb_entries += call.data_size / sizeof(*entries);
         /* the next page starts past this one; anything else would loop */
-        if (!list.next_port || list.next_port <= list.first_port || nb_entries > MAX_ENTRIES) break;
-        list.first_port = list.next_port;
+        next_port = call.reply.list_reply.next_port;
+        if (!next_port || next_port <= first_port || nb_entries > MAX_ENTRIES) break;
+        first_port = next_port;
     }
     if (status)
     {
@@ -251,17 +254,21 @@ static int show_excluded( const struct params *params )
     return 0;
 }
 
-/* add or delete an administered exclusion */
-static int change_excluded( enum bridge_call call, const struct params *params )
+/* add or delete an administered exclusion: the requests' fields are alike */
+static int change_excluded( BOOL add, const struct params *params )
 {
-    struct bridge_persistent_params request;
+    struct bridge_request_params call;
+    struct persistent_delete_request *req;
     NTSTATUS status;
 
-    memset( &request, 0, sizeof(request) );
-    request.protocol = params->protocol;
-    request.start = params->start;
-    request.count = params->count;
-    request.elevated = bridge_process_elevated();
+    C_ASSERT( offsetof(struct persistent_create_request, elevated) ==
+              offsetof(struct persistent_delete_request, elevated) );
+    if (add) req = (struct persistent_delete_request *)BRIDGE_REQUEST( &call, persistent_create );
+    else req = BRIDGE_REQUEST( &call, persistent_delete );
+    req->protocol = params->protocol;
+    req->start = params->start;
+    req->count = params->count;
+    req->elevated = bridge_process_elevated();
     /* Windows keeps an exclusion of the active store until the next boot;
      * the reservation server has no such store, and quietly making it
      * persistent would outlive what the caller asked for */
@@ -271,49 +278,49 @@ static int change_excluded( enum bridge_call call, const struct params *params )
                L"persistent store only.  Use store=persistent (the default).\n\n" );
         return 1;
     }
-    if ((status = bridge_call( call, &request ))) return report_status( status );
+    if ((status = bridge_call( bridge_request, &call ))) return report_status( status );
     print( L"Ok.\n\n" );
     return 0;
 }
 
 static int add_excluded( const struct params *params )
 {
-    return change_excluded( bridge_persistent_create, params );
+    return change_excluded( TRUE, params );
 }
 
 static int delete_excluded( const struct params *params )
 {
-    return change_excluded( bridge_persistent_delete, params );
+    return change_excluded( FALSE, params );
 }
 
 static int show_dynamic( const struct params *params )
 {
-    struct bridge_dynamic_range_params request;
+    struct bridge_request_params call;
+    const struct get_dynamic_range_reply *reply = &call.reply.get_dynamic_range_reply;
     NTSTATUS status;
 
-    memset( &request, 0, sizeof(request) );
-    request.protocol = params->protocol;
-    if ((status = bridge_call( bridge_get_dynamic_range, &request ))) return report_status( status );
+    BRIDGE_REQUEST( &call, get_dynamic_range )->protocol = params->protocol;
+    if ((status = bridge_call( bridge_request, &call ))) return report_status( status );
     print( L"\nProtocol %ls Dynamic Port Range\n", params->protocol_name );
     print( L"---------------------------------\n" );
-    print( L"Start Port      : %u\n", request.start );
-    print( L"Number of Ports : %u\n\n", request.count );
+    print( L"Start Port      : %u\n", reply->start );
+    print( L"Number of Ports : %u\n\n", reply->count );
     return 0;
 }
 
 static int set_dynamic( const struct params *params )
 {
-    struct bridge_dynamic_range_params request;
+    struct bridge_request_params call;
+    struct set_dynamic_range_request *req = BRIDGE_REQUEST( &call, set_dynamic_range );
     NTSTATUS status;
 
     /* the server keeps one dynamic range per protocol, in the prefix: the
      * active store is the persistent one */
-    memset( &request, 0, sizeof(request) );
-    request.protocol = params->protocol;
-    request.start = params->start;
-    request.count = params->count;
-    request.elevated = bridge_process_elevated();
-    if ((status = bridge_call( bridge_set_dynamic_range, &request ))) return report_status( status );
+    req->protocol = params->protocol;
+    req->start = params->start;
+    req->count = params->count;
+    req->elevated = bridge_process_elevated();
+    if ((status = bridge_call( bridge_request, &call ))) return report_status( status );
     print( L"Ok.\n\n" );
     return 0;
 }

@@ -92,9 +92,16 @@ static int parse_number( const char *arg, const char *name, unsigned long max, u
 {
     char *end;
 
+    /* digits only: strtoul would skip blanks and take a sign, so that
+     * " -18446744073709486081" came out as 65535 */
+    if (!*arg || strspn( arg, "0123456789" ) != strlen( arg ))
+    {
+        error( "%s '%s' is not a number", name, arg );
+        return -1;
+    }
     errno = 0;
     *value = strtoul( arg, &end, 10 );
-    if (!*arg || *end || errno || arg[0] == '-' || arg[0] == '+')
+    if (*end || errno)
     {
         error( "%s '%s' is not a number", name, arg );
         return -1;

@@ -87,6 +87,17 @@ static portres_token_t fake_random_token( void *ctx )
     return host->last = ++host->counter;
 }
 
+/* Wine sockets end as the input says: some are gone, some cannot be told
+ * of (which the engine takes as alive) */
+static int fake_socket_alive( void *ctx, portres_socket_t socket )
+{
+    const struct fake_host *host = ctx;
+    unsigned long long mixed = socket ^ (host->seed >> 16);
+
+    if (mixed % 11 == 0) return -1;
+    return mixed % 3 != 0;
+}
+
 static void remove_work_dir( void )
 {
     unlink( store_path );
@@ -202,6 +213,15 @@ static void check_reply( const struct client *client, int was_initialized, int r
     case REQ_socket_closed:
         if (status) fail( "socket_closed cannot fail, got %#x", status );
         break;
+    case REQ_query_socket:
+        if (status) fail( "query_socket cannot fail, got %#x", status );
+        if (reply->query_socket_reply.associated > 1) fail( "query_socket: associated %u",
+                                                            reply->query_socket_reply.associated );
+        break;
+    case REQ_identify:
+        /* a client becomes a Wine client before its first socket only */
+        if (status && status != STATUS_INVALID_PARAMETER) fail( "identify: status %#x", status );
+        break;
     case REQ_get_dynamic_range:
         if (status && engine_protocol_index( req->get_dynamic_range_request.protocol ) >= 0)
             fail( "get_dynamic_range of protocol %u: %#x", req->get_dynamic_range_request.protocol, status );
@@ -265,7 +285,7 @@ static void get_kept_state( struct engine *from, struct kept_state *state )
 /* a failed store write undoes its change: the store always holds what the engine keeps */
 static void check_store( struct fake_host *host )
 {
-    static const struct engine_callbacks callbacks = { fake_port_in_use, fake_random_token, NULL };
+    static const struct engine_callbacks callbacks = { fake_port_in_use, fake_random_token, fake_socket_alive, NULL };
     struct engine_callbacks cb = callbacks;
     struct kept_state *live = malloc( sizeof(*live) ), *stored = malloc( sizeof(*stored) );
     struct engine *loaded;
@@ -315,7 +335,7 @@ int check_connections( unsigned int engine_clients, char *error, size_t size )
 
 int LLVMFuzzerTestOneInput( const unsigned char *data, size_t size )
 {
-    static const struct engine_callbacks callbacks = { fake_port_in_use, fake_random_token, NULL };
+    static const struct engine_callbacks callbacks = { fake_port_in_use, fake_random_token, fake_socket_alive, NULL };
     struct engine_callbacks cb = callbacks;
     struct client *slots[NB_SLOTS] = { NULL };
     FILE *saved_stderr = stderr;
@@ -580,6 +600,36 @@ static void write_seeds( const char *dir )
     req->bind_port_request.protocol = PORTRES_PROTO_TCP;
     req->bind_port_request.socket = 0x1c;
     seed_write( dir, "bind", &seed );
+
+    /* Wine clients: sockets named by inode from two processes, a socket
+     * that outlives its process, sockets the fake host says have ended */
+    seed_start( &seed, 0x2a00 );
+    seed_init( &seed, 0 );
+    seed_frame( &seed, 0, REQ_identify )->identify_request.wine = 1;
+    seed_init( &seed, 1 );
+    seed_frame( &seed, 1, REQ_identify )->identify_request.wine = 1;
+    req = seed_frame( &seed, 0, REQ_acquire );
+    req->acquire_request.protocol = PORTRES_PROTO_TCP;
+    req->acquire_request.start = 9000;
+    req->acquire_request.count = 4;
+    req->acquire_request.socket = 0x31;
+    req = seed_frame( &seed, 0, REQ_associate );
+    req->associate_request.protocol = PORTRES_PROTO_TCP;
+    req->associate_request.socket = 0x32;
+    req->associate_request.token = 1;
+    req = seed_frame( &seed, 1, REQ_bind_port );
+    req->bind_port_request.protocol = PORTRES_PROTO_TCP;
+    req->bind_port_request.socket = 0x32;
+    seed_frame( &seed, 1, REQ_query_socket )->query_socket_request.socket = 0x31;
+    seed_disconnect( &seed, 0 );
+    req = seed_frame( &seed, 1, REQ_acquire );
+    req->acquire_request.protocol = PORTRES_PROTO_TCP;
+    req->acquire_request.start = 9002;
+    req->acquire_request.count = 1;
+    req->acquire_request.socket = 0x33;
+    seed_frame( &seed, 1, REQ_socket_closed )->socket_closed_request.socket = 0x31;
+    seed_frame( &seed, 1, REQ_list )->list_request.protocol = PORTRES_PROTO_TCP;
+    seed_write( dir, "wine", &seed );
 
     /* what the server refuses: a request before init, a wrong version, an unknown request */
     seed_start( &seed, 0 );

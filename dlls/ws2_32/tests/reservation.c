@@ -21,6 +21,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <fcntl.h>
+#include <io.h>
 
 #include <winsock2.h>
 #include <ws2tcpip.h>
@@ -1784,6 +1786,379 @@ static void test_process_exit(void)
     closesocket( s );
 }
 
+/* The life of a reservation is the socket's: whatever closes the last
+ * handle of it ends it, and nothing else does. */
+
+/* Whether the specific range [start, start + count) is free for a runtime
+ * reservation now, asked with a fresh socket that acquires and releases it:
+ * 0, or the WSA error of the acquire. */
+static int range_free( USHORT start, USHORT count )
+{
+    struct test_port_instance inst;
+    SOCKET probe = create_socket( AF_INET, SOCK_STREAM );
+    int err = acquire_ports( probe, start, count, &inst, NULL );
+
+    if (!err) release_token( probe, inst.Token, NULL );
+    closesocket( probe );
+    return err;
+}
+
+/* A socket with a reservation of its own, found in the test range; the
+ * acquiring socket is also associated with it when associate is set. */
+static SOCKET reserved_socket( BOOL associate, USHORT *start, ULONG64 *token )
+{
+    struct test_port_instance inst;
+    SOCKET s = create_socket( AF_INET, SOCK_STREAM );
+    int err = acquire_free_range( s, 4, start, &inst, NULL );
+
+    ok( !err, "acquire failed, error %d\n", err );
+    if (!err && associate)
+    {
+        err = associate_token( s, inst.Token, NULL );
+        ok( !err, "associate failed, error %d\n", err );
+    }
+    if (err)
+    {
+        closesocket( s );
+        return INVALID_SOCKET;
+    }
+    *token = inst.Token;
+    return s;
+}
+
+static void test_close_handle(void)
+{
+    unsigned int associate;
+    ULONG64 token;
+    USHORT start;
+    SOCKET s;
+    int err;
+
+    for (associate = 0; associate < 2; associate++)
+    {
+        winetest_push_context( associate ? "associated" : "acquired" );
+        if ((s = reserved_socket( associate, &start, &token )) != INVALID_SOCKET)
+        {
+            err = range_free( start, 4 );
+            ok( err == WSAEADDRINUSE, "range of a live socket: got error %d\n", err );
+            ok( CloseHandle( (HANDLE)s ), "CloseHandle failed, error %lu\n", GetLastError() );
+            /* UNVERIFIED on Windows: the release is taken to be complete
+             * when the last handle is closed, as for closesocket */
+            err = range_free( start, 4 );
+            ok( !err, "range of a socket closed with CloseHandle: got error %d\n", err );
+        }
+        winetest_pop_context();
+    }
+}
+
+/* RPC libraries wrap sockets in CRT descriptors and close them with _close,
+ * which closes the handle behind closesocket's back; ms-nfs41-client's
+ * bindresvport() takes each of its ports so, one port of 600-1023 at a time */
+static void test_crt_close(void)
+{
+    struct test_port_instance inst;
+    unsigned int i, done = 0, refused = 0;
+    USHORT port = 600, bound;
+    int fd, err = 0, tries;
+    SOCKET s;
+
+    for (i = 0; i < 1000; i++)
+    {
+        s = create_socket( AF_INET, SOCK_STREAM );
+        fd = _open_osfhandle( (intptr_t)s, _O_RDWR | _O_BINARY );
+        ok( fd != -1, "_open_osfhandle failed\n" );
+        if (fd == -1)
+        {
+            closesocket( s );
+            break;
+        }
+        /* another program may hold a port: the next one is tried, as bindresvport does */
+        for (tries = 0; tries < 424; tries++)
+        {
+            if (!(err = acquire_ports( s, port, 1, &inst, NULL ))) break;
+            if (err != WSAEADDRINUSE && err != WSAEACCES) break;
+            port = port == 1023 ? 600 : port + 1;
+        }
+        if (!err && !(err = associate_token( s, inst.Token, NULL )) && !(err = bind_port( s, AF_INET, TRUE, 0 )))
+        {
+            bound = local_port( s );
+            ok( bound == port, "iteration %u: bound to %u, reserved %u\n", i, bound, port );
+            done++;
+        }
+        else if (err == WSAEACCES) refused++;
+        _close( fd );
+        port = port == 1023 ? 600 : port + 1;
+        if (err) break;
+    }
+    if (refused && !done)
+    {
+        skip( "ports below 1024 need privileges here\n" );
+        return;
+    }
+    ok( done == 1000, "ran out after %u reservations, error %d at port %u\n", done, err, port );
+}
+
+static void test_duplicate_handle(void)
+{
+    unsigned int associate, close_source;
+    HANDLE dup;
+    ULONG64 token;
+    USHORT start, port;
+    SOCKET s;
+    BOOL ret;
+    int err;
+
+    for (associate = 0; associate < 2; associate++)
+    for (close_source = 0; close_source < 2; close_source++)
+    {
+        winetest_push_context( "%s%s", associate ? "associated" : "acquired", close_source ? ", close source" : "" );
+        if ((s = reserved_socket( associate, &start, &token )) == INVALID_SOCKET)
+        {
+            winetest_pop_context();
+            continue;
+        }
+        ret = DuplicateHandle( GetCurrentProcess(), (HANDLE)s, GetCurrentProcess(), &dup, 0, FALSE,
+                               DUPLICATE_SAME_ACCESS | (close_source ? DUPLICATE_CLOSE_SOURCE : 0) );
+        ok( ret, "DuplicateHandle failed, error %lu\n", GetLastError() );
+        if (!ret)
+        {
+            closesocket( s );
+            winetest_pop_context();
+            continue;
+        }
+        if (!close_source) closesocket( s );
+        /* the socket lives on in the duplicate, with its reservation */
+        err = range_free( start, 4 );
+        ok( err == WSAEADDRINUSE, "range after the original handle was closed: got error %d\n", err );
+        if (associate)
+        {
+            /* and with its association, whichever handle binds it */
+            err = bind_port( (SOCKET)dup, AF_INET, TRUE, 0 );
+            ok( !err, "bind of the duplicate failed, error %d\n", err );
+            port = local_port( (SOCKET)dup );
+            ok( port >= start && port < start + 4, "the duplicate bound to %u, reservation %u-%u\n", port,
+                start, start + 3 );
+        }
+        else
+        {
+            err = release_token( (SOCKET)dup, token, NULL );
+            ok( !err, "release through the duplicate failed, error %d\n", err );
+            err = range_free( start, 4 );
+            ok( !err, "range after the release: got error %d\n", err );
+            err = acquire_ports( (SOCKET)dup, start, 4, (struct test_port_instance *)&token, NULL );
+            ok( !err, "acquire again through the duplicate failed, error %d\n", err );
+        }
+        closesocket( (SOCKET)dup );
+        err = range_free( start, 4 );
+        ok( !err, "range after the last handle was closed: got error %d\n", err );
+        winetest_pop_context();
+    }
+}
+
+/* A handle value that comes back for another socket carries nothing of the
+ * socket it named before, however that one was closed. */
+static void test_reused_handle(void)
+{
+    SOCKET s, old, reused[8];
+    unsigned int i, count, how;
+    ULONG64 token;
+    USHORT start, port;
+    int err;
+
+    for (how = 0; how < 2; how++)
+    {
+        winetest_push_context( how ? "CloseHandle" : "closesocket" );
+        if ((s = reserved_socket( TRUE, &start, &token )) == INVALID_SOCKET)
+        {
+            winetest_pop_context();
+            continue;
+        }
+        old = s;
+        if (how) CloseHandle( (HANDLE)s );
+        else closesocket( s );
+        for (i = count = 0, s = INVALID_SOCKET; i < ARRAY_SIZE(reused) && s == INVALID_SOCKET; i++)
+        {
+            reused[count++] = create_socket( AF_INET, SOCK_STREAM );
+            if (reused[i] == old) s = reused[i];
+        }
+        if (s != INVALID_SOCKET)
+        {
+            err = release_token( s, token, NULL );
+            ok( err == WSAEINVAL, "release of the old socket's token: got error %d\n", err );
+            err = bind_port( s, AF_INET, TRUE, 0 );
+            ok( !err, "bind failed, error %d\n", err );
+            port = local_port( s );
+            ok( port < start || port >= start + 4, "port %u is inside the old socket's range %u-%u\n", port,
+                start, start + 3 );
+        }
+        else skip( "socket handle %#Ix was not reused\n", (ULONG_PTR)old );
+        for (i = 0; i < count; i++) closesocket( reused[i] );
+        winetest_pop_context();
+    }
+}
+
+/* Runs in a child: takes the socket the parent described in a file mapping
+ * (WSADuplicateSocket), or inherited as a handle value, and keeps it until
+ * the parent sets the event, then closes it and says so. */
+static void child_socket( const char *how, const char *arg, const char *pid_arg )
+{
+    char name[64];
+    HANDLE ready, done, mapping;
+    WSAPROTOCOL_INFOW *info;
+    SOCKET s = INVALID_SOCKET;
+
+    sprintf( name, "portres_lifetime_ready_%s", pid_arg );
+    ready = OpenEventA( EVENT_MODIFY_STATE, FALSE, name );
+    sprintf( name, "portres_lifetime_done_%s", pid_arg );
+    done = OpenEventA( SYNCHRONIZE | EVENT_MODIFY_STATE, FALSE, name );
+    ok( ready && done, "OpenEvent failed, error %lu\n", GetLastError() );
+    if (!strcmp( how, "dup" ))
+    {
+        mapping = OpenFileMappingA( FILE_MAP_READ, FALSE, arg );
+        ok( mapping != NULL, "OpenFileMapping failed, error %lu\n", GetLastError() );
+        if (mapping && (info = MapViewOfFile( mapping, FILE_MAP_READ, 0, 0, sizeof(*info) )))
+        {
+            s = WSASocketW( FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, info, 0, 0 );
+            ok( s != INVALID_SOCKET, "WSASocket failed, error %d\n", WSAGetLastError() );
+            UnmapViewOfFile( info );
+        }
+        if (mapping) CloseHandle( mapping );
+    }
+    else s = (SOCKET)strtoull( arg, NULL, 16 );
+    if (ready) SetEvent( ready );
+    if (done) WaitForSingleObject( done, 20000 );
+    if (s != INVALID_SOCKET) closesocket( s );
+    if (ready) SetEvent( ready );
+    if (ready) CloseHandle( ready );
+    if (done) CloseHandle( done );
+}
+
+/* the socket lives in a child (a WSADuplicateSocket copy, or an inherited
+ * handle) while the parent closes its own handle */
+static void test_other_process_handle(void)
+{
+    PROCESS_INFORMATION pi;
+    STARTUPINFOA si;
+    WSAPROTOCOL_INFOW *info;
+    HANDLE ready, done, mapping = NULL;
+    char name[64], cmdline[MAX_PATH + 160], **argv;
+    unsigned int how;
+    ULONG64 token;
+    USHORT start;
+    SOCKET s;
+    BOOL ret;
+    int err;
+
+    winetest_get_mainargs( &argv );
+    for (how = 0; how < 2; how++)
+    {
+        winetest_push_context( how ? "inherited" : "WSADuplicateSocket" );
+        if ((s = reserved_socket( FALSE, &start, &token )) == INVALID_SOCKET)
+        {
+            winetest_pop_context();
+            continue;
+        }
+        sprintf( name, "portres_lifetime_ready_%lu", GetCurrentProcessId() );
+        ready = CreateEventA( NULL, FALSE, FALSE, name );
+        sprintf( name, "portres_lifetime_done_%lu", GetCurrentProcessId() );
+        done = CreateEventA( NULL, TRUE, FALSE, name );
+        memset( &si, 0, sizeof(si) );
+        si.cb = sizeof(si);
+        if (how)
+        {
+            sprintf( cmdline, "\"%s\" reservation child_socket inherit %lx %lu", argv[0], (ULONG)(ULONG_PTR)s,
+                     GetCurrentProcessId() );
+            ret = CreateProcessA( NULL, cmdline, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi );
+        }
+        else
+        {
+            sprintf( name, "portres_lifetime_info_%lu", GetCurrentProcessId() );
+            mapping = CreateFileMappingA( INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, sizeof(*info), name );
+            sprintf( cmdline, "\"%s\" reservation child_socket dup %s %lu", argv[0], name, GetCurrentProcessId() );
+            ret = CreateProcessA( NULL, cmdline, NULL, NULL, FALSE, CREATE_SUSPENDED, NULL, NULL, &si, &pi );
+            if (ret && mapping && (info = MapViewOfFile( mapping, FILE_MAP_WRITE, 0, 0, sizeof(*info) )))
+            {
+                err = WSADuplicateSocketW( s, pi.dwProcessId, info );
+                ok( !err, "WSADuplicateSocket failed, error %d\n", WSAGetLastError() );
+                UnmapViewOfFile( info );
+            }
+            if (ret) ResumeThread( pi.hThread );
+        }
+        ok( ret, "CreateProcess failed, error %lu\n", GetLastError() );
+        if (ret)
+        {
+            ok( !WaitForSingleObject( ready, 20000 ), "the child did not take the socket\n" );
+            closesocket( s );
+            s = INVALID_SOCKET;
+            err = range_free( start, 4 );
+            ok( err == WSAEADDRINUSE, "range while the child holds the socket: got error %d\n", err );
+            SetEvent( done );
+            ok( !WaitForSingleObject( ready, 20000 ), "the child did not close the socket\n" );
+            /* UNVERIFIED on Windows: the child's closesocket, the last
+             * handle, is taken to end the reservation at once */
+            err = range_free( start, 4 );
+            ok( !err, "range after the child closed the socket: got error %d\n", err );
+            finish_child( &pi );
+        }
+        if (s != INVALID_SOCKET) closesocket( s );
+        if (mapping) CloseHandle( mapping );
+        mapping = NULL;
+        CloseHandle( ready );
+        CloseHandle( done );
+        winetest_pop_context();
+    }
+}
+
+/* An associated socket's bind takes the address lengths Windows takes:
+ * programs pass the size of a SOCKADDR_STORAGE or a SOCKADDR_INET. */
+static void test_bind_address_lengths(void)
+{
+    static const int lengths[] = { 0, sizeof(SOCKADDR_INET), sizeof(SOCKADDR_STORAGE) };
+    struct test_port_instance inst;
+    SOCKADDR_STORAGE addr;
+    unsigned int i, f;
+    SOCKET acq, s;
+    USHORT start, port;
+    int err, len;
+
+    acq = create_socket( AF_INET, SOCK_STREAM );
+    err = acquire_free_range( acq, 8, &start, &inst, NULL );
+    ok( !err, "acquire failed, error %d\n", err );
+    if (err)
+    {
+        closesocket( acq );
+        return;
+    }
+    for (f = 0; f < ARRAY_SIZE(families); f++)
+    for (i = 0; i < ARRAY_SIZE(lengths); i++)
+    {
+        len = lengths[i];
+        if (!len) len = families[f] == AF_INET ? (int)sizeof(struct sockaddr_in) : (int)sizeof(struct sockaddr_in6);
+        winetest_push_context( "%s, length %d", families[f] == AF_INET ? "ipv4" : "ipv6", len );
+        memset( &addr, 0, sizeof(addr) );
+        addr.ss_family = families[f];
+        s = create_socket( families[f], SOCK_STREAM );
+        err = associate_token( s, inst.Token, NULL );
+        ok( !err, "associate failed, error %d\n", err );
+        err = bind( s, (struct sockaddr *)&addr, len ) ? WSAGetLastError() : 0;
+        ok( !err, "bind to port 0 failed, error %d\n", err );
+        port = local_port( s );
+        ok( port >= start && port < start + 8, "bound to %u, reservation %u-%u\n", port, start, start + 7 );
+        closesocket( s );
+
+        s = create_socket( families[f], SOCK_STREAM );
+        err = associate_token( s, inst.Token, NULL );
+        ok( !err, "associate failed, error %d\n", err );
+        if (families[f] == AF_INET) ((struct sockaddr_in *)&addr)->sin_port = htons( start + 8 );
+        else ((struct sockaddr_in6 *)&addr)->sin6_port = htons( start + 8 );
+        err = bind( s, (struct sockaddr *)&addr, len ) ? WSAGetLastError() : 0;
+        ok( err == WSAEINVAL, "bind outside the reservation: got error %d\n", err );
+        closesocket( s );
+        winetest_pop_context();
+    }
+    closesocket( acq );
+}
+
 START_TEST(reservation)
 {
     WSADATA data;
@@ -1811,6 +2186,8 @@ START_TEST(reservation)
             child_hold( argv[3], argv[4], argv[5] );
         else if (!strcmp( argv[2], "child_binds" ) && argc >= 4)
             child_binds( argc, argv );
+        else if (!strcmp( argv[2], "child_socket" ) && argc >= 6)
+            child_socket( argv[3], argv[4], argv[5] );
         else
             ok( 0, "unknown child mode %s\n", argv[2] );
         WSACleanup();
@@ -1841,6 +2218,12 @@ START_TEST(reservation)
     test_other_process_binds();
     test_persistent_bind();
     test_process_exit();
+    test_close_handle();
+    test_crt_close();
+    test_duplicate_handle();
+    test_reused_handle();
+    test_other_process_handle();
+    test_bind_address_lengths();
 
     WSACleanup();
 }

@@ -27,6 +27,7 @@
 # respected, WINEPREFIX is our own)
 
 top=$(cd "$(dirname "$0")/../../.." && pwd)
+. "$top/tests/prefixlib.sh"
 passed=0
 failed=0
 skipped=0
@@ -68,38 +69,7 @@ NOT_FOUND='^Element not found\.$'
 ACCESS_DENIED='^(Access is denied|Access denied)\.$'
 UNSUPPORTED="only implements the excludedportrange and dynamicport commands of 'interface ipv4|ipv6'"
 
-# Stops the prefix's servers and removes the prefix and the servers'
-# directories (keyed by the prefix's device and inode, as run-tests does).
-cleanup()
-{
-    [ -n "$dir" ] || return
-    if [ -d "$WINEPREFIX" ]; then
-        key=server-$(stat -c %D "$WINEPREFIX")-$(printf %x "$(stat -c %i "$WINEPREFIX")")
-        "${WINESERVER:-wineserver}" -k >/dev/null 2>&1
-        "$server" -k >/dev/null 2>&1
-        for sdir in "/tmp/.portres-$(id -u)/$key" "/tmp/.wine-$(id -u)/$key" /tmp/wine-*/"$key"; do
-            [ -d "$sdir" ] || continue
-            rm -rf "$sdir"
-            case "$sdir" in /tmp/wine-*) rmdir "$(dirname "$sdir")" 2>/dev/null ;; esac
-        done
-    fi
-    cd / && rm -rf "$dir"
-    dir=
-}
 trap 'cleanup; exit 1' HUP INT TERM
-
-result()
-{
-    if [ "$1" = 0 ]; then
-        echo "PASS $2"
-        passed=$((passed + 1))
-    else
-        echo "FAIL $2 (exit status $status)"
-        failed=$((failed + 1))
-        sed 's/^/    out: /' "$out"
-        sed 's/^/    err: /' "$err"
-    fi
-}
 
 # Runs netsh with portres-wine, as from a prompt that Windows' "Run as
 # administrator" started (netsh_as KIND runs it --elevated, --limited, or

@@ -1,0 +1,62 @@
+# Shell functions that the tests under Wine share; sourced, never run.
+#
+# Copyright 2026 The portres authors
+#
+# This library is free software; you can redistribute it and/or
+# modify it under the terms of the GNU Lesser General Public
+# License as published by the Free Software Foundation; either
+# version 2.1 of the License, or (at your option) any later version.
+#
+# This library is distributed in the hope that it will be useful,
+# but WITHOUT ANY WARRANTY; without even the implied warranty of
+# MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+# Lesser General Public License for more details.
+#
+# You should have received a copy of the GNU Lesser General Public
+# License along with this library; if not, write to the Free Software
+# Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
+
+# remove_server_dirs PREFIX: after the prefix's wineserver and portres server
+# have stopped, the directories they kept, keyed by the prefix's device and
+# inode: portres' in /tmp/.portres-UID, Wine's in /tmp/.wine-UID upstream, in
+# /run/user/UID/wine or a /tmp/wine-XXXXXX of its own with Debian's Wine
+remove_server_dirs()
+{
+    key=server-$(stat -c %D "$1")-$(printf %x "$(stat -c %i "$1")")
+    for sdir in "/tmp/.portres-$(id -u)/$key" "/tmp/.wine-$(id -u)/$key" "/run/user/$(id -u)/wine/$key" \
+                /tmp/wine-*/"$key"; do
+        [ -d "$sdir" ] || continue
+        rm -rf "$sdir"
+        case "$sdir" in /tmp/wine-*) rmdir "$(dirname "$sdir")" 2>/dev/null ;; esac
+    done
+}
+
+# cleanup: stops the servers of a test's prefix ($WINEPREFIX: the
+# wineserver, $WINESERVER or "wineserver", and the portres server $server)
+# and removes the test's directory $dir, the prefix's home
+cleanup()
+{
+    [ -n "$dir" ] || return
+    if [ -d "$WINEPREFIX" ]; then
+        "${WINESERVER:-wineserver}" -k >/dev/null 2>&1
+        "$server" -k >/dev/null 2>&1
+        remove_server_dirs "$WINEPREFIX"
+    fi
+    cd / && rm -rf "$dir"
+    dir=
+}
+
+# result STATUS DESCRIPTION: a PASS or FAIL line, counted in $passed and
+# $failed; a failure shows $out and $err, and the exit status in $status
+result()
+{
+    if [ "$1" = 0 ]; then
+        echo "PASS $2"
+        passed=$((passed + 1))
+    else
+        echo "FAIL $2 (exit status $status)"
+        failed=$((failed + 1))
+        sed 's/^/    out: /' "$out"
+        sed 's/^/    err: /' "$err"
+    fi
+}
