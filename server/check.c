@@ -73,6 +73,8 @@ static int check_reservation( struct engine *engine, const struct reservation *r
                "runtime reservation %u+%u: its owner's list disagrees", res->start, res->count );
     }
     else CHECK( !res->sock && !res->owner, "persistent reservation %u+%u has an owner", res->start, res->count );
+    CHECK( (res->kind == PORTRES_KIND_RUNTIME) == (res->holders != NULL),
+           "reservation %u+%u: runtime ones hold their ports, persistent ones not", res->start, res->count );
     LIST_FOR_EACH_ENTRY( sock, &res->assocs, struct sock_rec, assoc_entry )
     {
         CHECK( sock->assoc == res, "association list of %u+%u is inconsistent", res->start, res->count );
@@ -122,6 +124,8 @@ static int check_sock_rec( struct engine *engine, const struct sock_rec *sock, u
     CHECK( !sock->port || (sock->port >= sock->assoc->start && sock->port - sock->assoc->start < sock->assoc->count),
            "socket %#llx was given port %u outside its reservation %u+%u", key, sock->port, sock->assoc->start,
            sock->assoc->count );
+    CHECK( !sock->port || !sock->assoc->holders || sock->assoc->holders[sock->port - sock->assoc->start] < 0,
+           "socket %#llx was given port %u, which is still held", key, sock->port );
     (*assocs)++;
     return 1;
 }

@@ -83,6 +83,39 @@ static int range_in_use( struct engine *engine, int protocol, unsigned int start
     return -1;
 }
 
+/* Hold every port of a range on the host, the hold being the test of
+ * whether a port is in use: the holds, or NULL with *busy set to the first
+ * port in use, or to -1 when a port could not be held otherwise. */
+static int *hold_range( struct engine *engine, int protocol, unsigned int start, unsigned int count, int *busy )
+{
+    unsigned int i;
+    int *holders, handle;
+
+    *busy = -1;
+    if (!(holders = malloc( count * sizeof(*holders) ))) return NULL;
+    for (i = 0; i < count; i++)
+    {
+        if ((handle = engine->cb.hold( engine->cb.ctx, protocol, start + i )) >= 0)
+        {
+            holders[i] = handle;
+            continue;
+        }
+        if (handle == ENGINE_HOLD_IN_USE) *busy = start + i;
+        while (i--) engine->cb.unhold( engine->cb.ctx, holders[i] );
+        free( holders );
+        return NULL;
+    }
+    return holders;
+}
+
+static void unhold_port( struct engine *engine, struct reservation *res, unsigned int port )
+{
+    int *holder = &res->holders[port - res->start];
+
+    if (*holder >= 0) engine->cb.unhold( engine->cb.ctx, *holder );
+    *holder = -1;
+}
+
 static portres_token_t new_token( struct engine *engine )
 {
     portres_token_t token;
@@ -99,12 +132,14 @@ struct reservation *engine_find_reservation( struct engine *engine, portres_toke
 }
 
 static struct reservation *insert_reservation( struct engine *engine, int protocol, unsigned int start,
-                                               unsigned int count, unsigned int kind, portres_token_t token )
+                                               unsigned int count, unsigned int kind, portres_token_t token,
+                                               int *holders )
 {
     struct reservation *res;
     unsigned int port;
 
     if (!(res = calloc( 1, sizeof(*res) ))) return NULL;
+    res->holders   = holders;
     res->entry.key = token ? token : new_token( engine );
     res->start     = start;
     res->count     = count;
@@ -130,12 +165,18 @@ static void free_reservation( struct engine *engine, struct reservation *res, in
     struct sock_rec *sock, *next;
     unsigned int port;
 
+    res->dying = 1;
     LIST_FOR_EACH_ENTRY_SAFE( sock, next, &res->assocs, struct sock_rec, assoc_entry )
     {
         dissociate( engine, sock );
         if (sock != res->sock) free_sock_rec_if_unused( engine, sock );
     }
-    for (port = res->start; port < res->start + res->count; port++) engine->ports[res->protocol][port] = NULL;
+    for (port = res->start; port < res->start + res->count; port++)
+    {
+        engine->ports[res->protocol][port] = NULL;
+        if (res->holders) unhold_port( engine, res, port );
+    }
+    free( res->holders );
     if (unpublish) update_map( engine, res, 0 );
     hash_remove( &engine->tokens, &res->entry );
     engine->count[res->protocol]--;
@@ -206,12 +247,36 @@ static void count_association( struct engine *engine, int delta )
     __atomic_add_fetch( &engine->map->associations, delta, __ATOMIC_RELEASE );
 }
 
+/* whether another socket associated with the reservation was given the port */
+static int port_given( const struct reservation *res, const struct sock_rec *self, unsigned int port )
+{
+    const struct sock_rec *sock;
+
+    LIST_FOR_EACH_ENTRY( sock, &res->assocs, struct sock_rec, assoc_entry )
+        if (sock != self && sock->port == port) return 1;
+    return 0;
+}
+
+/* the port given to a socket is the reservation's again, held as before */
+static void return_port( struct engine *engine, struct sock_rec *sock )
+{
+    struct reservation *res = sock->assoc;
+    int handle, *holder;
+
+    if (!sock->port) return;
+    holder = res->holders ? &res->holders[sock->port - res->start] : NULL;
+    if (holder && *holder < 0 && !res->dying && !port_given( res, sock, sock->port ) &&
+        (handle = engine->cb.hold( engine->cb.ctx, res->protocol, sock->port )) >= 0)
+        *holder = handle;
+    sock->port = 0;
+}
+
 static void dissociate( struct engine *engine, struct sock_rec *sock )
 {
     if (!sock->assoc) return;
+    return_port( engine, sock );
     list_remove( &sock->assoc_entry );
     sock->assoc = NULL;
-    sock->port = 0;
     count_association( engine, -1 );
 }
 
@@ -295,8 +360,9 @@ unsigned int engine_nb_wine_sockets( struct engine *engine )
     return engine->sockets.count;
 }
 
-/* lowest block of count free ports in the dynamic range, or -1 */
-static int find_free_block( struct engine *engine, int protocol, unsigned int count )
+/* the lowest block of count free ports in the dynamic range, held; -1
+ * when there is none, -2 when the ports could not be held */
+static int find_free_block( struct engine *engine, int protocol, unsigned int count, int **holders )
 {
     unsigned int start = engine->dyn_start[protocol];
     unsigned int end = start + engine->dyn_count[protocol];   /* one past the last port */
@@ -304,7 +370,8 @@ static int find_free_block( struct engine *engine, int protocol, unsigned int co
 
     while ((port = portmap_find_clear_run( engine->map->reserved[protocol], start, end, count )) >= 0)
     {
-        if ((busy = range_in_use( engine, protocol, port, count )) < 0) return port;
+        if ((*holders = hold_range( engine, protocol, port, count, &busy ))) return port;
+        if (busy < 0) return -2;
         start = busy + 1;
     }
     return -1;
@@ -444,7 +511,7 @@ unsigned int engine_acquire( struct engine_client *client, int protocol, unsigne
     struct engine *engine = client->engine;
     struct reservation *res;
     struct sock_rec *sock;
-    int found;
+    int found, busy, *holders = NULL;
 
     if (!count || count > 65535) return STATUS_INVALID_PARAMETER;
     if (start)
@@ -455,20 +522,24 @@ unsigned int engine_acquire( struct engine_client *client, int protocol, unsigne
             reap_range( engine, protocol, start, count );
             if (range_reserved( engine, protocol, start, count )) return STATUS_ADDRESS_ALREADY_EXISTS;
         }
-        if (range_in_use( engine, protocol, start, count ) >= 0) return STATUS_ADDRESS_ALREADY_EXISTS;
+        /* its ports are held from now on: no process of the host can bind them */
+        if (!(holders = hold_range( engine, protocol, start, count, &busy )))
+            return busy >= 0 ? STATUS_ADDRESS_ALREADY_EXISTS : STATUS_NO_MEMORY;
     }
     else
     {
         /* before giving up, the reservations of sockets that have ended go */
-        if ((found = find_free_block( engine, protocol, count )) < 0 && engine_sweep( engine ))
-            found = find_free_block( engine, protocol, count );
-        if (found < 0) return STATUS_ADDRESS_ALREADY_EXISTS;
+        if ((found = find_free_block( engine, protocol, count, &holders )) == -1 && engine_sweep( engine ))
+            found = find_free_block( engine, protocol, count, &holders );
+        if (found < 0) return found == -1 ? STATUS_ADDRESS_ALREADY_EXISTS : STATUS_NO_MEMORY;
         start = found;
     }
-    if (!(sock = get_sock_rec( client, socket ))) return STATUS_NO_MEMORY;
-    if (!(res = insert_reservation( engine, protocol, start, count, PORTRES_KIND_RUNTIME, 0 )))
+    if (!(sock = get_sock_rec( client, socket )) ||
+        !(res = insert_reservation( engine, protocol, start, count, PORTRES_KIND_RUNTIME, 0, holders )))
     {
-        free_sock_rec_if_unused( engine, sock );
+        while (count--) engine->cb.unhold( engine->cb.ctx, holders[count] );
+        free( holders );
+        if (sock) free_sock_rec_if_unused( engine, sock );
         return STATUS_NO_MEMORY;
     }
     res->sock = sock;
@@ -520,14 +591,16 @@ unsigned int engine_associate( struct engine_client *client, int protocol, portr
     return STATUS_SUCCESS;
 }
 
-/* whether another socket associated with the reservation was given the port */
-static int port_given( const struct reservation *res, const struct sock_rec *self, unsigned int port )
+/* An associated socket binds a port of its reservation: the hold lets go
+ * of it just before, and the socket's own bind holds it from then on (the
+ * moment between the two is the one window another process has) */
+static void give_port( struct engine *engine, struct sock_rec *sock, unsigned int port )
 {
-    const struct sock_rec *sock;
+    struct reservation *res = sock->assoc;
 
-    LIST_FOR_EACH_ENTRY( sock, &res->assocs, struct sock_rec, assoc_entry )
-        if (sock != self && sock->port == port) return 1;
-    return 0;
+    if (sock->port != port) return_port( engine, sock );
+    if (res->holders) unhold_port( engine, res, port );
+    sock->port = port;
 }
 
 unsigned int engine_bind_port( struct engine_client *client, int protocol, portres_socket_t socket,
@@ -543,19 +616,25 @@ unsigned int engine_bind_port( struct engine_client *client, int protocol, portr
     *associated = sock && sock->assoc;
     if (*associated)
     {
-        res = sock->assoc;
+        struct reservation *assoc = sock->assoc;
+
         if (port)
         {
-            if (port < res->start || port >= (unsigned int)res->start + res->count)
+            if (port < assoc->start || port >= (unsigned int)assoc->start + assoc->count)
                 return STATUS_INVALID_PARAMETER;
-            *result = sock->port = port;
+            give_port( engine, sock, port );
+            *result = port;
             return STATUS_SUCCESS;
         }
-        for (port = res->start; port < (unsigned int)res->start + res->count; port++)
+        for (port = assoc->start; port < (unsigned int)assoc->start + assoc->count; port++)
         {
-            if (port_given( res, sock, port )) continue;
-            if (engine->cb.port_in_use( engine->cb.ctx, protocol, port )) continue;
-            *result = sock->port = port;
+            if (port_given( assoc, sock, port )) continue;
+            /* a held port is free for it; another was held by somebody when its socket ended */
+            if ((!assoc->holders || assoc->holders[port - assoc->start] < 0) &&
+                engine->cb.port_in_use( engine->cb.ctx, protocol, port ))
+                continue;
+            give_port( engine, sock, port );
+            *result = port;
             return STATUS_SUCCESS;
         }
         return STATUS_ADDRESS_ALREADY_EXISTS;
@@ -614,7 +693,7 @@ unsigned int engine_persistent_add( struct engine *engine, int protocol, unsigne
     if (!engine_valid_range( start, count )) return STATUS_INVALID_PARAMETER;
     if (range_reserved( engine, protocol, start, count )) return STATUS_SHARING_VIOLATION;
     if (token && engine_find_reservation( engine, token )) return STATUS_INVALID_PARAMETER;
-    if (!(res = insert_reservation( engine, protocol, start, count, PORTRES_KIND_PERSISTENT, token )))
+    if (!(res = insert_reservation( engine, protocol, start, count, PORTRES_KIND_PERSISTENT, token, NULL )))
         return STATUS_NO_MEMORY;
     list_add_tail( &engine->persistent, &res->owner_entry );
     return STATUS_SUCCESS;

@@ -33,6 +33,9 @@
 #define ENGINE_UDP          1
 #define ENGINE_NB_PROTOCOLS 2
 
+#define ENGINE_HOLD_IN_USE  (-1)
+#define ENGINE_HOLD_FAILED  (-2)
+
 #define ENGINE_DEFAULT_DYNAMIC_START  49152
 #define ENGINE_DEFAULT_DYNAMIC_COUNT  16384
 
@@ -48,6 +51,11 @@ struct engine_callbacks
     /* whether the Wine socket with this inode still exists: 1 yes, 0 no,
      * -1 cannot tell (taken as yes) */
     int (*socket_alive)( void *ctx, portres_socket_t socket );
+    /* hold a port of a protocol index on the host, so that nobody else can
+     * bind it: a handle (>= 0), ENGINE_HOLD_IN_USE when the port is in use,
+     * ENGINE_HOLD_FAILED when it cannot be held (out of descriptors) */
+    int (*hold)( void *ctx, int protocol, unsigned short port );
+    void (*unhold)( void *ctx, int handle );
     void *ctx;
 };
 

@@ -53,6 +53,9 @@ struct reservation
     struct list           assocs;        /* sock_recs associated with it */
     struct sock_rec      *sock;          /* acquiring socket, NULL when persistent */
     struct engine_client *owner;         /* acquiring client, NULL when persistent or gone */
+    int                  *holders;       /* runtime: a hold of each port on the host, or -1 when the
+                                            port was handed to an associated socket; NULL when persistent */
+    int                   dying;         /* being freed: its ports are not held again */
     unsigned int          owner_pid;     /* its pid, kept when it has gone */
     unsigned short        start;
     unsigned short        count;

@@ -88,6 +88,42 @@ int host_port_in_use( void *ctx, int protocol, unsigned short port )
     return probe( AF_INET, type, port, 0 ) == 1 || probe( AF_INET6, type, port, 1 ) == 1;
 }
 
+/* Hold a port: a socket bound to it, without SO_REUSEADDR, so that every
+ * other bind of the port on the host fails, whatever its options, and the
+ * kernel gives it to no port-0 bind nor connect.  One dual-stack socket
+ * holds both families; without IPv6, an IPv4 one holds what there is. */
+int host_hold( void *ctx, int protocol, unsigned short port )
+{
+    int type = (protocol == ENGINE_TCP ? SOCK_STREAM : SOCK_DGRAM) | SOCK_CLOEXEC;
+    struct sockaddr_in6 addr6;
+    struct sockaddr_in addr4;
+    int fd, off = 0;
+
+    if ((fd = socket( AF_INET6, type, 0 )) != -1)
+    {
+        setsockopt( fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off) );
+        memset( &addr6, 0, sizeof(addr6) );
+        addr6.sin6_family = AF_INET6;
+        addr6.sin6_port = htons( port );
+        if (!bind( fd, (struct sockaddr *)&addr6, sizeof(addr6) )) return fd;
+        close( fd );
+        if (errno == EADDRINUSE) return ENGINE_HOLD_IN_USE;
+    }
+    if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) return ENGINE_HOLD_FAILED;
+    if ((fd = socket( AF_INET, type, 0 )) == -1) return ENGINE_HOLD_FAILED;
+    memset( &addr4, 0, sizeof(addr4) );
+    addr4.sin_family = AF_INET;
+    addr4.sin_port = htons( port );
+    if (!bind( fd, (struct sockaddr *)&addr4, sizeof(addr4) )) return fd;
+    close( fd );
+    return errno == EADDRINUSE ? ENGINE_HOLD_IN_USE : ENGINE_HOLD_FAILED;
+}
+
+void host_unhold( void *ctx, int handle )
+{
+    close( handle );
+}
+
 /* read size random bytes from the kernel; 0 on success.  The system call
  * itself: glibc 2.41 (Debian 13) serves getrandom() from a vDSO state of
  * its own, and a call here comes every 32 tokens, where its cost does not

@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -64,6 +65,29 @@ static void usage( FILE *out )
              "   -p[n], --persistent[=n]  stay n seconds after the last client (default: forever)\n"
              "   -v, --version            show the version\n"
              "   -w, --wait               wait until the running server exits\n" );
+}
+
+/* A runtime reservation holds a descriptor a port: as many as the system
+ * lets a process have (the hard limit; raised to fs.nr_open where we may) */
+static void raise_descriptor_limit( void )
+{
+    struct rlimit limit;
+    unsigned long nr_open = 0;
+    FILE *file;
+
+    if (getrlimit( RLIMIT_NOFILE, &limit ) == -1) return;
+    if ((file = fopen( "/proc/sys/fs/nr_open", "r" )))
+    {
+        if (fscanf( file, "%lu", &nr_open ) != 1) nr_open = 0;
+        fclose( file );
+    }
+    if (nr_open > limit.rlim_max)
+    {
+        struct rlimit raised = { nr_open, nr_open };
+        if (!setrlimit( RLIMIT_NOFILE, &raised )) return;
+    }
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit( RLIMIT_NOFILE, &limit );
 }
 
 /* the pid holding the server lock, 0 when none, -1 on error */
@@ -249,7 +273,7 @@ int main( int argc, char *argv[] )
     };
     int opt, foreground = 0, kill_signal = 0, wait = 0, linger = DEFAULT_LINGER;
     static const struct engine_callbacks host_callbacks = { host_port_in_use, host_random_token,
-                                                             host_socket_alive, NULL };
+                                                             host_socket_alive, host_hold, host_unhold, NULL };
     int listen_fd, sync_fd = -1, ret;
     struct portres_map *map;
 
@@ -301,6 +325,7 @@ int main( int argc, char *argv[] )
         return ret;
     }
     wineserver_init( prefix );
+    raise_descriptor_limit();
     if (!(map = open_map()) || init_reservations( store_path, map, &host_callbacks ) == -1 ||
         (listen_fd = open_socket()) == -1)
     {

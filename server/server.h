@@ -73,6 +73,8 @@ extern int store_set_aside( const char *path, char *aside, size_t size );
 extern int host_port_in_use( void *ctx, int protocol, unsigned short port );
 extern portres_token_t host_random_token( void *ctx );
 extern int host_socket_alive( void *ctx, portres_socket_t socket );
+extern int host_hold( void *ctx, int protocol, unsigned short port );
+extern void host_unhold( void *ctx, int handle );
 
 /* wineserver.c */
 extern void wineserver_init( const char *prefix );

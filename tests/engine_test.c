@@ -56,7 +56,23 @@ static int fake_socket_alive( void *ctx, portres_socket_t socket )
     return socket_state[socket] < 0 ? -1 : !socket_state[socket];
 }
 
-static const struct engine_callbacks callbacks = { fake_in_use, fake_token, fake_socket_alive, NULL };
+/* holds: ports in use cannot be held; every hold is counted until let go */
+static unsigned int holds;
+
+static int fake_hold( void *ctx, int protocol, unsigned short port )
+{
+    if (busy[protocol][port]) return ENGINE_HOLD_IN_USE;
+    holds++;
+    return protocol * 65536 + port;
+}
+
+static void fake_unhold( void *ctx, int handle )
+{
+    holds--;
+}
+
+static const struct engine_callbacks callbacks = { fake_in_use, fake_token, fake_socket_alive, fake_hold,
+                                                   fake_unhold, NULL };
 
 static struct engine *create( void )
 {
@@ -276,15 +292,27 @@ TEST(test_associate_and_bind)
     check( engine_associate( a, ENGINE_UDP, 0x28, info.token, 1, &tmp ) == STATUS_SUCCESS, "third refused" );
     check( engine_associate( a, ENGINE_UDP, 0x2c, info.token, 1, &tmp ) == STATUS_SUCCESS, "fourth refused" );
 
-    /* port 0 takes the lowest free port; a port in use on the host is skipped */
-    busy[ENGINE_UDP][7000] = 1;
-    check( engine_bind_port( a, ENGINE_UDP, 0x20, 0, &port, &associated ) == STATUS_SUCCESS && port == 7001 &&
+    /* the reservation's ports are held; port 0 takes the lowest one not given yet */
+    check( holds == 3, "%u ports held", holds );
+    check( engine_bind_port( a, ENGINE_UDP, 0x20, 0, &port, &associated ) == STATUS_SUCCESS && port == 7000 &&
            associated, "first bind got %u", port );
-    check( engine_bind_port( a, ENGINE_UDP, 0x24, 0, &port, &associated ) == STATUS_SUCCESS && port == 7002,
+    check( holds == 2, "the hold of the port given stays: %u held", holds );
+    check( engine_bind_port( a, ENGINE_UDP, 0x24, 0, &port, &associated ) == STATUS_SUCCESS && port == 7001,
            "second bind got %u", port );
-    check( engine_bind_port( a, ENGINE_UDP, 0x28, 0, &port, &associated ) == STATUS_ADDRESS_ALREADY_EXISTS,
+    check( engine_bind_port( a, ENGINE_UDP, 0x28, 0, &port, &associated ) == STATUS_SUCCESS && port == 7002,
            "third bind got %u", port );
-    busy[ENGINE_UDP][7000] = 0;
+    check( engine_bind_port( a, ENGINE_UDP, 0x2c, 0, &port, &associated ) == STATUS_ADDRESS_ALREADY_EXISTS,
+           "fourth bind got %u", port );
+    check( !holds, "%u ports held with all given", holds );
+    /* a socket's end gives its port back to the hold; one that somebody took meanwhile is skipped */
+    check( engine_socket_closed( a, 0x28 ) == 0 && holds == 1, "port 7002 not held again: %u held", holds );
+    busy[ENGINE_UDP][7001] = 1;
+    check( engine_socket_closed( a, 0x24 ) == 0 && holds == 1, "a port in use held: %u held", holds );
+    check( engine_associate( a, ENGINE_UDP, 0x24, info.token, 1, &tmp ) == STATUS_SUCCESS, "associate again" );
+    check( engine_bind_port( a, ENGINE_UDP, 0x24, 0, &port, &associated ) == STATUS_SUCCESS && port == 7002,
+           "a bind after the port in use got %u", port );
+    busy[ENGINE_UDP][7001] = 0;
+    check( engine_associate( a, ENGINE_UDP, 0x28, info.token, 1, &tmp ) == STATUS_SUCCESS, "associate again" );
     check( engine_bind_port( a, ENGINE_UDP, 0x28, 7002, &port, &associated ) == STATUS_SUCCESS && port == 7002,
            "explicit port inside refused" );
     check( engine_bind_port( a, ENGINE_UDP, 0x2c, 7003, &port, &associated ) == STATUS_INVALID_PARAMETER,
@@ -435,6 +463,7 @@ TEST(test_wine_sockets)
     engine_client_destroy( b );
     check_engine( engine );
     engine_destroy( engine );
+    check( !holds, "%u ports still held after the engine went", holds );
     memset( socket_state, 0, sizeof(socket_state) );
 }
 

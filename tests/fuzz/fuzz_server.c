@@ -53,6 +53,7 @@ struct fake_host
     unsigned int    calls;
     portres_token_t counter;
     portres_token_t last;
+    unsigned int    holds;      /* ports held, not yet let go */
 };
 
 /* The server reports a client of another protocol version on stderr, and the
@@ -96,6 +97,23 @@ static int fake_socket_alive( void *ctx, portres_socket_t socket )
 
     if (mixed % 11 == 0) return -1;
     return mixed % 3 != 0;
+}
+
+/* holds fail where the fake host has a port in use, and are counted */
+static int fake_hold( void *ctx, int protocol, unsigned short port )
+{
+    struct fake_host *host = ctx;
+
+    if (fake_port_in_use( ctx, protocol, port )) return ENGINE_HOLD_IN_USE;
+    host->holds++;
+    return port;
+}
+
+static void fake_unhold( void *ctx, int handle )
+{
+    struct fake_host *host = ctx;
+
+    if (!host->holds--) fail( "a hold let go that was not taken" );
 }
 
 static void remove_work_dir( void )
@@ -285,7 +303,8 @@ static void get_kept_state( struct engine *from, struct kept_state *state )
 /* a failed store write undoes its change: the store always holds what the engine keeps */
 static void check_store( struct fake_host *host )
 {
-    static const struct engine_callbacks callbacks = { fake_port_in_use, fake_random_token, fake_socket_alive, NULL };
+    static const struct engine_callbacks callbacks = { fake_port_in_use, fake_random_token, fake_socket_alive,
+                                                        fake_hold, fake_unhold, NULL };
     struct engine_callbacks cb = callbacks;
     struct kept_state *live = malloc( sizeof(*live) ), *stored = malloc( sizeof(*stored) );
     struct engine *loaded;
@@ -335,7 +354,8 @@ int check_connections( unsigned int engine_clients, char *error, size_t size )
 
 int LLVMFuzzerTestOneInput( const unsigned char *data, size_t size )
 {
-    static const struct engine_callbacks callbacks = { fake_port_in_use, fake_random_token, fake_socket_alive, NULL };
+    static const struct engine_callbacks callbacks = { fake_port_in_use, fake_random_token, fake_socket_alive,
+                                                        fake_hold, fake_unhold, NULL };
     struct engine_callbacks cb = callbacks;
     struct client *slots[NB_SLOTS] = { NULL };
     FILE *saved_stderr = stderr;
@@ -391,6 +411,8 @@ int LLVMFuzzerTestOneInput( const unsigned char *data, size_t size )
     for (i = 0; i < NB_SLOTS; i++) if (slots[i]) destroy_client( slots[i] );
     check_engine( "after the last disconnection" );
     close_reservations();
+    /* every port held was let go, once */
+    if (host.holds) fail( "%u ports still held after the engine went", host.holds );
     return 0;
 }
 
