@@ -75,6 +75,13 @@ static int check_reservation( struct engine *engine, const struct reservation *r
     else CHECK( !res->sock && !res->owner, "persistent reservation %u+%u has an owner", res->start, res->count );
     CHECK( (res->kind == PORTRES_KIND_RUNTIME) == (res->holders != NULL),
            "reservation %u+%u: runtime ones hold their ports, persistent ones not", res->start, res->count );
+    for (port = res->start; res->holders && port < (unsigned int)res->start + res->count; port++)
+    {
+        int handle = res->holders[port - res->start];
+        CHECK( handle < 0 || engine->cb.hold_valid( engine->cb.ctx, handle, res->protocol, port ),
+               "%s port %u of %u+%u: the host does not hold it", engine_protocol_name( res->protocol ), port,
+               res->start, res->count );
+    }
     LIST_FOR_EACH_ENTRY( sock, &res->assocs, struct sock_rec, assoc_entry )
     {
         CHECK( sock->assoc == res, "association list of %u+%u is inconsistent", res->start, res->count );

@@ -56,6 +56,9 @@ struct engine_callbacks
      * ENGINE_HOLD_FAILED when it cannot be held (out of descriptors) */
     int (*hold)( void *ctx, int protocol, unsigned short port );
     void (*unhold)( void *ctx, int handle );
+    /* whether a hold is what the host has bound to the port: the checker
+     * compares the tables with the kernel's view */
+    int (*hold_valid)( void *ctx, int handle, int protocol, unsigned short port );
     void *ctx;
 };
 

@@ -124,6 +124,20 @@ void host_unhold( void *ctx, int handle )
     close( handle );
 }
 
+/* the kernel's view of a hold: a socket of the protocol, bound to the port */
+int host_hold_valid( void *ctx, int handle, int protocol, unsigned short port )
+{
+    struct sockaddr_storage addr;
+    socklen_t len = sizeof(addr);
+    int type, expected = protocol == ENGINE_TCP ? SOCK_STREAM : SOCK_DGRAM;
+    socklen_t type_len = sizeof(type);
+
+    if (getsockopt( handle, SOL_SOCKET, SO_TYPE, &type, &type_len ) || type != expected) return 0;
+    if (getsockname( handle, (struct sockaddr *)&addr, &len )) return 0;
+    if (addr.ss_family == AF_INET6) return ntohs( ((struct sockaddr_in6 *)&addr)->sin6_port ) == port;
+    return addr.ss_family == AF_INET && ntohs( ((struct sockaddr_in *)&addr)->sin_port ) == port;
+}
+
 /* read size random bytes from the kernel; 0 on success.  The system call
  * itself: glibc 2.41 (Debian 13) serves getrandom() from a vDSO state of
  * its own, and a call here comes every 32 tokens, where its cost does not

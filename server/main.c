@@ -273,7 +273,8 @@ int main( int argc, char *argv[] )
     };
     int opt, foreground = 0, kill_signal = 0, wait = 0, linger = DEFAULT_LINGER;
     static const struct engine_callbacks host_callbacks = { host_port_in_use, host_random_token,
-                                                             host_socket_alive, host_hold, host_unhold, NULL };
+                                                             host_socket_alive, host_hold, host_unhold,
+                                                             host_hold_valid, NULL };
     int listen_fd, sync_fd = -1, ret;
     struct portres_map *map;
 

@@ -75,6 +75,7 @@ extern portres_token_t host_random_token( void *ctx );
 extern int host_socket_alive( void *ctx, portres_socket_t socket );
 extern int host_hold( void *ctx, int protocol, unsigned short port );
 extern void host_unhold( void *ctx, int handle );
+extern int host_hold_valid( void *ctx, int handle, int protocol, unsigned short port );
 
 /* wineserver.c */
 extern void wineserver_init( const char *prefix );

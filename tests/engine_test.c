@@ -71,8 +71,13 @@ static void fake_unhold( void *ctx, int handle )
     holds--;
 }
 
+static int fake_hold_valid( void *ctx, int handle, int protocol, unsigned short port )
+{
+    return handle == protocol * 65536 + port;
+}
+
 static const struct engine_callbacks callbacks = { fake_in_use, fake_token, fake_socket_alive, fake_hold,
-                                                   fake_unhold, NULL };
+                                                   fake_unhold, fake_hold_valid, NULL };
 
 static struct engine *create( void )
 {

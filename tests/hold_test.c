@@ -135,6 +135,8 @@ static unsigned int binds_inside_from_child( const unsigned short start[2], unsi
 
 TEST(test_explicit_binds)
 {
+    struct check_state_reply state;
+    char message[512] = "";
     portres_token_t tokens[2];
     unsigned short start[2], first;
     unsigned int inside;
@@ -145,6 +147,9 @@ TEST(test_explicit_binds)
            "tcp acquire: %s", portres_error_message() );
     check( portres_acquire( PORTRES_PROTO_UDP, start[1], 256, 0x10, &tokens[1], &first ) == STATUS_SUCCESS,
            "udp acquire: %s", portres_error_message() );
+    /* the server's checker finds every hold bound in the kernel */
+    check( portres_check_state( &state, message, sizeof(message) ) == STATUS_SUCCESS && state.tcp_runtime == 1 &&
+           state.udp_runtime == 1, "checkstate: %s", message );
     inside = binds_inside_from_child( start, 256, 0 );
     check( !inside, "%u explicit binds of another process got into the reservations", inside );
     check( portres_release( tokens[0] ) == STATUS_SUCCESS && portres_release( tokens[1] ) == STATUS_SUCCESS,

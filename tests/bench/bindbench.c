@@ -35,7 +35,9 @@
 
 #include "portres/proxy.h"
 
-#define RESERVATIONS    10000   /* per protocol */
+/* per protocol; each runtime port holds a descriptor of the server, whose
+ * limit is often 20,000: two protocols of 10,000 would not fit */
+#define RESERVATIONS    8000
 #define DEFAULT_OPS     150     /* socket + bind + close per timed block */
 #define DEFAULT_ROUNDS  101     /* timed blocks per side; odd, for the median */
 #define MAX_ROUNDS      1001

@@ -116,6 +116,11 @@ static void fake_unhold( void *ctx, int handle )
     if (!host->holds--) fail( "a hold let go that was not taken" );
 }
 
+static int fake_hold_valid( void *ctx, int handle, int protocol, unsigned short port )
+{
+    return handle == port;
+}
+
 static void remove_work_dir( void )
 {
     unlink( store_path );
@@ -304,7 +309,7 @@ static void get_kept_state( struct engine *from, struct kept_state *state )
 static void check_store( struct fake_host *host )
 {
     static const struct engine_callbacks callbacks = { fake_port_in_use, fake_random_token, fake_socket_alive,
-                                                        fake_hold, fake_unhold, NULL };
+                                                        fake_hold, fake_unhold, fake_hold_valid, NULL };
     struct engine_callbacks cb = callbacks;
     struct kept_state *live = malloc( sizeof(*live) ), *stored = malloc( sizeof(*stored) );
     struct engine *loaded;
@@ -355,7 +360,7 @@ int check_connections( unsigned int engine_clients, char *error, size_t size )
 int LLVMFuzzerTestOneInput( const unsigned char *data, size_t size )
 {
     static const struct engine_callbacks callbacks = { fake_port_in_use, fake_random_token, fake_socket_alive,
-                                                        fake_hold, fake_unhold, NULL };
+                                                        fake_hold, fake_unhold, fake_hold_valid, NULL };
     struct engine_callbacks cb = callbacks;
     struct client *slots[NB_SLOTS] = { NULL };
     FILE *saved_stderr = stderr;
