@@ -33,16 +33,6 @@
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/tests/prefixlib.sh"
-passed=0
-failed=0
-skipped=0
-
-finish()
-{
-    echo "RESULT passed=$passed failed=$failed skipped=$skipped"
-    exit 0
-}
-
 WINE=${WINE:-wine}
 wineserver=${WINESERVER:-wineserver}
 if ! command -v "$WINE" >/dev/null 2>&1; then

@@ -16,6 +16,18 @@
 # License along with this library; if not, write to the Free Software
 # Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
 
+# the counts of a test script, and its last line: finish prints them and
+# ends the script
+passed=0
+failed=0
+skipped=0
+
+finish()
+{
+    echo "RESULT passed=$passed failed=$failed skipped=$skipped"
+    exit 0
+}
+
 # remove_server_dirs PREFIX: after the prefix's wineserver and portres server
 # have stopped, the directories they kept, keyed by the prefix's device and
 # inode: portres' in /tmp/.portres-UID, Wine's in /tmp/.wine-UID upstream, in

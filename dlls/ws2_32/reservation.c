@@ -97,16 +97,21 @@ static const char *debugstr_code( DWORD code )
     }
 }
 
+/* what the kernel says of a socket handle: its inode, protocol and family */
+static NTSTATUS query_socket_id( SOCKET s, struct bridge_socket_id_params *params )
+{
+    memset( params, 0, sizeof(*params) );
+    params->handle = s;
+    return bridge_call( bridge_socket_id, params );
+}
+
 /* what the server calls a socket (the inode of its kernel socket), or 0;
  * *error, when given, gets the WSA error */
 static portres_socket_t socket_id_error( SOCKET s, int *error )
 {
     struct bridge_socket_id_params params;
-    NTSTATUS status;
+    NTSTATUS status = query_socket_id( s, &params );
 
-    memset( &params, 0, sizeof(params) );
-    params.handle = s;
-    status = bridge_call( bridge_socket_id, &params );
     if (error) *error = status == STATUS_NOT_SUPPORTED ? WSAEOPNOTSUPP : WSAENOTSOCK;
     return status ? 0 : params.id;
 }
@@ -124,9 +129,7 @@ BOOL reservation_socket_info( SOCKET s, struct socket_info *info )
 {
     struct bridge_socket_id_params params;
 
-    memset( &params, 0, sizeof(params) );
-    params.handle = s;
-    if (bridge_call( bridge_socket_id, &params ) || !params.id) return FALSE;
+    if (query_socket_id( s, &params ) || !params.id) return FALSE;
     info->protocol = params.protocol ? params.protocol : SOCKET_PROTO_OTHER;
     info->family = params.ip_version == 4 ? AF_INET : params.ip_version == 6 ? AF_INET6 : 0;
     return TRUE;

@@ -28,16 +28,6 @@
 
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$top/tests/prefixlib.sh"
-passed=0
-failed=0
-skipped=0
-
-finish()
-{
-    echo "RESULT passed=$passed failed=$failed skipped=$skipped"
-    exit 0
-}
-
 WINE=${WINE:-wine}
 if ! command -v "$WINE" >/dev/null 2>&1; then
     echo "SKIP wine is not installed: netsh.exe cannot run"
