@@ -26,12 +26,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define WANT_REQUEST_HANDLERS
 #include "server.h"
 #include "request_handlers.h"
 
 struct client *current;
+const union generic_request *current_request;
 int debug_level;
 
 static unsigned int reply_status;
@@ -64,15 +66,18 @@ struct client *create_client( unsigned int pid, unsigned int uid )
         free( client );
         return NULL;
     }
-    client->fd  = -1;
-    client->pid = pid;
+    client->fd    = -1;
+    client->pidfd = -1;
+    client->pid   = pid;
     client->uid = uid;
     return client;
 }
 
 void destroy_client( struct client *client )
 {
-    engine_client_destroy( client->owner );
+    if (client->owner) engine_client_destroy( client->owner );
+    if (client->fd != -1) close( client->fd );
+    if (client->pidfd != -1) close( client->pidfd );
     free( client->out );
     free( client );
 }
@@ -97,6 +102,7 @@ int dispatch_request( struct client *client, const union generic_request *req, u
     }
 
     current = client;
+    current_request = req;
     reply_status = STATUS_SUCCESS;
     reply_data = NULL;
     reply_data_size = 0;
@@ -133,5 +139,6 @@ int dispatch_request( struct client *client, const union generic_request *req, u
     *data = reply_data;
     reply_data = NULL;
     current = NULL;
+    current_request = NULL;
     return 0;
 }

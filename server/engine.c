@@ -101,7 +101,7 @@ static int *hold_range( struct engine *engine, int protocol, unsigned int start,
             continue;
         }
         if (handle == ENGINE_HOLD_IN_USE) *busy = start + i;
-        while (i--) engine->cb.unhold( engine->cb.ctx, holders[i] );
+        while (i--) engine->cb.unhold( engine->cb.ctx, holders[i], protocol, start + i );
         free( holders );
         return NULL;
     }
@@ -112,7 +112,7 @@ static void unhold_port( struct engine *engine, struct reservation *res, unsigne
 {
     int *holder = &res->holders[port - res->start];
 
-    if (*holder >= 0) engine->cb.unhold( engine->cb.ctx, *holder );
+    if (*holder >= 0) engine->cb.unhold( engine->cb.ctx, *holder, res->protocol, port );
     *holder = -1;
 }
 
@@ -157,6 +157,7 @@ static struct reservation *insert_reservation( struct engine *engine, int protoc
 
 static void free_sock_rec_if_unused( struct engine *engine, struct sock_rec *sock );
 static void dissociate( struct engine *engine, struct sock_rec *sock );
+static void journal_reservation( struct engine *engine, const struct reservation *res, int deleted );
 
 /* free a reservation and forget the associations naming it; the map
  * forgets it unless it is to stay published */
@@ -166,6 +167,7 @@ static void free_reservation( struct engine *engine, struct reservation *res, in
     unsigned int port;
 
     res->dying = 1;
+    journal_reservation( engine, res, 1 );
     LIST_FOR_EACH_ENTRY_SAFE( sock, next, &res->assocs, struct sock_rec, assoc_entry )
     {
         dissociate( engine, sock );
@@ -202,6 +204,56 @@ static void fill_info( const struct reservation *res, const struct engine_client
 }
 
 /***********************************************************************
+ *           records of what must outlive the server
+ */
+
+static void reservation_record( const struct reservation *res, struct engine_record *record )
+{
+    memset( record, 0, sizeof(*record) );
+    record->type      = ENGINE_RECORD_RESERVATION;
+    record->id        = res->entry.key;
+    record->client    = res->owner ? res->owner->id : 0;
+    record->socket    = res->sock->entry.key;
+    record->owner_pid = res->owner_pid;
+    record->start     = res->start;
+    record->count     = res->count;
+    record->protocol  = res->protocol;
+    record->wine      = res->sock->wine;
+}
+
+static void association_record( const struct sock_rec *sock, struct engine_record *record )
+{
+    memset( record, 0, sizeof(*record) );
+    record->type   = ENGINE_RECORD_ASSOCIATION;
+    record->id     = sock->id;
+    record->client = sock->client ? sock->client->id : 0;
+    record->socket = sock->entry.key;
+    record->token  = sock->assoc->entry.key;
+    record->port   = sock->port;
+    record->wine   = sock->wine;
+}
+
+static void journal_reservation( struct engine *engine, const struct reservation *res, int deleted )
+{
+    struct engine_record record;
+
+    if (!engine->cb.journal || res->kind != PORTRES_KIND_RUNTIME) return;
+    reservation_record( res, &record );
+    record.deleted = deleted;
+    engine->cb.journal( engine->cb.ctx, &record );
+}
+
+static void journal_association( struct engine *engine, const struct sock_rec *sock, int deleted )
+{
+    struct engine_record record;
+
+    if (!engine->cb.journal) return;
+    association_record( sock, &record );
+    record.deleted = deleted;
+    engine->cb.journal( engine->cb.ctx, &record );
+}
+
+/***********************************************************************
  *           sockets
  */
 
@@ -216,21 +268,30 @@ static struct sock_rec *find_sock_rec( struct engine_client *client, portres_soc
     return entry ? HASH_ENTRY( entry, struct sock_rec, entry ) : NULL;
 }
 
+/* a new record of a socket; a Wine socket's may have no client (it outlived it) */
+static struct sock_rec *new_sock_rec( struct engine *engine, struct engine_client *client, int wine,
+                                      portres_socket_t socket )
+{
+    struct sock_rec *sock;
+
+    if (!(sock = calloc( 1, sizeof(*sock) ))) return NULL;
+    sock->entry.key = socket;
+    sock->client = client;
+    sock->wine = wine;
+    sock->id = ++engine->last_sock_id;
+    list_init( &sock->reservations );
+    list_init( &sock->assoc_entry );
+    list_init( &sock->client_entry );
+    if (wine && client) list_add_tail( &client->wine_sockets, &sock->client_entry );
+    hash_insert( wine ? &engine->sockets : &client->sockets, &sock->entry );
+    return sock;
+}
+
 static struct sock_rec *get_sock_rec( struct engine_client *client, portres_socket_t socket )
 {
     struct sock_rec *sock = find_sock_rec( client, socket );
 
-    if (sock) return sock;
-    if (!(sock = calloc( 1, sizeof(*sock) ))) return NULL;
-    sock->entry.key = socket;
-    sock->client = client;
-    sock->wine = client->wine;
-    list_init( &sock->reservations );
-    list_init( &sock->assoc_entry );
-    list_init( &sock->client_entry );
-    if (sock->wine) list_add_tail( &client->wine_sockets, &sock->client_entry );
-    hash_insert( socket_table( client ), &sock->entry );
-    return sock;
+    return sock ? sock : new_sock_rec( client->engine, client, client->wine, socket );
 }
 
 static void free_sock_rec_if_unused( struct engine *engine, struct sock_rec *sock )
@@ -274,6 +335,7 @@ static void return_port( struct engine *engine, struct sock_rec *sock )
 static void dissociate( struct engine *engine, struct sock_rec *sock )
 {
     if (!sock->assoc) return;
+    journal_association( engine, sock, 1 );
     return_port( engine, sock );
     list_remove( &sock->assoc_entry );
     sock->assoc = NULL;
@@ -411,6 +473,14 @@ struct engine *engine_create( const struct engine_callbacks *callbacks, struct p
     return engine;
 }
 
+void engine_publish( struct engine *engine, struct portres_map *map )
+{
+    portmap_copy( map, engine->map );
+    if (engine->own_map) free( engine->map );
+    engine->map = map;
+    engine->own_map = 0;
+}
+
 void engine_destroy( struct engine *engine )
 {
     struct engine_client *client, *next_client;
@@ -456,6 +526,11 @@ struct engine_client *engine_client_create( struct engine *engine, unsigned int 
     list_init( &client->owned );
     list_add_tail( &engine->clients, &client->entry );
     return client;
+}
+
+void engine_client_set_id( struct engine_client *client, uint64_t id )
+{
+    client->id = id;
 }
 
 unsigned int engine_client_set_wine( struct engine_client *client )
@@ -537,7 +612,7 @@ unsigned int engine_acquire( struct engine_client *client, int protocol, unsigne
     if (!(sock = get_sock_rec( client, socket )) ||
         !(res = insert_reservation( engine, protocol, start, count, PORTRES_KIND_RUNTIME, 0, holders )))
     {
-        while (count--) engine->cb.unhold( engine->cb.ctx, holders[count] );
+        while (count--) engine->cb.unhold( engine->cb.ctx, holders[count], protocol, start + count );
         free( holders );
         if (sock) free_sock_rec_if_unused( engine, sock );
         return STATUS_NO_MEMORY;
@@ -547,6 +622,7 @@ unsigned int engine_acquire( struct engine_client *client, int protocol, unsigne
     res->owner_pid = client->pid;
     list_add_tail( &sock->reservations, &res->owner_entry );
     list_add_tail( &client->owned, &res->owned_entry );
+    journal_reservation( engine, res, 0 );
     fill_info( res, client, info );
     return STATUS_SUCCESS;
 }
@@ -587,6 +663,7 @@ unsigned int engine_associate( struct engine_client *client, int protocol, portr
     sock->assoc = res;
     list_add_tail( &res->assocs, &sock->assoc_entry );
     count_association( client->engine, 1 );
+    journal_association( client->engine, sock, 0 );
     fill_info( res, client, info );
     return STATUS_SUCCESS;
 }
@@ -601,6 +678,7 @@ static void give_port( struct engine *engine, struct sock_rec *sock, unsigned in
     if (sock->port != port) return_port( engine, sock );
     if (res->holders) unhold_port( engine, res, port );
     sock->port = port;
+    journal_association( engine, sock, 0 );
 }
 
 unsigned int engine_bind_port( struct engine_client *client, int protocol, portres_socket_t socket,
@@ -763,6 +841,11 @@ unsigned int engine_set_dynamic_range( struct engine *engine, int protocol, unsi
     return STATUS_SUCCESS;
 }
 
+int engine_has_token( struct engine *engine, portres_token_t token )
+{
+    return engine_find_reservation( engine, token ) != NULL;
+}
+
 unsigned int engine_count( struct engine *engine, int protocol )
 {
     return engine->count[protocol];
@@ -785,4 +868,111 @@ int engine_enum( struct engine *engine, const struct engine_client *client, int 
         port = res->start + res->count;
     }
     return 0;
+}
+
+/***********************************************************************
+ *           records for a new server
+ */
+
+static void enum_associations( struct hash_table *table, engine_record_func func, void *ctx )
+{
+    struct engine_record record;
+    struct hash_entry *entry;
+    unsigned int pos = 0;
+
+    while ((entry = hash_next_bucket( table, &pos )))
+    {
+        for (; entry; entry = entry->next)
+        {
+            const struct sock_rec *sock = HASH_ENTRY( entry, struct sock_rec, entry );
+            if (!sock->assoc) continue;
+            association_record( sock, &record );
+            func( ctx, &record, NULL );
+        }
+    }
+}
+
+void engine_enum_records( struct engine *engine, engine_record_func func, void *ctx )
+{
+    struct engine_record record;
+    struct engine_client *client;
+    struct hash_entry *entry;
+    unsigned int pos = 0;
+
+    /* reservations first: an association names one */
+    while ((entry = hash_next_bucket( &engine->tokens, &pos )))
+    {
+        for (; entry; entry = entry->next)
+        {
+            const struct reservation *res = HASH_ENTRY( entry, struct reservation, entry );
+            if (res->kind != PORTRES_KIND_RUNTIME) continue;
+            reservation_record( res, &record );
+            func( ctx, &record, res->holders );
+        }
+    }
+    enum_associations( &engine->sockets, func, ctx );
+    LIST_FOR_EACH_ENTRY( client, &engine->clients, struct engine_client, entry )
+        enum_associations( &client->sockets, func, ctx );
+}
+
+/* the record of a restored socket: a client's own socket needs the client */
+static struct sock_rec *restore_sock_rec( struct engine *engine, struct engine_client *client,
+                                          const struct engine_record *record )
+{
+    struct hash_entry *entry;
+
+    if (!record->wine && (!client || client->wine)) return NULL;
+    if (record->wine && client && !client->wine) client = NULL;
+    entry = hash_find( record->wine ? &engine->sockets : &client->sockets, record->socket );
+    if (entry) return HASH_ENTRY( entry, struct sock_rec, entry );
+    return new_sock_rec( engine, client, record->wine, record->socket );
+}
+
+unsigned int engine_restore_reservation( struct engine *engine, struct engine_client *client,
+                                         const struct engine_record *record, int *holders )
+{
+    struct reservation *res;
+    struct sock_rec *sock;
+
+    if (record->type != ENGINE_RECORD_RESERVATION || record->protocol >= ENGINE_NB_PROTOCOLS ||
+        !record->id || !engine_valid_range( record->start, record->count ) ||
+        engine_find_reservation( engine, record->id ))
+        return STATUS_INVALID_PARAMETER;
+    if (range_reserved( engine, record->protocol, record->start, record->count ))
+        return STATUS_ADDRESS_ALREADY_EXISTS;
+    if (!(sock = restore_sock_rec( engine, client, record ))) return STATUS_INVALID_PARAMETER;
+    if (!(res = insert_reservation( engine, record->protocol, record->start, record->count,
+                                    PORTRES_KIND_RUNTIME, record->id, holders )))
+    {
+        free_sock_rec_if_unused( engine, sock );
+        return STATUS_NO_MEMORY;
+    }
+    res->sock = sock;
+    res->owner = sock->client;
+    res->owner_pid = record->owner_pid;
+    list_add_tail( &sock->reservations, &res->owner_entry );
+    if (res->owner) list_add_tail( &res->owner->owned, &res->owned_entry );
+    return STATUS_SUCCESS;
+}
+
+unsigned int engine_restore_association( struct engine *engine, struct engine_client *client,
+                                         const struct engine_record *record )
+{
+    struct reservation *res = engine_find_reservation( engine, record->token );
+    struct sock_rec *sock;
+
+    if (record->type != ENGINE_RECORD_ASSOCIATION || !res) return STATUS_INVALID_PARAMETER;
+    if (record->port && (record->port < res->start || record->port >= res->start + res->count))
+        return STATUS_INVALID_PARAMETER;
+    if (!(sock = restore_sock_rec( engine, client, record ))) return STATUS_INVALID_PARAMETER;
+    if (sock->assoc)
+    {
+        free_sock_rec_if_unused( engine, sock );
+        return STATUS_INVALID_PARAMETER;
+    }
+    sock->assoc = res;
+    sock->port = record->port;
+    list_add_tail( &res->assocs, &sock->assoc_entry );
+    count_association( engine, 1 );
+    return STATUS_SUCCESS;
 }

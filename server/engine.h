@@ -42,6 +42,30 @@
 struct engine;
 struct engine_client;
 
+/* What the server must not lose when it dies: each runtime reservation,
+ * and each socket's association.  The engine reports every change of them
+ * (the journal callback), lists them all (engine_enum_records), and takes
+ * them back in a new server (engine_restore_*).  Holds are reported by the
+ * hold and unhold callbacks. */
+#define ENGINE_RECORD_RESERVATION  1
+#define ENGINE_RECORD_ASSOCIATION  2
+
+struct engine_record
+{
+    unsigned int     type;       /* ENGINE_RECORD_* */
+    unsigned int     deleted;    /* the reservation or association is gone */
+    uint64_t         id;         /* reservation: its token; association: the socket record's id */
+    uint64_t         client;     /* id of the client that acquired or associated, 0 when gone */
+    portres_socket_t socket;     /* acquiring or associated socket */
+    portres_token_t  token;      /* association: the reservation */
+    unsigned int     owner_pid;  /* reservation: the acquiring process */
+    unsigned short   start;      /* reservation: its ports */
+    unsigned short   count;
+    unsigned short   port;       /* association: port given to the socket's bind, 0 if none */
+    unsigned char    protocol;   /* reservation: protocol index */
+    unsigned char    wine;       /* the socket is a Wine socket, named by inode */
+};
+
 struct engine_callbacks
 {
     /* whether a port of a protocol index is bound on the host */
@@ -55,10 +79,12 @@ struct engine_callbacks
      * bind it: a handle (>= 0), ENGINE_HOLD_IN_USE when the port is in use,
      * ENGINE_HOLD_FAILED when it cannot be held (out of descriptors) */
     int (*hold)( void *ctx, int protocol, unsigned short port );
-    void (*unhold)( void *ctx, int handle );
+    void (*unhold)( void *ctx, int handle, int protocol, unsigned short port );
     /* whether a hold is what the host has bound to the port: the checker
      * compares the tables with the kernel's view */
     int (*hold_valid)( void *ctx, int handle, int protocol, unsigned short port );
+    /* a reservation or association was made, changed or dropped; may be NULL */
+    void (*journal)( void *ctx, const struct engine_record *record );
     void *ctx;
 };
 
@@ -82,16 +108,25 @@ struct engine_stats
     unsigned int reservations[ENGINE_NB_PROTOCOLS][2];    /* by protocol; [0] runtime, [1] persistent */
 };
 
+/* called for each record by engine_enum_records, with the holds of a
+ * reservation's ports (-1 where a port is not held) */
+typedef void (*engine_record_func)( void *ctx, const struct engine_record *record, const int *holders );
+
 /* called for each reservation by engine_enum; non-zero stops the walk */
 typedef int (*engine_enum_func)( void *ctx, const struct engine_info *info );
 
 extern int engine_protocol_index( unsigned int ipproto );
 extern const char *engine_protocol_name( int protocol );
 
+/* with a NULL map the engine keeps a map of its own, until engine_publish */
 extern struct engine *engine_create( const struct engine_callbacks *callbacks, struct portres_map *map );
+/* from now on the engine's map is this shared one, which gets its content in one generation */
+extern void engine_publish( struct engine *engine, struct portres_map *map );
 extern void engine_destroy( struct engine *engine );
 extern struct engine_client *engine_client_create( struct engine *engine, unsigned int pid );
 extern void engine_client_destroy( struct engine_client *client );
+/* the server's name of the client, which the records carry */
+extern void engine_client_set_id( struct engine_client *client, uint64_t id );
 /* the client is a Wine process: its sockets are named by inode, and live
  * as long as the kernel socket; only before its first socket */
 extern unsigned int engine_client_set_wine( struct engine_client *client );
@@ -128,7 +163,18 @@ extern void engine_get_dynamic_range( struct engine *engine, int protocol,
 extern unsigned int engine_set_dynamic_range( struct engine *engine, int protocol,
                                               unsigned int start, unsigned int count );
 
+extern void engine_enum_records( struct engine *engine, engine_record_func func, void *ctx );
+/* take back what an earlier server recorded; client is NULL when it has
+ * gone.  A reservation takes its holds (count entries, -1 where a port is
+ * not held): they are the engine's on success.  Returns a status. */
+extern unsigned int engine_restore_reservation( struct engine *engine, struct engine_client *client,
+                                                const struct engine_record *record, int *holders );
+extern unsigned int engine_restore_association( struct engine *engine, struct engine_client *client,
+                                                const struct engine_record *record );
+
 extern unsigned int engine_count( struct engine *engine, int protocol );
+/* whether a reservation, of any kind, has the token */
+extern int engine_has_token( struct engine *engine, portres_token_t token );
 extern int engine_enum( struct engine *engine, const struct engine_client *client, int protocol,
                         unsigned int first_port, engine_enum_func func, void *ctx );
 /* 1 when every internal invariant holds, else 0 with the broken one in error */

@@ -43,6 +43,7 @@ struct sock_rec
     struct reservation   *assoc;         /* associated reservation, or NULL */
     struct list           assoc_entry;   /* in assoc->assocs */
     unsigned short        port;          /* port handed out for its bind, 0 if none */
+    uint64_t              id;            /* its name in the records, unique in the engine's life */
 };
 
 struct reservation
@@ -72,6 +73,7 @@ struct engine_client
     struct list        owned;            /* runtime reservations it acquired */
     unsigned int       pid;
     int                wine;             /* a process of the prefix's Wine */
+    uint64_t           id;               /* the server's name of it */
 };
 
 struct engine
@@ -87,6 +89,7 @@ struct engine
     unsigned int            count[ENGINE_NB_PROTOCOLS];
     unsigned short          dyn_start[ENGINE_NB_PROTOCOLS];
     unsigned short          dyn_count[ENGINE_NB_PROTOCOLS];
+    uint64_t                last_sock_id;                 /* the last socket record's id */
 };
 
 extern int engine_valid_range( unsigned int start, unsigned int count );

@@ -119,7 +119,7 @@ int host_hold( void *ctx, int protocol, unsigned short port )
     return errno == EADDRINUSE ? ENGINE_HOLD_IN_USE : ENGINE_HOLD_FAILED;
 }
 
-void host_unhold( void *ctx, int handle )
+void host_unhold( void *ctx, int handle, int protocol, unsigned short port )
 {
     close( handle );
 }

@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "server.h"
+#include "keeper.h"
 #include "portres/client.h"
 
 #define DEFAULT_LINGER 3
@@ -62,6 +63,8 @@ static void usage( FILE *out )
              "   -f, --foreground         stay in the foreground\n"
              "   -h, --help               show this help\n"
              "   -k[n], --kill[=n]        stop the running server (with signal n) and wait for it\n"
+             "       --no-keeper          serve without a keeper: a crash of the server then loses\n"
+             "                            the runtime reservations (for tests of the store)\n"
              "   -p[n], --persistent[=n]  stay n seconds after the last client (default: forever)\n"
              "   -v, --version            show the version\n"
              "   -w, --wait               wait until the running server exits\n" );
@@ -266,17 +269,21 @@ int main( int argc, char *argv[] )
         { "foreground", no_argument, NULL, 'f' },
         { "help", no_argument, NULL, 'h' },
         { "kill", optional_argument, NULL, 'k' },
+        { "no-keeper", no_argument, NULL, 'K' },
         { "persistent", optional_argument, NULL, 'p' },
         { "version", no_argument, NULL, 'v' },
         { "wait", no_argument, NULL, 'w' },
         { NULL, 0, NULL, 0 }
     };
-    int opt, foreground = 0, kill_signal = 0, wait = 0, linger = DEFAULT_LINGER;
+    int opt, foreground = 0, kill_signal = 0, wait = 0, linger = DEFAULT_LINGER, keeper = 1;
     static const struct engine_callbacks host_callbacks = { host_port_in_use, host_random_token,
-                                                             host_socket_alive, host_hold, host_unhold,
-                                                             host_hold_valid, NULL };
+                                                             host_socket_alive, journal_hold, journal_unhold,
+                                                             host_hold_valid, journal_record, NULL };
     int listen_fd, sync_fd = -1, ret;
     struct portres_map *map;
+
+    /* the keeper (server/keeper.c), started by a server as this program */
+    if (argc == 3 && !strcmp( argv[1], "--keeper" )) return keeper_main( argv[2] );
 
     while ((opt = getopt_long( argc, argv, "d::fhk::p::vw", long_options, NULL )) != -1)
     {
@@ -286,6 +293,7 @@ int main( int argc, char *argv[] )
         case 'f': foreground = 1; break;
         case 'h': usage( stdout ); return 0;
         case 'k': kill_signal = optarg ? atoi( optarg ) : SIGTERM; break;
+        case 'K': keeper = 0; break;
         case 'p': linger = optarg ? atoi( optarg ) : -1; break;
         case 'v': printf( "portres-server protocol %08x\n", PORTRES_PROTOCOL_VERSION ); return 0;
         case 'w': wait = 1; break;
@@ -327,8 +335,17 @@ int main( int argc, char *argv[] )
     }
     wineserver_init( prefix );
     raise_descriptor_limit();
-    if (!(map = open_map()) || init_reservations( store_path, map, &host_callbacks ) == -1 ||
-        (listen_fd = open_socket()) == -1)
+    /* The engine starts on a map of its own, and takes back from the keeper
+     * what an earlier server left, if one died; then the map that clients
+     * read gets all of it at once: they never see a reservation missing. */
+    if (!(map = open_map()) || init_reservations( store_path, NULL, &host_callbacks ) == -1 ||
+        (keeper && journal_open( server_dir ) == -1))
+    {
+        tell_starter( sync_fd, 1 );
+        return 1;
+    }
+    engine_publish( engine, map );
+    if ((listen_fd = open_socket()) == -1)
     {
         tell_starter( sync_fd, 1 );
         return 1;

@@ -151,3 +151,14 @@ void portmap_reset( struct portres_map *map )
     memset( map->runtime, 0, sizeof(map->runtime) );
     portmap_end( map );
 }
+
+/* give a map that readers may be looking at the content of another, in one generation */
+void portmap_copy( struct portres_map *map, const struct portres_map *from )
+{
+    portmap_begin( map );
+    map->version = PORTRES_PROTOCOL_VERSION;
+    map->associations = from->associations;
+    memcpy( map->reserved, from->reserved, sizeof(map->reserved) );
+    memcpy( map->runtime, from->runtime, sizeof(map->runtime) );
+    portmap_end( map );
+}

@@ -36,5 +36,7 @@ extern void portmap_begin( struct portres_map *map );
 extern void portmap_end( struct portres_map *map );
 /* empty a map that readers may be looking at, in one generation */
 extern void portmap_reset( struct portres_map *map );
+/* give a map that readers may be looking at the content of another, in one generation */
+extern void portmap_copy( struct portres_map *map, const struct portres_map *from );
 
 #endif /* __PORTRES_PORTMAP_H */

@@ -33,10 +33,12 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "server.h"
+#include "keeper.h"
 
 /* ms between two looks at the Wine sockets whose reservations the server
  * keeps, at the least */
@@ -44,13 +46,32 @@
 
 static struct client **clients;
 static unsigned int nb_clients, max_clients;
+/* sessions an earlier server left, whose clients have not come back yet */
+static struct client **detached;
+static unsigned int nb_detached, max_detached;
+
+/* add a client to an array of them; -1 without memory */
+static int add_client( struct client ***array, unsigned int *count, unsigned int *max, struct client *client )
+{
+    if (*count == *max)
+    {
+        unsigned int new_max = *max ? *max * 2 : 16;
+        struct client **new_array = realloc( *array, new_max * sizeof(**array) );
+
+        if (!new_array) return -1;
+        *array = new_array;
+        *max = new_max;
+    }
+    (*array)[(*count)++] = client;
+    return 0;
+}
 
 unsigned int get_nb_connections( void )
 {
     return nb_clients;
 }
 
-/* each connection has its own client in the engine */
+/* each connection, and each session waiting for its client, has its own client in the engine */
 int check_connections( unsigned int engine_clients, char *error, size_t size )
 {
     unsigned int i, j;
@@ -70,12 +91,119 @@ int check_connections( unsigned int engine_clients, char *error, size_t size )
             return 0;
         }
     }
-    if (engine_clients != nb_clients)
+    if (engine_clients != nb_clients + nb_detached)
     {
-        snprintf( error, size, "%u connections, %u clients in the engine", nb_clients, engine_clients );
+        snprintf( error, size, "%u connections and %u sessions waiting, %u clients in the engine", nb_clients,
+                  nb_detached, engine_clients );
         return 0;
     }
     return 1;
+}
+
+/***********************************************************************
+ *           sessions
+ */
+
+static struct client *find_client( uint64_t session, struct client **array, unsigned int count )
+{
+    unsigned int i;
+
+    for (i = 0; i < count; i++) if (array[i]->session == session) return array[i];
+    return NULL;
+}
+
+struct engine_client *find_session( uint64_t session )
+{
+    struct client *client = find_client( session, clients, nb_clients );
+
+    if (!client) client = find_client( session, detached, nb_detached );
+    return client ? client->owner : NULL;
+}
+
+void new_session( struct client *client )
+{
+    uint64_t session;
+
+    do session = host_random_token( NULL );
+    while (!session || find_session( session ));
+    client->session = session;
+    engine_client_set_id( client->owner, session );
+}
+
+void enum_sessions( void (*func)( struct client *client, void *ctx ), void *ctx )
+{
+    unsigned int i;
+
+    for (i = 0; i < nb_clients; i++) if (clients[i]->session) func( clients[i], ctx );
+    for (i = 0; i < nb_detached; i++) func( detached[i], ctx );
+}
+
+/* a session of a live client, as the keeper kept it: it waits for the client */
+int restore_session( const struct keeper_session *data, int pidfd )
+{
+    struct client *client;
+
+    if (!data->session || find_session( data->session ) || !(client = create_client( data->pid, getuid() )))
+        return -1;
+    client->initialized = 1;
+    client->session = data->session;
+    client->pidfd = pidfd;
+    client->wine = data->wine != 0;
+    client->last_serial = data->last_serial;
+    memcpy( &client->last_reply, data->last_reply, sizeof(client->last_reply) );
+    memcpy( &client->last_request, data->last_request, sizeof(client->last_request) );
+    /* a persistent change is answered again only if the store has it */
+    if (data->pending && !persistent_change_done( &client->last_request, data->effect )) client->last_serial = 0;
+    engine_client_set_id( client->owner, client->session );
+    if ((client->wine && engine_client_set_wine( client->owner )) ||
+        add_client( &detached, &nb_detached, &max_detached, client ) == -1)
+    {
+        client->pidfd = -1;
+        destroy_client( client );
+        return -1;
+    }
+    return 0;
+}
+
+/* The client's connection broke with the last server, and it came back:
+ * the connection goes on with the session, and the request whose answer
+ * was lost may come again.  Only the process itself may resume it. */
+int resume_session( struct client *client, uint64_t session, unsigned int completed )
+{
+    unsigned int i;
+
+    for (i = 0; i < nb_detached; i++)
+    {
+        struct client *old = detached[i];
+
+        if (old->session != session || old->pid != client->pid) continue;
+        engine_client_destroy( client->owner );
+        client->owner       = old->owner;
+        client->session     = old->session;
+        client->wine        = old->wine;
+        client->journaled   = 1;
+        client->requests    = completed;
+        client->last_serial = old->last_serial;
+        client->last_reply  = old->last_reply;
+        client->replay      = old->last_serial == completed + 1;
+        old->owner = NULL;
+        destroy_client( old );
+        detached[i] = detached[--nb_detached];
+        return 1;
+    }
+    return 0;
+}
+
+/* a client whose session waited has died */
+static void remove_detached( unsigned int index )
+{
+    struct client *client = detached[index];
+
+    if (debug_level) fprintf( stderr, "%04x: *gone*\n", client->pid );
+    detached[index] = detached[--nb_detached];
+    journal_session( client, 1 );
+    destroy_client( client );
+    journal_commit();
 }
 
 static long long now_ms( void )
@@ -104,25 +232,20 @@ static void accept_client( int listen_fd )
         close( fd );
         return;
     }
-    if (nb_clients == max_clients)
-    {
-        unsigned int new_max = max_clients ? max_clients * 2 : 16;
-        struct client **new_clients = realloc( clients, new_max * sizeof(*clients) );
-        if (!new_clients)
-        {
-            close( fd );
-            return;
-        }
-        clients = new_clients;
-        max_clients = new_max;
-    }
     if (!(client = create_client( cred.pid, cred.uid )))
     {
         close( fd );
         return;
     }
     client->fd = fd;
-    clients[nb_clients++] = client;
+    /* the process's own descriptor: a later server tells by it whether the
+     * process lives, whatever pid the system may have given again */
+    client->pidfd = syscall( SYS_pidfd_open, cred.pid, 0 );
+    if (add_client( &clients, &nb_clients, &max_clients, client ) == -1)
+    {
+        destroy_client( client );
+        return;
+    }
     if (debug_level) fprintf( stderr, "%04x: *connected*\n", client->pid );
 }
 
@@ -131,9 +254,10 @@ static void remove_client( unsigned int index )
     struct client *client = clients[index];
 
     if (debug_level) fprintf( stderr, "%04x: *disconnected*\n", client->pid );
-    close( client->fd );
-    destroy_client( client );
     clients[index] = clients[--nb_clients];
+    journal_session( client, 1 );
+    destroy_client( client );
+    journal_commit();
 }
 
 /* send what is pending; -1 when the connection is dead */
@@ -168,14 +292,54 @@ static int queue_reply( struct client *client, const union generic_reply *reply,
     return flush_output( client );
 }
 
-/* handle one request frame; -1 when the connection must close */
+/* whether a request changes what the server holds: its answer must not be
+ * lost, nor the request done twice */
+static int changes_state( unsigned int code )
+{
+    switch (code)
+    {
+    case REQ_acquire:
+    case REQ_release:
+    case REQ_associate:
+    case REQ_bind_port:
+    case REQ_socket_closed:
+    case REQ_persistent_create:
+    case REQ_persistent_delete:
+    case REQ_set_dynamic_range:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Handle one request frame; -1 when the connection must close.  What it
+ * changed reaches the keeper before the client hears of it. */
 static int call_handler( struct client *client, const union generic_request *req )
 {
+    unsigned int code = req->request_header.req;
     union generic_reply reply;
-    void *data;
+    void *data = NULL;
     int ret;
 
-    if (dispatch_request( client, req, &reply, &data ) == -1) return -1;
+    if (code != REQ_init && code != REQ_identify) client->requests++;
+    if (client->replay && client->requests == client->last_serial)
+    {
+        /* carried out by the last server, whose answer was lost */
+        reply = client->last_reply;
+    }
+    else
+    {
+        if (dispatch_request( client, req, &reply, &data ) == -1) return -1;
+        if (changes_state( code ) && client->session)
+        {
+            client->last_serial = client->requests;
+            client->last_reply  = reply;
+            client->pending     = 0;
+            journal_session( client, 0 );
+        }
+    }
+    if (code != REQ_init) client->replay = 0;
+    journal_commit();
     ret = queue_reply( client, &reply, data );
     free( data );
     return ret;
@@ -232,11 +396,12 @@ static int open_signals( void )
     return signalfd( -1, &set, SFD_CLOEXEC | SFD_NONBLOCK );
 }
 
-/* serve until a signal or, with linger >= 0, linger seconds without clients */
+/* serve until a signal or, with linger >= 0, linger seconds without
+ * clients nor anything that outlives them */
 int main_loop( int listen_fd, int linger )
 {
     struct pollfd *fds = NULL;
-    unsigned int i, max_fds = 0;
+    unsigned int i, max_fds = 0, first_detached;
     long long idle_since = now_ms(), next_sweep = 0;
     int signal_fd = open_signals();
 
@@ -249,24 +414,33 @@ int main_loop( int listen_fd, int linger )
     {
         int timeout = -1;
 
-        if (nb_clients + 2 > max_fds)
+        if (nb_clients + nb_detached + 3 > max_fds)
         {
-            struct pollfd *new_fds = realloc( fds, (nb_clients + 16) * sizeof(*fds) );
+            struct pollfd *new_fds = realloc( fds, (nb_clients + nb_detached + 16) * sizeof(*fds) );
             if (!new_fds) break;
             fds = new_fds;
-            max_fds = nb_clients + 16;
+            max_fds = nb_clients + nb_detached + 16;
         }
         fds[0].fd = listen_fd;
         fds[0].events = POLLIN;
         fds[1].fd = signal_fd;
         fds[1].events = POLLIN;
+        fds[2].fd = journal_fd();
+        fds[2].events = POLLIN;
         for (i = 0; i < nb_clients; i++)
         {
             struct client *client = clients[i];
-            fds[i + 2].fd = client->fd;
-            fds[i + 2].events = client->out ? POLLOUT : POLLIN;
+            fds[i + 3].fd = client->fd;
+            fds[i + 3].events = client->out ? POLLOUT : POLLIN;
         }
-        if (!nb_clients && linger >= 0)
+        /* a pidfd is readable once its process has exited */
+        first_detached = nb_clients + 3;
+        for (i = 0; i < nb_detached; i++)
+        {
+            fds[first_detached + i].fd = detached[i]->pidfd;
+            fds[first_detached + i].events = POLLIN;
+        }
+        if (!nb_clients && !nb_detached && !engine_nb_wine_sockets( engine ) && linger >= 0)
         {
             long long left = idle_since + linger * 1000LL - now_ms();
             if (left <= 0) break;
@@ -286,6 +460,7 @@ int main_loop( int listen_fd, int linger )
                  * 1% of the time, however many sockets there are */
                 wineserver_new_round();
                 engine_sweep( engine );
+                journal_commit();
                 left = (now_ms() - now) * 100;
                 if (left < SWEEP_INTERVAL) left = SWEEP_INTERVAL;
                 next_sweep = now + left;
@@ -295,20 +470,23 @@ int main_loop( int listen_fd, int linger )
         else next_sweep = 0;
         wineserver_new_round();
 
-        if (poll( fds, nb_clients + 2, timeout ) == -1)
+        if (poll( fds, first_detached + nb_detached, timeout ) == -1)
         {
             if (errno == EINTR) continue;
             perror( "portres-server: poll" );
             break;
         }
         if (fds[1].revents) break;  /* asked to stop */
+        if (fds[2].revents) journal_keeper_event();
+        for (i = nb_detached; i-- > 0;)
+            if (fds[first_detached + i].revents) remove_detached( i );
 
         /* clients polled in this round sit at the same indices until removed;
          * walk backwards so that a removal only moves clients already handled */
         for (i = nb_clients; i-- > 0;)
         {
             struct client *client = clients[i];
-            short revents = fds[i + 2].revents;
+            short revents = fds[i + 3].revents;
             int dead = 0;
 
             if (!revents) continue;
@@ -328,8 +506,12 @@ int main_loop( int listen_fd, int linger )
         }
         if (fds[0].revents & POLLIN) accept_client( listen_fd );
     }
+    /* a stop: the keeper lets go of everything, as the server does */
+    journal_close();
     while (nb_clients) remove_client( nb_clients - 1 );
+    while (nb_detached) remove_detached( nb_detached - 1 );
     free( clients );
+    free( detached );
     free( fds );
     close( signal_fd );
     return 0;

@@ -95,6 +95,8 @@ static void dump_init_request( const void *data )
     const struct init_request *req = data;
 
     fprintf( stderr, " version=%u", req->version );
+    fprintf( stderr, ", completed=%u", req->completed );
+    fprintf( stderr, ", session=0x%016llx", (unsigned long long)req->session );
 }
 
 static void dump_init_reply( const void *data )
@@ -104,6 +106,8 @@ static void dump_init_reply( const void *data )
     fprintf( stderr, " version=%u", reply->version );
     fprintf( stderr, ", server_pid=%u", reply->server_pid );
     fprintf( stderr, ", client_pid=%u", reply->client_pid );
+    fprintf( stderr, ", resumed=%u", reply->resumed );
+    fprintf( stderr, ", session=0x%016llx", (unsigned long long)reply->session );
 }
 
 static void dump_identify_request( const void *data )

@@ -99,10 +99,53 @@ static int get_protocol( unsigned int ipproto )
     return protocol;
 }
 
-/* write the store after a persistent change; when that fails, undo the change */
-static unsigned int save_or_undo( void (*undo)( const void *arg ), const void *arg )
+/* The change a persistent request made took effect when the store shows
+ * it: the reservation with the new token, none with the deleted one, the
+ * new dynamic range. */
+int persistent_change_done( const union generic_request *req, uint64_t effect )
 {
-    unsigned int status = store_locked ? store_locked : store_save( store_file, engine );
+    unsigned short start, count;
+    portres_token_t token;
+    int protocol;
+
+    switch (req->request_header.req)
+    {
+    case REQ_persistent_create:
+        protocol = engine_protocol_index( req->persistent_create_request.protocol );
+        return protocol >= 0 && !engine_persistent_lookup( engine, protocol, req->persistent_create_request.start,
+                                                           req->persistent_create_request.count, &token ) &&
+               token == effect;
+    case REQ_persistent_delete:
+        return !engine_has_token( engine, effect );
+    case REQ_set_dynamic_range:
+        if ((protocol = engine_protocol_index( req->set_dynamic_range_request.protocol )) < 0) return 0;
+        engine_get_dynamic_range( engine, protocol, &start, &count );
+        return start == req->set_dynamic_range_request.start && count == req->set_dynamic_range_request.count;
+    }
+    return 0;
+}
+
+/* Write the store after a persistent change; when that fails, undo the
+ * change.  The keeper hears of it first, answered as a success that the
+ * store may or may not have: should the server die before answering, the
+ * next one tells by the store (persistent_change_done) whether to answer
+ * the client's repeated request so, or to carry it out. */
+static unsigned int save_or_undo( void (*undo)( const void *arg ), const void *arg, uint64_t effect,
+                                  const void *reply )
+{
+    unsigned int status;
+
+    if (current->session)
+    {
+        current->last_serial = current->requests;
+        memcpy( &current->last_reply, reply, sizeof(current->last_reply) );
+        current->last_request = *current_request;
+        current->pending = 1;
+        current->effect = effect;
+        journal_session( current, 0 );
+        journal_commit();
+    }
+    status = store_locked ? store_locked : store_save( store_file, engine );
 
     if (status)
     {
@@ -125,12 +168,24 @@ DECL_HANDLER(init)
         current->closing = 1;
         return;
     }
+    if (current->initialized)
+    {
+        set_error( STATUS_INVALID_PARAMETER );
+        return;
+    }
     current->initialized = 1;
+    if (req->session && resume_session( current, req->session, req->completed )) reply->resumed = 1;
+    else new_session( current );
+    reply->session = current->session;
 }
 
 DECL_HANDLER(identify)
 {
-    if (req->wine) set_error( engine_client_set_wine( current->owner ) );
+    unsigned int status;
+
+    if (!req->wine) return;
+    if ((status = engine_client_set_wine( current->owner ))) set_error( status );
+    else current->wine = 1;
 }
 
 DECL_HANDLER(acquire)
@@ -242,13 +297,17 @@ DECL_HANDLER(persistent_create)
     }
     args.start = req->start;
     args.count = req->count;
-    if ((status = engine_persistent_create( engine, args.protocol, req->start, req->count, &args.token )) ||
-        (status = save_or_undo( undo_create, &args )))
+    if ((status = engine_persistent_create( engine, args.protocol, req->start, req->count, &args.token )))
     {
         set_error( status );
         return;
     }
     reply->token = args.token;
+    if ((status = save_or_undo( undo_create, &args, args.token, reply )))
+    {
+        reply->token = 0;
+        set_error( status );
+    }
 }
 
 DECL_HANDLER(persistent_delete)
@@ -265,7 +324,7 @@ DECL_HANDLER(persistent_delete)
     args.start = req->start;
     args.count = req->count;
     if ((status = engine_persistent_delete( engine, args.protocol, req->start, req->count, &args.token )) ||
-        (status = save_or_undo( undo_delete, &args )))
+        (status = save_or_undo( undo_delete, &args, args.token, reply )))
         set_error( status );
 }
 
@@ -348,7 +407,7 @@ DECL_HANDLER(set_dynamic_range)
     }
     engine_get_dynamic_range( engine, old.protocol, &old.start, &old.count );
     if ((status = engine_set_dynamic_range( engine, old.protocol, req->start, req->count )) ||
-        (status = save_or_undo( undo_range, &old )))
+        (status = save_or_undo( undo_range, &old, 0, reply )))
         set_error( status );
 }
 

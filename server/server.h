@@ -24,6 +24,8 @@
 #include <stddef.h>
 #include "engine.h"
 
+struct keeper_session;
+
 struct client
 {
     int                   fd;
@@ -32,6 +34,17 @@ struct client
     int                   initialized;
     int                   closing;     /* close once the pending reply is sent */
     struct engine_client *owner;       /* the client's state in the engine */
+    uint64_t              session;     /* the session it is, 0 before init */
+    int                   pidfd;       /* the client process, -1 if unknown */
+    int                   wine;        /* a process of the prefix's Wine */
+    int                   journaled;   /* the keeper has the session */
+    int                   replay;      /* resumed: a request done already may come again */
+    unsigned int          requests;    /* requests of the session handled, the handshake apart */
+    unsigned int          last_serial; /* the last of them that changed something */
+    union generic_reply   last_reply;  /* and its reply */
+    int                   pending;     /* it is a persistent change that the store may not have */
+    uint64_t              effect;      /* and what the store shows if it has */
+    union generic_request last_request;
     size_t                in_len;      /* bytes in the input buffer */
     unsigned char         in[4096];
     unsigned char        *out;         /* pending output */
@@ -41,6 +54,7 @@ struct client
 
 /* dispatch.c */
 extern struct client *current;
+extern const union generic_request *current_request;
 extern int debug_level;
 extern void set_error( unsigned int status );
 extern void *set_reply_data_size( size_t size );
@@ -55,6 +69,12 @@ extern int dispatch_request( struct client *client, const union generic_request 
 /* request.c */
 extern int main_loop( int listen_fd, int linger );
 extern unsigned int get_nb_connections( void );
+/* sessions: a new one for the current client, or one kept since the last server */
+extern void new_session( struct client *client );
+extern int resume_session( struct client *client, uint64_t session, unsigned int completed );
+extern int restore_session( const struct keeper_session *data, int pidfd );
+extern struct engine_client *find_session( uint64_t session );
+extern void enum_sessions( void (*func)( struct client *client, void *ctx ), void *ctx );
 extern int check_connections( unsigned int engine_clients, char *error, size_t size );
 
 /* reservation.c */
@@ -63,6 +83,7 @@ extern const char *store_file;
 extern int init_reservations( const char *store, struct portres_map *map,
                               const struct engine_callbacks *callbacks );
 extern void close_reservations( void );
+extern int persistent_change_done( const union generic_request *req, uint64_t effect );
 
 /* store.c */
 extern int store_load( const char *path, struct engine *engine, char *error, size_t size );
@@ -74,8 +95,19 @@ extern int host_port_in_use( void *ctx, int protocol, unsigned short port );
 extern portres_token_t host_random_token( void *ctx );
 extern int host_socket_alive( void *ctx, portres_socket_t socket );
 extern int host_hold( void *ctx, int protocol, unsigned short port );
-extern void host_unhold( void *ctx, int handle );
+extern void host_unhold( void *ctx, int handle, int protocol, unsigned short port );
 extern int host_hold_valid( void *ctx, int handle, int protocol, unsigned short port );
+
+/* journal.c */
+extern int journal_open( const char *dir );
+extern int journal_fd( void );
+extern void journal_keeper_event( void );
+extern void journal_commit( void );
+extern void journal_session( struct client *client, int deleted );
+extern void journal_close( void );
+extern int journal_hold( void *ctx, int protocol, unsigned short port );
+extern void journal_unhold( void *ctx, int handle, int protocol, unsigned short port );
+extern void journal_record( void *ctx, const struct engine_record *record );
 
 /* wineserver.c */
 extern void wineserver_init( const char *prefix );

@@ -66,7 +66,7 @@ static int fake_hold( void *ctx, int protocol, unsigned short port )
     return protocol * 65536 + port;
 }
 
-static void fake_unhold( void *ctx, int handle )
+static void fake_unhold( void *ctx, int handle, int protocol, unsigned short port )
 {
     holds--;
 }
@@ -77,7 +77,7 @@ static int fake_hold_valid( void *ctx, int handle, int protocol, unsigned short 
 }
 
 static const struct engine_callbacks callbacks = { fake_in_use, fake_token, fake_socket_alive, fake_hold,
-                                                   fake_unhold, fake_hold_valid, NULL };
+                                                   fake_unhold, fake_hold_valid, NULL, NULL };
 
 static struct engine *create( void )
 {

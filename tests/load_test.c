@@ -48,12 +48,14 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -104,6 +106,7 @@ struct sock_state
     portres_token_t  token;
     unsigned short   start;
     unsigned short   count;
+    unsigned short   given;       /* ASSOC_OWN: the port its last bind was given, 0 if none */
 };
 
 /* what one client process shares with the test */
@@ -116,7 +119,7 @@ struct client_slot
     struct sock_state  socks[NB_SOCKETS];
     int                inflight;     /* persistent change in flight: OP_* << 16 | protocol << 8 | slot */
     unsigned long long requests;
-    unsigned long long resets;       /* answers CONNECTION_RESET or CONNECTION_REFUSED */
+    unsigned long long resets;       /* answers CONNECTION_RESET or CONNECTION_REFUSED: errors */
     unsigned int       failures;
     char               failure[256]; /* the first one */
 };
@@ -203,14 +206,15 @@ static int is_reset( unsigned int status )
     return status == STATUS_CONNECTION_RESET || status == STATUS_CONNECTION_REFUSED;
 }
 
-/* the server died (or could not be reached): what we held was its, and is
- * gone with it.  Anywhere but in a phase that kills the server it is an
- * error. */
+/* The server could not be reached, or the connection broke and stayed
+ * broken: an error, also in a phase that kills the server, whose death no
+ * client may notice.  What we held is not known any more. */
 static void lost_server( const char *what, unsigned int status )
 {
     self->resets++;
-    if (!__atomic_load_n( &shared->server_kills, __ATOMIC_ACQUIRE ))
-        client_fail( "%s: status %#x with the server alive: %s", what, status, portres_error_message() );
+    client_fail( "%s: status %#x%s: %s", what, status,
+                 __atomic_load_n( &shared->server_kills, __ATOMIC_ACQUIRE ) ? " in a phase of server kills" : "",
+                 portres_error_message() );
     self->nb_held = 0;
     memset( self->socks, 0, sizeof(self->socks) );
 }
@@ -356,6 +360,7 @@ static void do_associate( void )
     self->socks[sock].token = h->token;
     self->socks[sock].start = h->start;
     self->socks[sock].count = h->count;
+    self->socks[sock].given = 0;
 }
 
 /* another client's token is refused; a persistent one needs elevation */
@@ -440,6 +445,7 @@ static void do_bind_port( void )
         if (status || !associated || (port ? result != port : (result < s->start || result >= s->start + s->count)))
             client_fail( "bind %u of a socket associated with %u+%u: status %#x, port %u, associated %d", port,
                          s->start, s->count, status, result, associated );
+        else self->socks[sock].given = result;
         return;
     }
     if (s->assoc == ASSOC_PERSISTENT)
@@ -655,6 +661,11 @@ static void client_main( unsigned int index, unsigned long long seed )
     for (;;)
     {
         cmd = __atomic_load_n( &shared->command, __ATOMIC_ACQUIRE );
+        if (cmd == CMD_RUN && paused)
+        {
+            paused = 0;
+            __atomic_store_n( &self->paused, 0, __ATOMIC_RELEASE );
+        }
         if (cmd == CMD_RUN) random_request();
         else if (cmd == CMD_EXIT) _exit( 0 );
         else
@@ -1042,13 +1053,60 @@ static void check_client_holdings( const struct listing *listing, unsigned int i
     *nb_runtime += listed;
 }
 
+/* whether another process of the host can bind a port: 1 when it is held */
+static int port_held( unsigned int protocol, unsigned short port )
+{
+    struct sockaddr_in6 addr;
+    int fd, off = 0, ret;
+
+    if ((fd = socket( AF_INET6, (protocol ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0 )) == -1) return 0;
+    setsockopt( fd, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof(off) );
+    memset( &addr, 0, sizeof(addr) );
+    addr.sin6_family = AF_INET6;
+    addr.sin6_port = htons( port );
+    ret = bind( fd, (struct sockaddr *)&addr, sizeof(addr) ) == -1 && errno == EADDRINUSE;
+    close( fd );
+    return ret;
+}
+
+/* The kernel's view: every port of a client's runtime reservations is
+ * held, but for those given to its associated sockets' binds (which the
+ * clients here do not bind). */
+static void check_kernel_holds( const char *phase, unsigned int *nb_ports )
+{
+    unsigned int i, j, k, port;
+
+    for (i = 0; i < NB_CLIENTS; i++)
+    {
+        const struct client_slot *slot = &shared->clients[i];
+
+        if (!slot->pid) continue;
+        for (j = 0; j < slot->nb_held; j++)
+        {
+            const struct held *h = &slot->held[j];
+
+            for (port = h->start; port < (unsigned int)h->start + h->count; port++)
+            {
+                for (k = 0; k < NB_SOCKETS; k++)
+                    if (slot->socks[k].assoc == ASSOC_OWN && slot->socks[k].token == h->token &&
+                        slot->socks[k].given == port) break;
+                if (k < NB_SOCKETS) continue;
+                check( port_held( h->protocol, port ), "%s: %s port %u of client %u's %u+%u is free on the host",
+                       phase, protocol_names[h->protocol], port, i, h->start, h->count );
+                (*nb_ports)++;
+                checks++;
+            }
+        }
+    }
+}
+
 /* the checks while the clients hold still */
 static void check_paused( const char *phase, unsigned int nb_live )
 {
     static struct listing listing;
     char message[PORTRES_MAX_REPLY_DATA + 1];
     struct check_state_reply state;
-    unsigned int p, i, j, status, count[2][3] = { { 0 } }, nb_runtime = 0, present, uncertain;
+    unsigned int p, i, j, status, count[2][3] = { { 0 } }, nb_runtime = 0, present, uncertain, held_ports = 0;
     unsigned int min_sockets = 0, max_sockets = 0, min_assocs = 0, max_assocs = 0;
 
     if (!wait_clients( nb_live + 1, &state )) return;
@@ -1116,11 +1174,12 @@ static void check_paused( const char *phase, unsigned int nb_live )
     checks += 2;
 
     check_map( &listing );
+    check_kernel_holds( phase, &held_ports );
     check_persistent( &listing, &present, &uncertain );
     check_store( &listing );
-    printf( "%s: %u live clients hold %u runtime reservations on %u sockets (%u associated); %u persistent slots "
-            "taken (%u of uncertain outcome)\n", phase, nb_live, nb_runtime, state.sockets, state.associations,
-            present, uncertain );
+    printf( "%s: %u live clients hold %u runtime reservations on %u sockets (%u associated), %u ports held on "
+            "the host; %u persistent slots taken (%u of uncertain outcome)\n", phase, nb_live, nb_runtime,
+            state.sockets, state.associations, held_ports, present, uncertain );
 }
 
 /* the checks once every client has gone: nothing of theirs remains */
@@ -1149,7 +1208,34 @@ static void check_all_gone( const char *phase )
  *           phases
  */
 
-/* one phase: 64 clients, random kills of clients and, if asked, of the server */
+/* the clients stop between requests and hold still; how many live */
+static unsigned int pause_clients( void )
+{
+    unsigned int i, waited, nb_live = 0;
+
+    __atomic_store_n( &shared->command, CMD_PAUSE, __ATOMIC_RELEASE );
+    for (i = 0; i < NB_CLIENTS; i++)
+    {
+        struct client_slot *slot = &shared->clients[i];
+
+        for (waited = 0; slot->pid && waited < WAIT_MS && !__atomic_load_n( &slot->paused, __ATOMIC_ACQUIRE ); waited++)
+        {
+            test_sleep_ms( 1 );
+            if (waited % 100 == 99) reap_unexpected();
+        }
+        if (slot->pid && !slot->paused)
+        {
+            check( 0, "client %u did not stop within %d ms", i, WAIT_MS );
+            kill_client( i, SIGKILL );
+        }
+        nb_live += slot->pid != 0;
+    }
+    return nb_live;
+}
+
+/* one phase: 64 clients, random kills of clients and, if asked, of the
+ * server; after each kill of the server, everything of every live client
+ * must be there, in the new server and on the host */
 static void run_phase( const char *name, unsigned int server_kills )
 {
     unsigned long long requests = total_requests(), resets = total_resets();
@@ -1157,6 +1243,7 @@ static void run_phase( const char *name, unsigned int server_kills )
     double start, end, elapsed, next_server_kill;
     pid_t server, killed_servers[MAX_SERVER_KILLS];
     unsigned int server_pid = 0;
+    char kill_name[128];
 
     __atomic_store_n( &shared->server_kills, server_kills != 0, __ATOMIC_RELEASE );
     __atomic_store_n( &shared->command, CMD_RUN, __ATOMIC_RELEASE );
@@ -1187,43 +1274,31 @@ static void run_phase( const char *name, unsigned int server_kills )
             check( lock_owner() != server, "the killed server %d still holds its lock", (int)server );
             killed_servers[kills_done++] = server;
             next_server_kill = now() + (end - now()) * (0.3 + rng_below( 40 ) / 100.0) / (server_kills - kills_done + 1);
-            /* the clients start the next one */
+            /* the keeper or a client starts the next one */
             for (waited = 0; waited < WAIT_MS && !lock_owner(); waited++) test_sleep_ms( 1 );
-            check( lock_owner() != 0, "no client started a new server after kill %u", kills_done );
+            check( lock_owner() != 0, "no new server after kill %u", kills_done );
+            snprintf( kill_name, sizeof(kill_name), "%s, after server kill %u", name, kills_done );
+            check_paused( kill_name, pause_clients() );
+            report_client_failures();
+            __atomic_store_n( &shared->command, CMD_RUN, __ATOMIC_RELEASE );
         }
     }
     elapsed = now() - start;
 
     /* hold still and check */
-    __atomic_store_n( &shared->command, CMD_PAUSE, __ATOMIC_RELEASE );
-    for (i = 0, nb_live = 0; i < NB_CLIENTS; i++)
-    {
-        struct client_slot *slot = &shared->clients[i];
-
-        for (waited = 0; slot->pid && waited < WAIT_MS && !__atomic_load_n( &slot->paused, __ATOMIC_ACQUIRE ); waited++)
-        {
-            test_sleep_ms( 1 );
-            if (waited % 100 == 99) reap_unexpected();
-        }
-        if (slot->pid && !slot->paused)
-        {
-            check( 0, "client %u did not stop within %d ms", i, WAIT_MS );
-            kill_client( i, SIGKILL );
-        }
-        nb_live += slot->pid != 0;
-    }
+    nb_live = pause_clients();
     requests = total_requests() - requests;
     resets = total_resets() - resets;
     printf( "%s: %.1f s, %u clients, %u killed, %u server kills, %llu requests (%.0f/s), %llu answered "
             "CONNECTION_RESET/REFUSED\n", name, elapsed, NB_CLIENTS, killed, kills_done, requests,
             requests / elapsed, resets );
+    check( !resets, "%llu requests saw the server die", resets );
     report_client_failures();
     check_paused( name, nb_live );
 
     if (server_kills)
     {
         check( kills_done == server_kills, "%u server kills of %u", kills_done, server_kills );
-        check( resets > 0, "no client saw the server die" );
         check( portres_connect( &server_pid ) == STATUS_SUCCESS, "no server: %s", portres_error_message() );
         for (i = 0; i < kills_done; i++)
             check( server_pid != (unsigned int)killed_servers[i], "the killed server %u answers", server_pid );

@@ -463,11 +463,20 @@ TEST(test_persistence_across_restart)
     check_lookup( PORTRES_PROTO_UDP, base, 8, udp );
 }
 
+static int server_replaced( const void *ctx )
+{
+    return lock_owner() != *(const pid_t *)ctx;
+}
+
+/* a crash of the server costs nothing: persistent state is in the store,
+ * the runtime reservations of live clients with the keeper */
 TEST(test_persistence_across_crash)
 {
-    portres_token_t tokens[20], runtime;
+    portres_token_t tokens[20], runtime, token;
+    struct query_port_reply info;
     unsigned short first, base;
-    unsigned int pid, status, i;
+    unsigned int status, i;
+    pid_t pid;
 
     test_prefix();
     base = test_free_ports( 205 );
@@ -477,13 +486,18 @@ TEST(test_persistence_across_crash)
     check( portres_acquire( PORTRES_PROTO_TCP, base + 200, 5, 0x10, &runtime, &first ) == STATUS_SUCCESS, "acquire" );
     pid = current_server();
     check( kill( pid, SIGKILL ) == 0, "kill: %s", strerror( errno ) );
-    check( wait_for( no_server, NULL ), "the killed server holds its lock" );
-    /* the request on the dead connection fails cleanly, the next one starts a new server */
-    status = portres_persistent_lookup( PORTRES_PROTO_TCP, base, 5, &runtime );
-    check( status == STATUS_CONNECTION_RESET, "request to a dead server: %#x", status );
-    check( current_server() != pid, "no new server" );
+    check( wait_for( server_replaced, &pid ), "the killed server holds its lock" );
+    /* the next request goes to a new server, as if nothing had happened */
+    status = portres_persistent_lookup( PORTRES_PROTO_TCP, base, 5, &token );
+    check( status == STATUS_SUCCESS && token == tokens[0], "request after the crash: %#x", status );
+    check( current_server() != (unsigned int)pid, "no new server" );
     for (i = 0; i < 20; i++) check_lookup( PORTRES_PROTO_TCP, base + 10 * i, 5, tokens[i] );
-    check( wait_port_free( PORTRES_PROTO_TCP, base + 200 ), "a runtime reservation survived the crash" );
+    status = portres_query_port( PORTRES_PROTO_TCP, base + 202, &info );
+    check( !status && info.kind == PORTRES_KIND_RUNTIME && info.is_mine && info.token == runtime &&
+           info.start == base + 200 && info.count == 5, "the runtime reservation after the crash: %#x, kind %u, "
+           "mine %u, %u+%u", status, info.kind, info.is_mine, info.start, info.count );
+    check( portres_release( runtime ) == STATUS_SUCCESS, "release after the crash" );
+    check( wait_port_free( PORTRES_PROTO_TCP, base + 200 ), "the released reservation stays" );
 }
 
 TEST(test_malformed_requests)
@@ -820,8 +834,9 @@ TEST(test_shared_map)
     check_map_equals_tables( map, -2 );
 }
 
-/* a server killed in the middle of an update leaves an odd generation and
- * bits of nobody; the next server publishes a clean map over it */
+/* a server killed in the middle of an update, with its keeper, leaves an
+ * odd generation and bits of nobody; the next server publishes a clean map
+ * over it */
 TEST(test_map_recovery)
 {
     char dir[PORTRES_PATH_MAX], path[PORTRES_PATH_MAX + 8];
@@ -830,6 +845,7 @@ TEST(test_map_recovery)
     portres_token_t token;
     unsigned short first, base;
     unsigned int pid;
+    pid_t keeper;
     int fd;
 
     test_prefix();
@@ -839,12 +855,15 @@ TEST(test_map_recovery)
     check( (map = portres_get_map()) != NULL, "no map: %s", portres_error_message() );
     pid = current_server();
     if (!map || !pid) return;
+    /* both die: the runtime reservation goes with them */
+    server_dir( dir, sizeof(dir) );
+    check( (keeper = test_keeper_pid( dir )) > 0, "no keeper" );
+    if (keeper > 0) kill( keeper, SIGKILL );
     kill( pid, SIGKILL );
     portres_disconnect();
     check( wait_for( no_server, NULL ), "the server did not die" );
 
     /* what a torn update looks like */
-    server_dir( dir, sizeof(dir) );
     snprintf( path, sizeof(path), "%s/map", dir );
     fd = open( path, O_RDWR );
     check( fd != -1, "cannot open %s", path );

@@ -387,6 +387,7 @@ static pid_t start_traced_server( const char *path, const char *inject, int *ski
         argv[n++] = test_server_path();
         argv[n++] = "-f";
         argv[n++] = "-p10";
+        argv[n++] = "--no-keeper";   /* a kill is the store's test, not the keeper's */
         argv[n] = NULL;
         execvp( argv[0], (char **)argv );
         fprintf( stderr, "cannot run strace: %s\n", strerror( errno ) );

@@ -334,6 +334,34 @@ pid_t test_lock_owner( const char *lock_path )
     return (ret == -1 || fl.l_type == F_UNLCK) ? 0 : fl.l_pid;
 }
 
+/* the keeper works in the server directory and names itself portres-keeper */
+pid_t test_keeper_pid( const char *server_dir )
+{
+    char path[300], link[PATH_MAX], comm[32];
+    struct dirent *entry;
+    pid_t found = 0;
+    ssize_t len;
+    DIR *proc;
+    FILE *file;
+
+    if (!(proc = opendir( "/proc" ))) return 0;
+    while (!found && (entry = readdir( proc )))
+    {
+        if (entry->d_name[0] < '1' || entry->d_name[0] > '9') continue;
+        snprintf( path, sizeof(path), "/proc/%s/comm", entry->d_name );
+        if (!(file = fopen( path, "r" ))) continue;
+        if (!fgets( comm, sizeof(comm), file )) comm[0] = 0;
+        fclose( file );
+        if (strcmp( comm, "portres-keeper\n" )) continue;
+        snprintf( path, sizeof(path), "/proc/%s/cwd", entry->d_name );
+        if ((len = readlink( path, link, sizeof(link) - 1 )) <= 0) continue;
+        link[len] = 0;
+        if (!strcmp( link, server_dir )) found = atoi( entry->d_name );
+    }
+    closedir( proc );
+    return found;
+}
+
 int test_summary( void )
 {
     printf( "RESULT passed=%d failed=%d skipped=%d\n", passed_total, failed_total, skipped_total );

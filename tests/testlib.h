@@ -58,6 +58,8 @@ extern void test_sleep_ms( int ms );
 extern int test_wait_child( pid_t pid, int *status, int ms );
 /* the pid holding a server's lock file, 0 when none */
 extern pid_t test_lock_owner( const char *lock_path );
+/* the pid of the keeper of a server directory, 0 when none */
+extern pid_t test_keeper_pid( const char *server_dir );
 
 #define check(cond, ...) test_check( __FILE__, __LINE__, !!(cond), __VA_ARGS__ )
 #define TEST(name) static void name( void )

@@ -127,7 +127,8 @@ struct init_request
 {
     struct request_header __header;
     unsigned int     version;
-    char __pad_12[4];
+    unsigned int     completed;
+    portres_token_t  session;
 };
 struct init_reply
 {
@@ -135,7 +136,8 @@ struct init_reply
     unsigned int     version;
     unsigned int     server_pid;
     unsigned int     client_pid;
-    char __pad_20[4];
+    unsigned int     resumed;
+    portres_token_t  session;
 };
 
 struct identify_request
@@ -415,17 +417,21 @@ union generic_reply
     struct check_state_reply check_state_reply;
 };
 
-#define PORTRES_PROTOCOL_VERSION 0xe2afccc4
+#define PORTRES_PROTOCOL_VERSION 0xe9c98fad
 
 PORTRES_C_ASSERT( sizeof(union generic_request) == PORTRES_FRAME_SIZE );
 PORTRES_C_ASSERT( sizeof(union generic_reply) == PORTRES_FRAME_SIZE );
 PORTRES_C_ASSERT( sizeof(struct portres_entry) == 16 );
-PORTRES_C_ASSERT( sizeof(struct init_request) == 16 );
+PORTRES_C_ASSERT( sizeof(struct init_request) == 24 );
 PORTRES_C_ASSERT( offsetof(struct init_request, version) == 8 );
-PORTRES_C_ASSERT( sizeof(struct init_reply) == 24 );
+PORTRES_C_ASSERT( offsetof(struct init_request, completed) == 12 );
+PORTRES_C_ASSERT( offsetof(struct init_request, session) == 16 );
+PORTRES_C_ASSERT( sizeof(struct init_reply) == 32 );
 PORTRES_C_ASSERT( offsetof(struct init_reply, version) == 8 );
 PORTRES_C_ASSERT( offsetof(struct init_reply, server_pid) == 12 );
 PORTRES_C_ASSERT( offsetof(struct init_reply, client_pid) == 16 );
+PORTRES_C_ASSERT( offsetof(struct init_reply, resumed) == 20 );
+PORTRES_C_ASSERT( offsetof(struct init_reply, session) == 24 );
 PORTRES_C_ASSERT( sizeof(struct identify_request) == 16 );
 PORTRES_C_ASSERT( offsetof(struct identify_request, wine) == 8 );
 PORTRES_C_ASSERT( sizeof(struct identify_reply) == 8 );

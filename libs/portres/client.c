@@ -49,9 +49,13 @@ static int connection_fd = -1;
 static pid_t connection_pid;          /* process that opened the connection */
 static unsigned int connected_server_pid;
 static int wine_client;               /* we are a Wine process: sockets are named by inode */
+static uint64_t session;              /* what the server holds for us; 0 before the first connection */
+static unsigned int completed;        /* requests of the session answered, the handshake apart */
 static __thread char error_message[1024];
 
 #define CONNECT_ATTEMPTS 100
+/* a broken connection is opened again, and the request sent again, this often at most */
+#define RESEND_ATTEMPTS 3
 
 void portres_set_error( const char *format, ... )
 {
@@ -157,8 +161,11 @@ static int start_server( void )
     return -1;
 }
 
-/* say hello; 0 on success, -1 when the connection broke (retry), -2 on a version mismatch */
-static int handshake( int fd )
+/* Say hello; 0 on success, -1 when the connection broke (retry), -2 on a
+ * version mismatch.  The connection of the process (own_session) goes on
+ * with its session after a broken connection: a server that died left it
+ * to the next one, which takes it back. */
+static int handshake( int fd, int own_session )
 {
     union generic_request req;
     union generic_reply reply;
@@ -166,6 +173,11 @@ static int handshake( int fd )
     memset( &req, 0, sizeof(req) );
     req.init_request.__header.req = REQ_init;
     req.init_request.version = PORTRES_PROTOCOL_VERSION;
+    if (own_session)
+    {
+        req.init_request.session = session;
+        req.init_request.completed = completed;
+    }
     if (write_all( fd, &req, sizeof(req) ) == -1 || read_all( fd, &reply, sizeof(reply) ) == -1) return -1;
     if (reply.reply_header.status == STATUS_REVISION_MISMATCH || reply.init_reply.version != PORTRES_PROTOCOL_VERSION)
     {
@@ -176,6 +188,9 @@ static int handshake( int fd )
     }
     if (reply.reply_header.status) return -1;
     connected_server_pid = reply.init_reply.server_pid;
+    if (!own_session || reply.init_reply.resumed) return 0;
+    session = reply.init_reply.session;
+    completed = 0;
     if (!wine_client) return 0;
     memset( &req, 0, sizeof(req) );
     req.identify_request.__header.req = REQ_identify;
@@ -202,7 +217,7 @@ static void backoff( int attempt )
 }
 
 /* connect to the server of the prefix, starting it when needed */
-static int open_connection( void )
+static int open_connection( int own_session )
 {
     char prefix[PORTRES_PATH_MAX], dir[PORTRES_PATH_MAX];
     struct sockaddr_un addr;
@@ -228,7 +243,7 @@ static int open_connection( void )
         }
         if (connect( fd, (struct sockaddr *)&addr, sizeof(addr) ) == 0)
         {
-            if (!(ret = handshake( fd ))) return fd;
+            if (!(ret = handshake( fd, own_session ))) return fd;
             close( fd );
             if (ret == -2) return -1;
             backoff( attempt );  /* the server was exiting; start another */
@@ -262,12 +277,17 @@ static void close_connection( void )
 /* connect when needed; called with the lock held */
 static int ensure_connection( void )
 {
-    if (connection_fd != -1 && connection_pid != getpid())
-        close_connection();  /* inherited through fork: the parent's, not ours */
+    if (connection_pid != getpid())
+    {
+        /* inherited through fork: the parent's connection and session, not ours */
+        close_connection();
+        session = 0;
+        completed = 0;
+    }
     if (connection_fd == -1)
     {
-        if ((connection_fd = open_connection()) == -1) return -1;
         connection_pid = getpid();
+        if ((connection_fd = open_connection( 1 )) == -1) return -1;
     }
     return 0;
 }
@@ -283,44 +303,65 @@ unsigned int portres_connect( unsigned int *server_pid )
     return status;
 }
 
+/* the session ends with the connection: the server lets go of what it held for us */
 void portres_disconnect( void )
 {
     pthread_mutex_lock( &connection_lock );
     close_connection();
+    session = 0;
+    completed = 0;
     pthread_mutex_unlock( &connection_lock );
 }
 
-/* send a request and read its reply and up to *data_size bytes of reply data */
-static unsigned int do_request( union generic_request *req, union generic_reply *reply,
-                                void *data, size_t *data_size )
+/* one exchange on the connection; 0, or -1 when it broke (errno 0: the server spoke nonsense) */
+static int exchange( const union generic_request *req, union generic_reply *reply, void *data, size_t capacity )
 {
-    unsigned int status;
-    size_t capacity = data_size ? *data_size : 0;
-
-    pthread_mutex_lock( &connection_lock );
-    if (ensure_connection() == -1)
-    {
-        pthread_mutex_unlock( &connection_lock );
-        return STATUS_CONNECTION_REFUSED;
-    }
     if (write_all( connection_fd, req, sizeof(*req) ) == -1 || read_all( connection_fd, reply, sizeof(*reply) ) == -1)
-        goto broken;
+        return -1;
     if (reply->reply_header.data_size > capacity)
     {
         portres_set_error( "the reservation server sent %u bytes of data where %zu were expected",
                            reply->reply_header.data_size, capacity );
-        goto broken;
+        errno = 0;
+        return -1;
     }
     if (reply->reply_header.data_size && read_all( connection_fd, data, reply->reply_header.data_size ) == -1)
-        goto broken;
-    if (data_size) *data_size = reply->reply_header.data_size;
-    status = reply->reply_header.status;
-    pthread_mutex_unlock( &connection_lock );
-    return status;
+        return -1;
+    return 0;
+}
 
-broken:
-    if (errno) portres_set_error( "lost the connection to the reservation server: %s", strerror( errno ) );
-    close_connection();
+/* Send a request and read its reply and up to *data_size bytes of reply
+ * data.  When the connection breaks (the server died), the request goes
+ * again on a new connection that resumes the session: the new server
+ * carries it out, or answers it as the dead one did if that one had. */
+static unsigned int do_request( union generic_request *req, union generic_reply *reply,
+                                void *data, size_t *data_size )
+{
+    size_t capacity = data_size ? *data_size : 0;
+    unsigned int status, attempt;
+    int err;
+
+    pthread_mutex_lock( &connection_lock );
+    for (attempt = 0; attempt < RESEND_ATTEMPTS; attempt++)
+    {
+        if (ensure_connection() == -1)
+        {
+            pthread_mutex_unlock( &connection_lock );
+            return attempt ? STATUS_CONNECTION_RESET : STATUS_CONNECTION_REFUSED;
+        }
+        if (!exchange( req, reply, data, capacity ))
+        {
+            completed++;
+            if (data_size) *data_size = reply->reply_header.data_size;
+            status = reply->reply_header.status;
+            pthread_mutex_unlock( &connection_lock );
+            return status;
+        }
+        err = errno;
+        if (err) portres_set_error( "lost the connection to the reservation server: %s", strerror( err ) );
+        close_connection();
+        if (!err) break;
+    }
     pthread_mutex_unlock( &connection_lock );
     return STATUS_CONNECTION_RESET;
 }
@@ -398,7 +439,7 @@ const struct portres_map *portres_get_map( void )
         portres_server_dir( prefix, dir, sizeof(dir), 1 ) != -1)
     {
         snprintf( path, sizeof(path), "%s/map", dir );
-        if (!(map = map_file( path )) && (fd = open_connection()) != -1)
+        if (!(map = map_file( path )) && (fd = open_connection( 0 )) != -1)
         {
             /* the server has published by the time it answers */
             close( fd );

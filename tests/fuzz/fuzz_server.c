@@ -109,7 +109,7 @@ static int fake_hold( void *ctx, int protocol, unsigned short port )
     return port;
 }
 
-static void fake_unhold( void *ctx, int handle )
+static void fake_unhold( void *ctx, int handle, int protocol, unsigned short port )
 {
     struct fake_host *host = ctx;
 
@@ -309,7 +309,7 @@ static void get_kept_state( struct engine *from, struct kept_state *state )
 static void check_store( struct fake_host *host )
 {
     static const struct engine_callbacks callbacks = { fake_port_in_use, fake_random_token, fake_socket_alive,
-                                                        fake_hold, fake_unhold, fake_hold_valid, NULL };
+                                                        fake_hold, fake_unhold, fake_hold_valid, NULL, NULL };
     struct engine_callbacks cb = callbacks;
     struct kept_state *live = malloc( sizeof(*live) ), *stored = malloc( sizeof(*stored) );
     struct engine *loaded;
@@ -344,6 +344,29 @@ unsigned int get_nb_connections( void )
     return count;
 }
 
+/* every connection is a session of its own here: none outlives a server */
+void new_session( struct client *client )
+{
+    static uint64_t last_session;
+
+    client->session = ++last_session;
+    engine_client_set_id( client->owner, client->session );
+}
+
+int resume_session( struct client *client, uint64_t session, unsigned int completed )
+{
+    return 0;
+}
+
+/* nor is there a keeper to tell */
+void journal_session( struct client *client, int deleted )
+{
+}
+
+void journal_commit( void )
+{
+}
+
 int check_connections( unsigned int engine_clients, char *error, size_t size )
 {
     unsigned int count = get_nb_connections();
@@ -360,7 +383,7 @@ int check_connections( unsigned int engine_clients, char *error, size_t size )
 int LLVMFuzzerTestOneInput( const unsigned char *data, size_t size )
 {
     static const struct engine_callbacks callbacks = { fake_port_in_use, fake_random_token, fake_socket_alive,
-                                                        fake_hold, fake_unhold, fake_hold_valid, NULL };
+                                                        fake_hold, fake_unhold, fake_hold_valid, NULL, NULL };
     struct engine_callbacks cb = callbacks;
     struct client *slots[NB_SLOTS] = { NULL };
     FILE *saved_stderr = stderr;

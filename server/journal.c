@@ -1,0 +1,561 @@
+/*
+ * The server's journal: every change that must outlive the server goes to
+ * the keeper before the client hears of it, and a new server starts from
+ * what the keeper kept
+ *
+ * A request's changes (the engine's records, the holds it took or let go,
+ * the client's session and the reply) are collected, then sent as one
+ * transaction that the keeper applies whole or not at all (keeper.h).  A
+ * transaction that lets a held port go waits until the keeper has closed
+ * its copy of the hold, so that the port is free on the host when the
+ * client hears of it.  Should the keeper die, a new one gets everything at
+ * once; should the server die, the keeper starts a new one, which takes
+ * everything back (journal_open).
+ *
+ * Copyright 2026 The portres authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * You should have received a copy of the GNU Lesser General Public
+ * License along with this library; if not, write to the Free Software
+ * Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "server.h"
+#include "keeper.h"
+#include "portres/client.h"
+
+/* an operation of the transaction being collected */
+struct jop
+{
+    unsigned short op;
+    unsigned short kind;
+    unsigned short size;
+    int            fd;       /* the server's descriptor, sent as a duplicate; -1 for none */
+    uint64_t       key;
+    unsigned char  data[KEEPER_MAX_DATA];
+};
+
+static int keeper_fd = -1;
+static char server_dir[PORTRES_PATH_MAX];
+static char keeper_path[PORTRES_PATH_MAX + 32];
+static struct keeper_writer *writer;
+static struct jop *ops;
+static unsigned int nb_ops, max_ops;
+static int sync_needed;                 /* the transaction lets go of a hold the keeper has */
+static unsigned int *hold_op[ENGINE_NB_PROTOCOLS];  /* by port: index + 1 of its PUT in ops, 0 if none */
+
+static uint64_t hold_key( int protocol, unsigned short port )
+{
+    return (uint64_t)protocol << 16 | port;
+}
+
+static struct jop *add_op( unsigned int op, unsigned int kind, uint64_t key, const void *data, size_t size,
+                           int fd )
+{
+    struct jop *jop;
+
+    if (nb_ops == max_ops)
+    {
+        unsigned int new_max = max_ops ? max_ops * 2 : 64;
+        struct jop *new_ops = realloc( ops, new_max * sizeof(*ops) );
+
+        /* without memory the change stays unjournaled: a later snapshot
+         * (keeper_restart) carries it, and until then a crash would lose it */
+        if (!new_ops) return NULL;
+        ops = new_ops;
+        max_ops = new_max;
+    }
+    jop = &ops[nb_ops++];
+    jop->op = op;
+    jop->kind = kind;
+    jop->key = key;
+    jop->size = size;
+    jop->fd = fd;
+    if (size) memcpy( jop->data, data, size );
+    return jop;
+}
+
+/***********************************************************************
+ *           the engine's callbacks
+ */
+
+int journal_hold( void *ctx, int protocol, unsigned short port )
+{
+    int fd = host_hold( ctx, protocol, port );
+
+    if (fd >= 0 && keeper_fd != -1 && add_op( KEEPER_PUT, KEEPER_HOLD, hold_key( protocol, port ), NULL, 0, fd ))
+        hold_op[protocol][port] = nb_ops;
+    return fd;
+}
+
+void journal_unhold( void *ctx, int handle, int protocol, unsigned short port )
+{
+    if (keeper_fd != -1)
+    {
+        unsigned int index = hold_op[protocol][port];
+
+        /* a hold the keeper has not seen yet is simply not sent: its
+         * descriptor is about to close, and its number may come again */
+        if (index && ops[index - 1].fd == handle)
+        {
+            ops[index - 1].op = 0;
+            ops[index - 1].fd = -1;
+        }
+        else
+        {
+            add_op( KEEPER_DEL, KEEPER_HOLD, hold_key( protocol, port ), NULL, 0, -1 );
+            sync_needed = 1;
+        }
+        hold_op[protocol][port] = 0;
+    }
+    host_unhold( ctx, handle, protocol, port );
+}
+
+void journal_record( void *ctx, const struct engine_record *record )
+{
+    unsigned int kind = record->type == ENGINE_RECORD_RESERVATION ? KEEPER_RESERVATION : KEEPER_ASSOCIATION;
+
+    if (keeper_fd == -1) return;
+    if (record->deleted) add_op( KEEPER_DEL, kind, record->id, NULL, 0, -1 );
+    else add_op( KEEPER_PUT, kind, record->id, record, sizeof(*record), -1 );
+}
+
+static void session_data( const struct client *client, struct keeper_session *data )
+{
+    memset( data, 0, sizeof(*data) );
+    data->session = client->session;
+    data->pid = client->pid;
+    data->wine = client->wine;
+    data->last_serial = client->last_serial;
+    data->pending = client->pending;
+    data->effect = client->effect;
+    memcpy( data->last_reply, &client->last_reply, sizeof(data->last_reply) );
+    memcpy( data->last_request, &client->last_request, sizeof(data->last_request) );
+}
+
+void journal_session( struct client *client, int deleted )
+{
+    struct keeper_session data;
+
+    if (keeper_fd == -1 || !client->session) return;
+    if (deleted)
+    {
+        if (client->journaled) add_op( KEEPER_DEL, KEEPER_SESSION, client->session, NULL, 0, -1 );
+        client->journaled = 0;
+        return;
+    }
+    session_data( client, &data );
+    /* the keeper gets the pidfd once: a new server tells by it whether the client lives */
+    add_op( KEEPER_PUT, KEEPER_SESSION, client->session, &data, sizeof(data),
+            client->journaled ? -1 : client->pidfd );
+    client->journaled = 1;
+}
+
+/***********************************************************************
+ *           the keeper
+ */
+
+static int send_ops( unsigned int flags )
+{
+    unsigned int i;
+
+    for (i = 0; i < nb_ops; i++)
+    {
+        const struct jop *jop = &ops[i];
+        if (!jop->op) continue;
+        if (keeper_write_op( writer, jop->op, jop->kind, jop->key, jop->data, jop->size, jop->fd ) == -1) return -1;
+    }
+    return keeper_flush( writer, flags );
+}
+
+static void ignore_op( void *ctx, const struct keeper_op *op, const void *data, int fd )
+{
+    if (fd != -1) close( fd );
+}
+
+/* wait for the keeper to say it applied what it got */
+static int wait_sync( void )
+{
+    int flags;
+
+    while ((flags = keeper_read( keeper_fd, ignore_op, NULL )) != -1)
+        if (flags & KEEPER_SYNC) return 0;
+    return -1;
+}
+
+static void clear_ops( void )
+{
+    unsigned int i;
+
+    for (i = 0; i < nb_ops; i++)
+        if (ops[i].op == KEEPER_PUT && ops[i].kind == KEEPER_HOLD) hold_op[ops[i].key >> 16][ops[i].key & 0xffff] = 0;
+    nb_ops = 0;
+    sync_needed = 0;
+}
+
+static int start_keeper( void );
+static int keeper_restart( void );
+
+/* send the collected changes as one transaction; a keeper that died is
+ * replaced, and the new one gets everything */
+void journal_commit( void )
+{
+    unsigned int flags = KEEPER_COMMIT | (sync_needed ? KEEPER_SYNC : 0);
+    int ret;
+
+    if (keeper_fd == -1 || !nb_ops) return;
+    ret = send_ops( flags );
+    if (!ret && (flags & KEEPER_SYNC)) ret = wait_sync();
+    clear_ops();
+    if (ret == -1) keeper_restart();
+}
+
+/***********************************************************************
+ *           everything at once: to a new keeper, or from the old one
+ */
+
+static void snapshot_session( struct client *client, void *ctx )
+{
+    client->journaled = 0;
+    journal_session( client, 0 );
+}
+
+static void snapshot_record( void *ctx, const struct engine_record *record, const int *holders )
+{
+    unsigned int i;
+
+    journal_record( ctx, record );
+    if (!holders) return;
+    for (i = 0; i < record->count; i++)
+        if (holders[i] >= 0)
+            add_op( KEEPER_PUT, KEEPER_HOLD, hold_key( record->protocol, record->start + i ), NULL, 0, holders[i] );
+}
+
+/* everything the server has, in place of what the keeper had */
+static int send_snapshot( void )
+{
+    int ret;
+
+    clear_ops();
+    add_op( KEEPER_RESET, KEEPER_HOLD, 0, NULL, 0, -1 );
+    enum_sessions( snapshot_session, NULL );
+    engine_enum_records( engine, snapshot_record, NULL );
+    ret = send_ops( KEEPER_COMMIT | KEEPER_SYNC );
+    if (!ret) ret = wait_sync();
+    clear_ops();
+    return ret;
+}
+
+/* what an earlier server left, read from the keeper */
+struct restore
+{
+    int                   *holds[ENGINE_NB_PROTOCOLS];  /* by port, -1 for none */
+    struct keeper_session *sessions;
+    int                   *pidfds;
+    unsigned int           nb_sessions;
+    struct engine_record  *records;
+    unsigned int           nb_records;
+};
+
+static void add_restored( void *ctx, const struct keeper_op *op, const void *data, int fd )
+{
+    struct restore *restore = ctx;
+
+    switch (op->kind)
+    {
+    case KEEPER_HOLD:
+        if ((op->key >> 16) < ENGINE_NB_PROTOCOLS && fd != -1)
+        {
+            int *slot = &restore->holds[op->key >> 16][op->key & 0xffff];
+            if (*slot != -1) close( *slot );
+            *slot = fd;
+            return;
+        }
+        break;
+    case KEEPER_SESSION:
+        if (op->size == sizeof(struct keeper_session) && fd != -1)
+        {
+            void *sessions = realloc( restore->sessions, (restore->nb_sessions + 1) * sizeof(*restore->sessions) );
+            void *pidfds = sessions ? realloc( restore->pidfds, (restore->nb_sessions + 1) * sizeof(int) ) : NULL;
+
+            if (sessions) restore->sessions = sessions;
+            if (pidfds) restore->pidfds = pidfds;
+            if (!pidfds) break;
+            memcpy( &restore->sessions[restore->nb_sessions], data, op->size );
+            restore->pidfds[restore->nb_sessions++] = fd;
+            return;
+        }
+        break;
+    case KEEPER_RESERVATION:
+    case KEEPER_ASSOCIATION:
+        if (op->size == sizeof(struct engine_record))
+        {
+            void *records = realloc( restore->records, (restore->nb_records + 1) * sizeof(*restore->records) );
+
+            if (!records) break;
+            restore->records = records;
+            memcpy( &restore->records[restore->nb_records++], data, op->size );
+        }
+        break;
+    }
+    if (fd != -1) close( fd );
+}
+
+static int process_alive( int pidfd )
+{
+    struct pollfd pfd = { pidfd, POLLIN, 0 };
+    return poll( &pfd, 1, 0 ) == 0;
+}
+
+/* take back the reservations (with their holds), associations and sessions
+ * of clients that live; the rest goes */
+static void apply_restore( struct restore *restore )
+{
+    unsigned int i, j, pass, status;
+
+    for (i = 0; i < restore->nb_sessions; i++)
+    {
+        if (process_alive( restore->pidfds[i] ) &&
+            restore_session( &restore->sessions[i], restore->pidfds[i] ) != -1)
+            continue;
+        close( restore->pidfds[i] );
+    }
+    /* reservations first: an association names one */
+    for (pass = ENGINE_RECORD_RESERVATION; pass <= ENGINE_RECORD_ASSOCIATION; pass++)
+    {
+        for (i = 0; i < restore->nb_records; i++)
+        {
+            const struct engine_record *record = &restore->records[i];
+            struct engine_client *client = record->client ? find_session( record->client ) : NULL;
+            int *holders;
+
+            if (record->type != pass) continue;
+            if (pass == ENGINE_RECORD_ASSOCIATION)
+            {
+                if ((status = engine_restore_association( engine, client, record )) && debug_level)
+                    fprintf( stderr, "portres-server: association of socket %#llx not taken back (%#x)\n",
+                             (unsigned long long)record->socket, status );
+                continue;
+            }
+            if (record->protocol >= ENGINE_NB_PROTOCOLS || !record->count ||
+                record->start + record->count > 65536 || !(holders = malloc( record->count * sizeof(*holders) )))
+                continue;
+            for (j = 0; j < record->count; j++)
+            {
+                holders[j] = restore->holds[record->protocol][record->start + j];
+                restore->holds[record->protocol][record->start + j] = -1;
+            }
+            if (!(status = engine_restore_reservation( engine, client, record, holders ))) continue;
+            if (debug_level)
+                fprintf( stderr, "portres-server: reservation %u+%u not taken back (%#x)\n", record->start,
+                         record->count, status );
+            for (j = 0; j < record->count; j++) if (holders[j] >= 0) close( holders[j] );
+            free( holders );
+        }
+    }
+}
+
+static void free_restore( struct restore *restore )
+{
+    unsigned int protocol, port;
+
+    for (protocol = 0; protocol < ENGINE_NB_PROTOCOLS; protocol++)
+    {
+        if (!restore->holds[protocol]) continue;
+        for (port = 0; port < 65536; port++)
+            if (restore->holds[protocol][port] != -1) close( restore->holds[protocol][port] );
+        free( restore->holds[protocol] );
+    }
+    free( restore->sessions );
+    free( restore->pidfds );
+    free( restore->records );
+}
+
+/* read what the keeper has; -1 when it broke off */
+static int read_restore( struct restore *restore )
+{
+    unsigned int protocol;
+    int flags;
+
+    for (protocol = 0; protocol < ENGINE_NB_PROTOCOLS; protocol++)
+    {
+        if (!(restore->holds[protocol] = malloc( 65536 * sizeof(int) ))) return -1;
+        memset( restore->holds[protocol], 0xff, 65536 * sizeof(int) );
+    }
+    while ((flags = keeper_read( keeper_fd, add_restored, restore )) != -1)
+        if (flags & KEEPER_END) return 0;
+    return -1;
+}
+
+/* the keeper's address; -1 when the path does not fit */
+static int keeper_address( struct sockaddr_un *addr )
+{
+    memset( addr, 0, sizeof(*addr) );
+    addr->sun_family = AF_UNIX;
+    if (strlen( keeper_path ) < sizeof(addr->sun_path))
+    {
+        memcpy( addr->sun_path, keeper_path, strlen( keeper_path ) );
+        return 0;
+    }
+    errno = ENAMETOOLONG;
+    return -1;
+}
+
+static int connect_keeper( void )
+{
+    struct sockaddr_un addr;
+    int fd;
+
+    if (keeper_address( &addr ) == -1) return -1;
+    if ((fd = socket( AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0 )) == -1) return -1;
+    if (!connect( fd, (struct sockaddr *)&addr, sizeof(addr) )) return fd;
+    close( fd );
+    return -1;
+}
+
+/* A keeper of its own, out of the server's process group and session:
+ * started through a child that exits at once, so that nobody need reap it */
+static int start_keeper( void )
+{
+    char exe[PORTRES_PATH_MAX];
+    struct sockaddr_un addr;
+    int listen_fd, status;
+    ssize_t len;
+    pid_t pid;
+
+    /* this program, by its path: under a tool such as valgrind,
+     * /proc/self/exe itself would be the tool */
+    if ((len = readlink( "/proc/self/exe", exe, sizeof(exe) - 1 )) <= 0) return -1;
+    exe[len] = 0;
+    if (keeper_address( &addr ) == -1) return -1;
+    if ((listen_fd = socket( AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0 )) == -1) return -1;
+    unlink( keeper_path );
+    if (bind( listen_fd, (struct sockaddr *)&addr, sizeof(addr) ) == -1 || listen( listen_fd, 4 ) == -1)
+    {
+        close( listen_fd );
+        return -1;
+    }
+    switch ((pid = fork()))
+    {
+    case -1:
+        close( listen_fd );
+        return -1;
+    case 0:
+        if (fork() == 0)
+        {
+            dup2( listen_fd, 3 );
+            closefrom( 4 );
+            execl( exe, "portres-keeper", "--keeper", server_dir, (char *)NULL );
+            _exit( 127 );
+        }
+        _exit( 0 );
+    }
+    close( listen_fd );
+    while (waitpid( pid, &status, 0 ) == -1 && errno == EINTR);
+    return connect_keeper();
+}
+
+/* the keeper died: a new one gets everything */
+static int keeper_restart( void )
+{
+    struct restore restore;
+
+    if (keeper_fd != -1) close( keeper_fd );
+    clear_ops();
+    if ((keeper_fd = start_keeper()) == -1)
+    {
+        fprintf( stderr, "portres-server: cannot start a keeper: %s; a crash would lose the runtime "
+                 "reservations\n", strerror( errno ) );
+        return -1;
+    }
+    keeper_writer_init( writer, keeper_fd );
+    memset( &restore, 0, sizeof(restore) );
+    if (read_restore( &restore ) == -1 || send_snapshot() == -1)
+    {
+        fprintf( stderr, "portres-server: the new keeper broke off: %s; a crash would lose the runtime "
+                 "reservations\n", strerror( errno ) );
+        free_restore( &restore );
+        close( keeper_fd );
+        keeper_fd = -1;
+        return -1;
+    }
+    free_restore( &restore );
+    if (debug_level) fprintf( stderr, "portres-server: %d: a new keeper has everything\n", (int)getpid() );
+    return 0;
+}
+
+int journal_open( const char *dir )
+{
+    struct restore restore;
+    unsigned int protocol;
+    int ret;
+
+    snprintf( server_dir, sizeof(server_dir), "%s", dir );
+    snprintf( keeper_path, sizeof(keeper_path), "%s/keeper", dir );
+    for (protocol = 0; protocol < ENGINE_NB_PROTOCOLS; protocol++)
+        if (!(hold_op[protocol] = calloc( 65536, sizeof(*hold_op[protocol]) ))) return -1;
+    if (!(writer = malloc( sizeof(*writer) ))) return -1;
+
+    /* without a keeper the server serves all the same, as it did before keepers */
+    if ((keeper_fd = connect_keeper()) == -1)
+    {
+        keeper_restart();
+        return 0;
+    }
+    keeper_writer_init( writer, keeper_fd );
+    memset( &restore, 0, sizeof(restore) );
+    if ((ret = read_restore( &restore )) != -1)
+    {
+        apply_restore( &restore );
+        ret = send_snapshot();
+    }
+    free_restore( &restore );
+    if (ret == -1) keeper_restart();
+    return 0;
+}
+
+int journal_fd( void )
+{
+    return keeper_fd;
+}
+
+/* the keeper said something unasked: it can only have died */
+void journal_keeper_event( void )
+{
+    char c;
+    ssize_t ret = recv( keeper_fd, &c, 1, MSG_DONTWAIT | MSG_PEEK );
+
+    if (ret == -1 && (errno == EAGAIN || errno == EINTR)) return;
+    if (ret > 0 && keeper_read( keeper_fd, ignore_op, NULL ) != -1) return;
+    keeper_restart();
+}
+
+/* the server stops for good: the keeper lets everything go */
+void journal_close( void )
+{
+    if (keeper_fd == -1) return;
+    clear_ops();
+    keeper_flush( writer, KEEPER_QUIT );
+    close( keeper_fd );
+    keeper_fd = -1;
+}

@@ -1,0 +1,329 @@
+/*
+ * The keeper: a process that outlives the server, and keeps what the
+ * server must not lose
+ *
+ * It keeps records and descriptors as the server sends them (keeper.h),
+ * without knowing what they mean: above all the sockets that hold reserved
+ * ports, so that the ports stay held while there is no server.  When the
+ * server dies it starts a new one, and gives it everything back; when the
+ * server stops for good it drops everything and exits.
+ *
+ * Copyright 2026 The portres authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * You should have received a copy of the GNU Lesser General Public
+ * License along with this library; if not, write to the Free Software
+ * Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
+ */
+
+#define _GNU_SOURCE
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hash.h"
+#include "keeper.h"
+#include "portres/client.h"
+
+extern char **environ;
+
+/* the server is started again at most this often (ms), should it die at once each time */
+#define RESTART_INTERVAL 500
+
+struct kept
+{
+    struct hash_entry entry;
+    int               fd;
+    unsigned short    size;
+    unsigned char     data[KEEPER_MAX_DATA];
+};
+
+/* an operation that waits for its commit */
+struct pending
+{
+    struct keeper_op op;
+    int              fd;
+    unsigned char    data[KEEPER_MAX_DATA];
+};
+
+static struct hash_table records[KEEPER_NB_KINDS];
+static struct pending *pending;
+static unsigned int nb_pending, max_pending;
+
+static long long now_ms( void )
+{
+    struct timespec ts;
+    clock_gettime( CLOCK_MONOTONIC, &ts );
+    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+static void drop_record( struct hash_table *table, struct kept *kept )
+{
+    hash_remove( table, &kept->entry );
+    if (kept->fd != -1) close( kept->fd );
+    free( kept );
+}
+
+static void drop_all( void )
+{
+    unsigned int kind, pos;
+
+    for (kind = 0; kind < KEEPER_NB_KINDS; kind++)
+    {
+        struct hash_table *table = &records[kind];
+
+        for (pos = 0; pos < table->size; pos++)
+            while (table->buckets[pos]) drop_record( table, HASH_ENTRY( table->buckets[pos], struct kept, entry ) );
+    }
+}
+
+static unsigned int nb_records( void )
+{
+    unsigned int kind, count = 0;
+
+    for (kind = 0; kind < KEEPER_NB_KINDS; kind++) count += records[kind].count;
+    return count;
+}
+
+static void apply( const struct pending *p )
+{
+    struct hash_table *table = &records[p->op.kind];
+    struct hash_entry *entry = hash_find( table, p->op.key );
+    struct kept *kept = entry ? HASH_ENTRY( entry, struct kept, entry ) : NULL;
+
+    switch (p->op.op)
+    {
+    case KEEPER_PUT:
+        if (!kept)
+        {
+            if (!(kept = calloc( 1, sizeof(*kept) )))
+            {
+                /* the server's own copy still holds; a new server would miss it */
+                fprintf( stderr, "portres-keeper: out of memory\n" );
+                if (p->fd != -1) close( p->fd );
+                return;
+            }
+            kept->fd = -1;
+            kept->entry.key = p->op.key;
+            hash_insert( table, &kept->entry );
+        }
+        kept->size = p->op.size;
+        memcpy( kept->data, p->data, p->op.size );
+        if (p->fd != -1)
+        {
+            if (kept->fd != -1) close( kept->fd );
+            kept->fd = p->fd;
+        }
+        break;
+    case KEEPER_DEL:
+        if (kept) drop_record( table, kept );
+        if (p->fd != -1) close( p->fd );
+        break;
+    case KEEPER_RESET:
+        drop_all();
+        if (p->fd != -1) close( p->fd );
+        break;
+    }
+}
+
+static void drop_pending( void )
+{
+    while (nb_pending) if (pending[--nb_pending].fd != -1) close( pending[nb_pending].fd );
+}
+
+static void add_pending( void *ctx, const struct keeper_op *op, const void *data, int fd )
+{
+    struct pending *p;
+
+    if (op->kind >= KEEPER_NB_KINDS || (op->op != KEEPER_PUT && op->op != KEEPER_DEL && op->op != KEEPER_RESET))
+    {
+        if (fd != -1) close( fd );
+        return;
+    }
+    if (nb_pending == max_pending)
+    {
+        unsigned int new_max = max_pending ? max_pending * 2 : 256;
+        struct pending *new_pending = realloc( pending, new_max * sizeof(*pending) );
+
+        if (!new_pending)
+        {
+            fprintf( stderr, "portres-keeper: out of memory\n" );
+            if (fd != -1) close( fd );
+            return;
+        }
+        pending = new_pending;
+        max_pending = new_max;
+    }
+    p = &pending[nb_pending++];
+    p->op = *op;
+    p->fd = fd;
+    memcpy( p->data, data, op->size );
+}
+
+/* everything kept, to a new server */
+static int send_all( int fd )
+{
+    struct keeper_writer *writer = malloc( sizeof(*writer) );
+    struct hash_entry *entry;
+    unsigned int kind, pos;
+    int ret = 0;
+
+    if (!writer) return -1;
+    keeper_writer_init( writer, fd );
+    for (kind = 0; kind < KEEPER_NB_KINDS && !ret; kind++)
+    {
+        pos = 0;
+        while (!ret && (entry = hash_next_bucket( &records[kind], &pos )))
+        {
+            for (; entry && !ret; entry = entry->next)
+            {
+                const struct kept *kept = HASH_ENTRY( entry, struct kept, entry );
+                ret = keeper_write_op( writer, KEEPER_PUT, kind, kept->entry.key, kept->data, kept->size,
+                                       kept->fd );
+            }
+        }
+    }
+    if (!ret) ret = keeper_flush( writer, KEEPER_END );
+    free( writer );
+    return ret;
+}
+
+/* the server its clients would start (PORTRES_SERVER, or this program) */
+static void start_server( void )
+{
+    char path[PORTRES_PATH_MAX];
+    char *argv[] = { path, NULL };
+    pid_t pid;
+    int err;
+
+    portres_server_path( path, sizeof(path) );
+    if ((err = posix_spawn( &pid, path, NULL, NULL, argv, environ )))
+        fprintf( stderr, "portres-keeper: cannot start the server %s: %s\n", path, strerror( err ) );
+}
+
+/* one message of the server; -1 when the connection is done with */
+static int serve( int fd )
+{
+    int flags = keeper_read( fd, add_pending, NULL );
+    unsigned int i;
+
+    if (flags == -1) return -1;
+    if (flags & KEEPER_QUIT)
+    {
+        drop_pending();
+        drop_all();
+        exit( 0 );
+    }
+    if (!(flags & KEEPER_COMMIT)) return 0;
+    for (i = 0; i < nb_pending; i++) apply( &pending[i] );
+    nb_pending = 0;
+    if (flags & KEEPER_SYNC)
+    {
+        struct keeper_writer *writer = malloc( sizeof(*writer) );
+        int ret;
+
+        if (!writer) return -1;
+        keeper_writer_init( writer, fd );
+        ret = keeper_flush( writer, KEEPER_SYNC );
+        free( writer );
+        return ret;
+    }
+    return 0;
+}
+
+int keeper_main( const char *dir )
+{
+    struct sigaction sa;
+    long long server_lost = 0, last_start = -RESTART_INTERVAL;
+    int listen_fd = 3, server_fd = -1;
+    unsigned int kind;
+
+    for (kind = 0; kind < KEEPER_NB_KINDS; kind++)
+        if (!hash_init( &records[kind] )) return 1;
+    memset( &sa, 0, sizeof(sa) );
+    sa.sa_handler = SIG_IGN;
+    sa.sa_flags = SA_NOCLDWAIT;
+    sigaction( SIGCHLD, &sa, NULL );  /* the servers it starts need no reaping */
+    signal( SIGPIPE, SIG_IGN );
+    setsid();
+    prctl( PR_SET_NAME, "portres-keeper" );  /* not to be taken for the server by name */
+    if (chdir( dir ) == -1) perror( "portres-keeper: chdir" );
+
+    for (;;)
+    {
+        struct pollfd fds[2] = { { listen_fd, POLLIN, 0 }, { server_fd, POLLIN, 0 } };
+        int timeout = -1;
+
+        if (server_fd == -1 && server_lost)
+        {
+            /* nothing kept: nothing to keep a server for */
+            if (!nb_records()) return 0;
+            timeout = last_start + RESTART_INTERVAL - now_ms();
+            if (timeout <= 0)
+            {
+                last_start = now_ms();
+                server_lost = 0;
+                start_server();
+                timeout = -1;
+            }
+        }
+        if (poll( fds, 2, timeout ) == -1)
+        {
+            if (errno == EINTR) continue;
+            perror( "portres-keeper: poll" );
+            return 1;
+        }
+        if (fds[1].revents && serve( server_fd ) == -1)
+        {
+            /* the server died: what it had not committed goes, the rest stays */
+            drop_pending();
+            close( server_fd );
+            server_fd = -1;
+            server_lost = now_ms();
+        }
+        if (fds[0].revents & POLLIN)
+        {
+            struct ucred cred;
+            socklen_t len = sizeof(cred);
+            int fd = accept4( listen_fd, NULL, NULL, SOCK_CLOEXEC );
+
+            if (fd == -1) continue;
+            if (getsockopt( fd, SOL_SOCKET, SO_PEERCRED, &cred, &len ) == -1 || cred.uid != getuid())
+            {
+                close( fd );
+                continue;
+            }
+            /* only the server holding the lock connects: an earlier one is dead */
+            if (server_fd != -1)
+            {
+                drop_pending();
+                close( server_fd );
+            }
+            server_fd = fd;
+            server_lost = 0;
+            if (send_all( server_fd ) == -1)
+            {
+                close( server_fd );
+                server_fd = -1;
+                server_lost = now_ms();
+            }
+        }
+    }
+}

@@ -1,0 +1,457 @@
+/*
+ * Tests that the server's death costs nobody a reservation: a SIGKILL of
+ * the server at any moment leaves every runtime reservation of a live
+ * process held on the host, its token valid, its associations in place, and
+ * the process's next calls answered as if nothing had happened; the keeper's
+ * death costs nothing either; a client that dies meanwhile loses its
+ * reservations all the same
+ *
+ * Copyright 2026 The portres authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * You should have received a copy of the GNU Lesser General Public
+ * License along with this library; if not, write to the Free Software
+ * Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
+ */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "portres/client.h"
+#include "testlib.h"
+
+#define RANGE   8       /* a specific TCP range */
+#define BLOCK   1024    /* a wildcard UDP block: more holds than one message to the keeper carries */
+#define SOCKET  0x77    /* the owner's associated socket */
+
+/* a client process that holds reservations, steered through pipes */
+struct owner
+{
+    pid_t pid;
+    int   to;           /* commands to it */
+    int   from;         /* its reports */
+};
+
+/* what the owner reports */
+struct report
+{
+    unsigned int    status[4];
+    portres_token_t tcp_token;
+    portres_token_t udp_token;
+    unsigned short  tcp_start;
+    unsigned short  udp_start;
+    unsigned short  given;       /* port its associated socket got */
+    unsigned short  is_mine;     /* after the crash: the server still says the range is its */
+    portres_token_t seen_token;  /* and which token it has */
+};
+
+static char server_dir[PORTRES_PATH_MAX];
+static char lock_path[PORTRES_PATH_MAX + 8];
+
+static void find_server_dir( void )
+{
+    char prefix[PORTRES_PATH_MAX];
+
+    check( !portres_prefix_dir( prefix, sizeof(prefix), 1 ) &&
+           !portres_server_dir( prefix, server_dir, sizeof(server_dir), 1 ), "no server directory: %s",
+           portres_error_message() );
+    snprintf( lock_path, sizeof(lock_path), "%s/lock", server_dir );
+}
+
+static pid_t server_pid( void )
+{
+    return test_lock_owner( lock_path );
+}
+
+/* wait up to 10 s for a condition: a bound against hangs, not a measure */
+#define WAIT_FOR(cond) \
+    ({ int met_, waited_ = 0; \
+       while (!(met_ = !!(cond)) && waited_ < 1000) { test_sleep_ms( 10 ); waited_++; } \
+       met_; })
+
+static int read_all( int fd, void *buf, size_t size )
+{
+    return read( fd, buf, size ) == (ssize_t)size ? 0 : -1;
+}
+
+/* bind a fresh socket of the host to a port; 0 or the errno */
+static int try_bind( int family, int type, unsigned short port, int *fd_out )
+{
+    struct sockaddr_storage addr;
+    socklen_t len;
+    int fd, ret = 0;
+
+    if ((fd = socket( family, type | SOCK_CLOEXEC, 0 )) == -1) return errno;
+    memset( &addr, 0, sizeof(addr) );
+    if (family == AF_INET6)
+    {
+        ((struct sockaddr_in6 *)&addr)->sin6_family = AF_INET6;
+        ((struct sockaddr_in6 *)&addr)->sin6_port = htons( port );
+        len = sizeof(struct sockaddr_in6);
+    }
+    else
+    {
+        ((struct sockaddr_in *)&addr)->sin_family = AF_INET;
+        ((struct sockaddr_in *)&addr)->sin_port = htons( port );
+        len = sizeof(struct sockaddr_in);
+    }
+    if (bind( fd, (struct sockaddr *)&addr, len )) ret = errno;
+    if (fd_out && !ret) *fd_out = fd;
+    else close( fd );
+    return ret;
+}
+
+/***********************************************************************
+ *           the owner
+ */
+
+static void owner_main( int in, int out, unsigned short tcp_start )
+{
+    struct query_port_reply info;
+    struct report report;
+    unsigned short start, count;
+    unsigned int kind;
+    char command;
+    int fd = -1;
+
+    memset( &report, 0, sizeof(report) );
+    report.tcp_start = tcp_start;
+    report.status[0] = portres_acquire( PORTRES_PROTO_TCP, tcp_start, RANGE, 0x10, &report.tcp_token, NULL );
+    report.status[1] = portres_acquire( PORTRES_PROTO_UDP, 0, BLOCK, 0x20, &report.udp_token, &report.udp_start );
+    report.status[2] = portres_associate( PORTRES_PROTO_TCP, SOCKET, report.tcp_token, 0, &start, &count, &kind );
+    report.status[3] = portres_bind_port( PORTRES_PROTO_TCP, SOCKET, 0, &report.given, NULL );
+    /* the associated socket binds the port it was given, as Wine's would */
+    if (!report.status[3] && try_bind( AF_INET, SOCK_STREAM, report.given, &fd )) report.status[3] = ~0u;
+    if (write( out, &report, sizeof(report) ) != sizeof(report) || read( in, &command, 1 ) != 1) _exit( 1 );
+
+    /* after the crash */
+    report.status[0] = portres_query_port( PORTRES_PROTO_TCP, tcp_start + 1, &info );
+    report.is_mine = info.is_mine && info.kind == PORTRES_KIND_RUNTIME;
+    report.seen_token = info.token;
+    report.status[1] = portres_bind_port( PORTRES_PROTO_TCP, SOCKET, report.given, &start, NULL );
+    if (fd != -1) close( fd );
+    report.status[2] = portres_release( report.udp_token );
+    report.status[3] = portres_release( report.tcp_token );
+    if (write( out, &report, sizeof(report) ) != sizeof(report) || read( in, &command, 1 ) != 1) _exit( 1 );
+    _exit( 0 );
+}
+
+static void start_owner( struct owner *owner, unsigned short tcp_start, struct report *report )
+{
+    int to[2], from[2];
+
+    if (pipe( to ) || pipe( from )) abort();
+    if (!(owner->pid = fork()))
+    {
+        close( to[1] );
+        close( from[0] );
+        owner_main( to[0], from[1], tcp_start );
+    }
+    close( to[0] );
+    close( from[1] );
+    owner->to = to[1];
+    owner->from = from[0];
+    memset( report, 0, sizeof(*report) );
+    check( !read_all( owner->from, report, sizeof(*report) ), "the owner did not report" );
+    check( !report->status[0] && !report->status[1] && !report->status[2] && !report->status[3],
+           "the owner's acquire, acquire, associate, bind: %#x %#x %#x %#x", report->status[0],
+           report->status[1], report->status[2], report->status[3] );
+}
+
+/* after the crash: the owner's view, and its releases */
+static void finish_owner( struct owner *owner, const struct report *before )
+{
+    struct report after;
+    int status;
+
+    memset( &after, 0, sizeof(after) );
+    check( write( owner->to, "c", 1 ) == 1 && !read_all( owner->from, &after, sizeof(after) ),
+           "the owner did not report after the crash" );
+    check( !after.status[0] && after.is_mine && after.seen_token == before->tcp_token,
+           "after the crash the range is the owner's: %#x, mine %u, token %s", after.status[0], after.is_mine,
+           after.seen_token == before->tcp_token ? "the same" : "another" );
+    check( !after.status[1], "the associated socket's bind after the crash: %#x", after.status[1] );
+    check( !after.status[2] && !after.status[3], "the owner's releases after the crash: %#x %#x",
+           after.status[2], after.status[3] );
+    check( write( owner->to, "q", 1 ) == 1, "the owner went" );
+    waitpid( owner->pid, &status, 0 );
+    close( owner->to );
+    close( owner->from );
+}
+
+/***********************************************************************
+ *           a prober: another process of the host, binding all the while
+ */
+
+struct prober
+{
+    pid_t pid;
+    int   stop;         /* written to when it is to stop */
+    int   result;       /* it writes the number of binds that got in */
+};
+
+static unsigned int probe_once( const struct report *report )
+{
+    static const int families[] = { AF_INET, AF_INET6 };
+    unsigned int f, i, inside = 0;
+
+    for (f = 0; f < 2; f++)
+    {
+        for (i = 0; i < RANGE; i++)
+            if (report->tcp_start + i != report->given &&
+                try_bind( families[f], SOCK_STREAM, report->tcp_start + i, NULL ) != EADDRINUSE)
+                inside++;
+        for (i = 0; i < BLOCK; i += 31)
+            if (try_bind( families[f], SOCK_DGRAM, report->udp_start + i, NULL ) != EADDRINUSE) inside++;
+        if (try_bind( families[f], SOCK_DGRAM, report->udp_start + BLOCK - 1, NULL ) != EADDRINUSE) inside++;
+    }
+    return inside;
+}
+
+static void start_prober( struct prober *prober, const struct report *report )
+{
+    int stop[2], result[2];
+
+    if (pipe( stop ) || pipe( result )) abort();
+    if (!(prober->pid = fork()))
+    {
+        unsigned int inside = 0, rounds = 0;
+        char c;
+
+        close( stop[1] );
+        close( result[0] );
+        fcntl( stop[0], F_SETFL, O_NONBLOCK );
+        /* until told to stop, and once more after */
+        do
+        {
+            inside += probe_once( report );
+            rounds++;
+        } while (read( stop[0], &c, 1 ) == -1 && errno == EAGAIN);
+        inside += probe_once( report );
+        if (write( result[1], &inside, sizeof(inside) ) != sizeof(inside)) _exit( 1 );
+        _exit( rounds > 0 ? 0 : 1 );
+    }
+    close( stop[0] );
+    close( result[1] );
+    prober->stop = stop[1];
+    prober->result = result[0];
+}
+
+static unsigned int stop_prober( struct prober *prober )
+{
+    unsigned int inside = ~0u;
+    int status;
+
+    if (write( prober->stop, "s", 1 ) != 1 || read_all( prober->result, &inside, sizeof(inside) )) inside = ~0u;
+    waitpid( prober->pid, &status, 0 );
+    close( prober->stop );
+    close( prober->result );
+    return inside;
+}
+
+/* kill the server, and wait for the keeper's or a client's new one */
+static void kill_server( void )
+{
+    pid_t pid = server_pid();
+
+    check( pid > 0, "no server" );
+    if (pid <= 0) return;
+    kill( pid, SIGKILL );
+    check( WAIT_FOR( server_pid() != pid ), "the killed server %d holds its lock", (int)pid );
+}
+
+/* the range is taken: another client cannot acquire it */
+static void check_taken( const struct report *report, const char *when )
+{
+    portres_token_t token;
+    unsigned int status;
+
+    status = portres_acquire( PORTRES_PROTO_TCP, report->tcp_start, RANGE, 0x99, &token, NULL );
+    check( status == STATUS_ADDRESS_ALREADY_EXISTS, "%s: the owner's TCP range granted again: %#x", when, status );
+    status = portres_acquire( PORTRES_PROTO_UDP, report->udp_start, BLOCK, 0x99, &token, NULL );
+    check( status == STATUS_ADDRESS_ALREADY_EXISTS, "%s: the owner's UDP block granted again: %#x", when, status );
+}
+
+static void check_state_counts( unsigned int runtime, unsigned int associations, const char *when )
+{
+    struct check_state_reply state;
+    char message[512] = "";
+    unsigned int status = portres_check_state( &state, message, sizeof(message) );
+
+    check( !status, "%s: checkstate %#x: %s", when, status, message );
+    check( state.tcp_runtime + state.udp_runtime == runtime && state.associations == associations,
+           "%s: %u+%u runtime reservations, %u associations; expected %u, %u", when, state.tcp_runtime,
+           state.udp_runtime, state.associations, runtime, associations );
+}
+
+/***********************************************************************
+ *           the tests
+ */
+
+/* the ports stay held while the server dies and the next one starts, and
+ * the owner goes on as if nothing had happened */
+TEST(test_holds_through_crash)
+{
+    struct report report;
+    struct owner owner;
+    struct prober prober;
+    unsigned int inside;
+    portres_token_t token;
+
+    test_prefix();
+    find_server_dir();
+    start_owner( &owner, test_free_ports( RANGE ), &report );
+    check_state_counts( 2, 1, "before the crash" );
+    start_prober( &prober, &report );
+    test_sleep_ms( 50 );
+    kill_server();
+    test_sleep_ms( 50 );
+    inside = stop_prober( &prober );
+    check( !inside, "%u binds of another process got into the reservations around the crash", inside );
+    check_taken( &report, "after the crash" );
+    check_state_counts( 2, 1, "after the crash" );
+    finish_owner( &owner, &report );
+    check( portres_acquire( PORTRES_PROTO_TCP, report.tcp_start, RANGE, 0x99, &token, NULL ) == STATUS_SUCCESS,
+           "the released range cannot be acquired" );
+    check( portres_release( token ) == STATUS_SUCCESS, "release" );
+    check_state_counts( 0, 0, "at the end" );
+}
+
+/* The server dies after carrying a request out and before answering it
+ * (strace kills it as it sends the reply): the client sends the request
+ * again to the next server, which answers it as the dead one would have,
+ * without doing it twice. */
+static void lost_reply( int release )
+{
+    char cmd[PATH_MAX * 2 + 256];
+    struct query_port_reply info;
+    portres_token_t token = 0, again;
+    unsigned short start;
+    unsigned int status;
+    pid_t traced;
+
+    test_prefix();
+    find_server_dir();
+    /* the 1st reply is init's, the 2nd the acquire's, the 3rd the release's */
+    snprintf( cmd, sizeof(cmd), "strace -o /dev/null -e trace=sendto -e inject=sendto:signal=KILL:when=%u '%s' -f &",
+              release ? 3 : 2, test_server_path() );
+    check( system( cmd ) == 0, "cannot start the server under strace" );
+    check( WAIT_FOR( server_pid() > 0 ), "the traced server did not start" );
+    traced = server_pid();
+    start = test_free_ports( RANGE );
+    status = portres_acquire( PORTRES_PROTO_TCP, start, RANGE, 0x10, &token, NULL );
+    check( status == STATUS_SUCCESS, "acquire: %#x", status );
+    if (release)
+    {
+        status = portres_release( token );
+        check( status == STATUS_SUCCESS, "release whose reply was lost: %#x", status );
+    }
+    check( server_pid() != traced, "the traced server did not die" );
+    status = portres_query_port( PORTRES_PROTO_TCP, start, &info );
+    if (release)
+    {
+        check( !status && !info.kind, "the released range: %#x, kind %u", status, info.kind );
+        check_state_counts( 0, 0, "after the release" );
+        return;
+    }
+    check( !status && info.is_mine && info.token == token, "the acquired range: %#x, mine %u, token %s", status,
+           info.is_mine, info.token == token ? "the same" : "another" );
+    /* one reservation, not two */
+    check_state_counts( 1, 0, "after the acquire" );
+    check( portres_acquire( PORTRES_PROTO_TCP, start, RANGE, 0x11, &again, NULL ) == STATUS_ADDRESS_ALREADY_EXISTS,
+           "the range was granted twice" );
+    check( portres_release( token ) == STATUS_SUCCESS, "release of the token the lost reply had" );
+}
+
+TEST(test_lost_acquire_reply)
+{
+    lost_reply( 0 );
+}
+
+TEST(test_lost_release_reply)
+{
+    lost_reply( 1 );
+}
+
+/* a client that dies while there is no server loses its reservations */
+TEST(test_owner_dies_meanwhile)
+{
+    struct report report;
+    struct owner owner;
+    portres_token_t token;
+    int status;
+
+    test_prefix();
+    find_server_dir();
+    start_owner( &owner, test_free_ports( RANGE ), &report );
+    kill_server();
+    kill( owner.pid, SIGKILL );
+    waitpid( owner.pid, &status, 0 );
+    close( owner.to );
+    close( owner.from );
+    check( WAIT_FOR( portres_acquire( PORTRES_PROTO_TCP, report.tcp_start, RANGE, 0x99, &token, NULL ) ==
+                     STATUS_SUCCESS ), "the dead owner's range stays" );
+    check( portres_release( token ) == STATUS_SUCCESS, "release" );
+    check_state_counts( 0, 0, "at the end" );
+}
+
+/* the keeper dies: the server gives a new one everything, and a crash
+ * after that costs nothing either */
+TEST(test_keeper_dies)
+{
+    struct report report;
+    struct owner owner;
+    struct prober prober;
+    unsigned int inside;
+    pid_t keeper;
+
+    test_prefix();
+    find_server_dir();
+    start_owner( &owner, test_free_ports( RANGE ), &report );
+    keeper = test_keeper_pid( server_dir );
+    check( keeper > 0, "no keeper" );
+    start_prober( &prober, &report );
+    if (keeper > 0) kill( keeper, SIGKILL );
+    check( WAIT_FOR( test_keeper_pid( server_dir ) > 0 && test_keeper_pid( server_dir ) != keeper ),
+           "no new keeper" );
+    /* answered once the server has given the new keeper everything: both
+     * dying before that would lose it */
+    check_state_counts( 2, 1, "after the keeper died" );
+    kill_server();
+    test_sleep_ms( 50 );
+    inside = stop_prober( &prober );
+    check( !inside, "%u binds of another process got into the reservations", inside );
+    check_taken( &report, "after the keeper and the server died" );
+    finish_owner( &owner, &report );
+    check_state_counts( 0, 0, "at the end" );
+}
+
+int main( int argc, char *argv[] )
+{
+    test_init( argc, argv );
+    RUN(test_holds_through_crash);
+    RUN(test_lost_acquire_reply);
+    RUN(test_lost_release_reply);
+    RUN(test_owner_dies_meanwhile);
+    RUN(test_keeper_dies);
+    return test_summary();
+}
