@@ -972,7 +972,13 @@ unsigned int engine_restore_association( struct engine *engine, struct engine_cl
     }
     sock->assoc = res;
     sock->port = record->port;
+    sock->id = record->id;   /* the keeper knows it by that */
     list_add_tail( &res->assocs, &sock->assoc_entry );
     count_association( engine, 1 );
     return STATUS_SUCCESS;
+}
+
+void engine_restore_ids( struct engine *engine, uint64_t last )
+{
+    if (last > engine->last_sock_id) engine->last_sock_id = last;
 }

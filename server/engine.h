@@ -171,6 +171,8 @@ extern unsigned int engine_restore_reservation( struct engine *engine, struct en
                                                 const struct engine_record *record, int *holders );
 extern unsigned int engine_restore_association( struct engine *engine, struct engine_client *client,
                                                 const struct engine_record *record );
+/* the records to restore name socket records by ids up to last: new ones get others */
+extern void engine_restore_ids( struct engine *engine, uint64_t last );
 
 extern unsigned int engine_count( struct engine *engine, int protocol );
 /* whether a reservation, of any kind, has the token */

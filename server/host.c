@@ -21,6 +21,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -185,6 +188,40 @@ portres_token_t host_random_token( void *ctx )
     token = batch[--left];
     batch[left] = 0;
     return token;
+}
+
+/* when a process started, in clock ticks since boot (/proc/PID/stat's 22nd
+ * field): with the pid, it names the process whatever pid comes again; 0
+ * when there is no such process */
+unsigned long long host_process_start( unsigned int pid )
+{
+    unsigned long long start = 0;
+    char path[64], buf[1024], *p;
+    ssize_t len;
+    int fd, field;
+
+    snprintf( path, sizeof(path), "/proc/%u/stat", pid );
+    if ((fd = open( path, O_RDONLY | O_CLOEXEC )) == -1) return 0;
+    len = read( fd, buf, sizeof(buf) - 1 );
+    close( fd );
+    if (len <= 0) return 0;
+    buf[len] = 0;
+    /* the name, in parentheses, may hold anything: the fields follow the last ')' */
+    if (!(p = strrchr( buf, ')' ))) return 0;
+    for (field = 2; *p && field < 22; p++) if (*p == ' ') field++;
+    if (field == 22) start = strtoull( p, NULL, 10 );
+    return start;
+}
+
+/* whether a client process lives: by its pidfd, which is readable once it
+ * has exited, or where there is none (a kernel or a tool without
+ * pidfd_open), by its pid and start time */
+int host_process_alive( unsigned int pid, int pidfd, unsigned long long start )
+{
+    struct pollfd pfd = { pidfd, POLLIN, 0 };
+
+    if (pidfd != -1) return poll( &pfd, 1, 0 ) == 0;
+    return start && host_process_start( pid ) == start;
 }
 
 /* a Wine socket lives as long as the wineserver holds its kernel socket */

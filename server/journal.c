@@ -145,6 +145,7 @@ static void session_data( const struct client *client, struct keeper_session *da
     memset( data, 0, sizeof(*data) );
     data->session = client->session;
     data->pid = client->pid;
+    data->start_time = client->start_time;
     data->wine = client->wine;
     data->last_serial = client->last_serial;
     data->pending = client->pending;
@@ -293,7 +294,7 @@ static void add_restored( void *ctx, const struct keeper_op *op, const void *dat
         }
         break;
     case KEEPER_SESSION:
-        if (op->size == sizeof(struct keeper_session) && fd != -1)
+        if (op->size == sizeof(struct keeper_session))
         {
             void *sessions = realloc( restore->sessions, (restore->nb_sessions + 1) * sizeof(*restore->sessions) );
             void *pidfds = sessions ? realloc( restore->pidfds, (restore->nb_sessions + 1) * sizeof(int) ) : NULL;
@@ -321,25 +322,34 @@ static void add_restored( void *ctx, const struct keeper_op *op, const void *dat
     if (fd != -1) close( fd );
 }
 
-static int process_alive( int pidfd )
+static void update_session( struct client *client, void *ctx )
 {
-    struct pollfd pfd = { pidfd, POLLIN, 0 };
-    return poll( &pfd, 1, 0 ) == 0;
+    journal_session( client, 0 );
 }
 
-/* take back the reservations (with their holds), associations and sessions
- * of clients that live; the rest goes */
+/* Take back the reservations (with their holds), associations and
+ * sessions of clients that live, and tell the keeper to drop the rest: it
+ * keeps what it had, so that no descriptor is sent twice. */
 static void apply_restore( struct restore *restore )
 {
-    unsigned int i, j, pass, status;
+    unsigned int i, j, pass, status, protocol, port;
+    uint64_t last_id = 0;
 
     for (i = 0; i < restore->nb_sessions; i++)
     {
-        if (process_alive( restore->pidfds[i] ) &&
-            restore_session( &restore->sessions[i], restore->pidfds[i] ) != -1)
+        const struct keeper_session *data = &restore->sessions[i];
+
+        if (host_process_alive( data->pid, restore->pidfds[i], data->start_time ) &&
+            restore_session( data, restore->pidfds[i] ) != -1)
             continue;
-        close( restore->pidfds[i] );
+        if (restore->pidfds[i] != -1) close( restore->pidfds[i] );
+        add_op( KEEPER_DEL, KEEPER_SESSION, data->session, NULL, 0, -1 );
     }
+    for (i = 0; i < restore->nb_records; i++)
+        if (restore->records[i].type == ENGINE_RECORD_ASSOCIATION && restore->records[i].id > last_id)
+            last_id = restore->records[i].id;
+    engine_restore_ids( engine, last_id );
+
     /* reservations first: an association names one */
     for (pass = ENGINE_RECORD_RESERVATION; pass <= ENGINE_RECORD_ASSOCIATION; pass++)
     {
@@ -352,27 +362,47 @@ static void apply_restore( struct restore *restore )
             if (record->type != pass) continue;
             if (pass == ENGINE_RECORD_ASSOCIATION)
             {
-                if ((status = engine_restore_association( engine, client, record )) && debug_level)
+                if (!(status = engine_restore_association( engine, client, record ))) continue;
+                if (debug_level)
                     fprintf( stderr, "portres-server: association of socket %#llx not taken back (%#x)\n",
                              (unsigned long long)record->socket, status );
+                add_op( KEEPER_DEL, KEEPER_ASSOCIATION, record->id, NULL, 0, -1 );
                 continue;
             }
-            if (record->protocol >= ENGINE_NB_PROTOCOLS || !record->count ||
-                record->start + record->count > 65536 || !(holders = malloc( record->count * sizeof(*holders) )))
-                continue;
-            for (j = 0; j < record->count; j++)
+            holders = NULL;
+            if (record->protocol < ENGINE_NB_PROTOCOLS && record->count && record->start + record->count <= 65536 &&
+                (holders = malloc( record->count * sizeof(*holders) )))
             {
-                holders[j] = restore->holds[record->protocol][record->start + j];
-                restore->holds[record->protocol][record->start + j] = -1;
+                for (j = 0; j < record->count; j++)
+                {
+                    holders[j] = restore->holds[record->protocol][record->start + j];
+                    restore->holds[record->protocol][record->start + j] = -1;
+                }
+                if (!(status = engine_restore_reservation( engine, client, record, holders ))) continue;
+                if (debug_level)
+                    fprintf( stderr, "portres-server: reservation %u+%u not taken back (%#x)\n", record->start,
+                             record->count, status );
+                /* its holds go back to the leftovers, and go with them */
+                for (j = 0; j < record->count; j++)
+                    restore->holds[record->protocol][record->start + j] = holders[j];
+                free( holders );
             }
-            if (!(status = engine_restore_reservation( engine, client, record, holders ))) continue;
-            if (debug_level)
-                fprintf( stderr, "portres-server: reservation %u+%u not taken back (%#x)\n", record->start,
-                         record->count, status );
-            for (j = 0; j < record->count; j++) if (holders[j] >= 0) close( holders[j] );
-            free( holders );
+            add_op( KEEPER_DEL, KEEPER_RESERVATION, record->id, NULL, 0, -1 );
         }
     }
+    for (protocol = 0; protocol < ENGINE_NB_PROTOCOLS; protocol++)
+    {
+        for (port = 0; port < 65536; port++)
+        {
+            if (restore->holds[protocol][port] == -1) continue;
+            close( restore->holds[protocol][port] );
+            restore->holds[protocol][port] = -1;
+            add_op( KEEPER_DEL, KEEPER_HOLD, hold_key( protocol, port ), NULL, 0, -1 );
+            sync_needed = 1;
+        }
+    }
+    /* what the store tells of persistent changes in flight */
+    enum_sessions( update_session, NULL );
 }
 
 static void free_restore( struct restore *restore )
@@ -524,13 +554,10 @@ int journal_open( const char *dir )
     }
     keeper_writer_init( writer, keeper_fd );
     memset( &restore, 0, sizeof(restore) );
-    if ((ret = read_restore( &restore )) != -1)
-    {
-        apply_restore( &restore );
-        ret = send_snapshot();
-    }
+    if ((ret = read_restore( &restore )) != -1) apply_restore( &restore );
     free_restore( &restore );
     if (ret == -1) keeper_restart();
+    else journal_commit();
     return 0;
 }
 

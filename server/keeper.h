@@ -83,6 +83,7 @@ struct keeper_session
     unsigned int  wine;            /* a process of the prefix's Wine */
     unsigned int  last_serial;     /* the last request that changed something, counted in the session */
     unsigned int  pending;         /* a persistent change whose store write may not have happened */
+    uint64_t      start_time;      /* when the process started (with no pidfd, it names the process) */
     uint64_t      effect;          /* and what the store shows if it did */
     unsigned char last_reply[64];  /* its reply frame (PORTRES_FRAME_SIZE) */
     unsigned char last_request[64];/* its request frame */

@@ -105,7 +105,8 @@ static void sleep_ms( int ms )
     nanosleep( &ts, NULL );
 }
 
-/* -k and -w: act on the running server, if any */
+/* -k and -w: act on the running server, if any, and wait until it has
+ * gone (after a crash, its keeper may have started the next one) */
 static int kill_or_wait( int kill_signal, int wait )
 {
     int pid, waited;
@@ -116,7 +117,7 @@ static int kill_or_wait( int kill_signal, int wait )
         fprintf( stderr, "portres-server: cannot signal the server (pid %d): %s\n", pid, strerror( errno ) );
         return 1;
     }
-    for (waited = 0; lock_owner() > 0; waited += 10)
+    for (waited = 0; lock_owner() == pid; waited += 10)
     {
         if (!wait && waited >= 10000)
         {

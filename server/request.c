@@ -146,8 +146,10 @@ int restore_session( const struct keeper_session *data, int pidfd )
     if (!data->session || find_session( data->session ) || !(client = create_client( data->pid, getuid() )))
         return -1;
     client->initialized = 1;
+    client->journaled = 1;
     client->session = data->session;
     client->pidfd = pidfd;
+    client->start_time = data->start_time;
     client->wine = data->wine != 0;
     client->last_serial = data->last_serial;
     memcpy( &client->last_reply, data->last_reply, sizeof(client->last_reply) );
@@ -192,6 +194,21 @@ int resume_session( struct client *client, uint64_t session, unsigned int comple
         return 1;
     }
     return 0;
+}
+
+static void remove_detached( unsigned int index );
+
+/* the clients whose sessions wait and that have no pidfd are looked at with the sweeps */
+static void reap_detached( void )
+{
+    unsigned int i;
+
+    for (i = nb_detached; i-- > 0;)
+    {
+        const struct client *client = detached[i];
+        if (client->pidfd == -1 && !host_process_alive( client->pid, -1, client->start_time ))
+            remove_detached( i );
+    }
 }
 
 /* a client whose session waited has died */
@@ -241,6 +258,7 @@ static void accept_client( int listen_fd )
     /* the process's own descriptor: a later server tells by it whether the
      * process lives, whatever pid the system may have given again */
     client->pidfd = syscall( SYS_pidfd_open, cred.pid, 0 );
+    client->start_time = host_process_start( cred.pid );
     if (add_client( &clients, &nb_clients, &max_clients, client ) == -1)
     {
         destroy_client( client );
@@ -449,7 +467,7 @@ int main_loop( int listen_fd, int linger )
         /* Wine sockets can end without a word to us (CloseHandle, a CRT
          * _close, a duplicate in another process): they are looked at every
          * SWEEP_INTERVAL ms or more while there are any */
-        if (engine_nb_wine_sockets( engine ))
+        if (engine_nb_wine_sockets( engine ) || nb_detached)
         {
             long long now = now_ms(), left;
 
@@ -461,6 +479,7 @@ int main_loop( int listen_fd, int linger )
                 wineserver_new_round();
                 engine_sweep( engine );
                 journal_commit();
+                reap_detached();
                 left = (now_ms() - now) * 100;
                 if (left < SWEEP_INTERVAL) left = SWEEP_INTERVAL;
                 next_sweep = now + left;

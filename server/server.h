@@ -36,6 +36,7 @@ struct client
     struct engine_client *owner;       /* the client's state in the engine */
     uint64_t              session;     /* the session it is, 0 before init */
     int                   pidfd;       /* the client process, -1 if unknown */
+    unsigned long long    start_time;  /* when it started (host_process_start) */
     int                   wine;        /* a process of the prefix's Wine */
     int                   journaled;   /* the keeper has the session */
     int                   replay;      /* resumed: a request done already may come again */
@@ -94,6 +95,8 @@ extern int store_set_aside( const char *path, char *aside, size_t size );
 extern int host_port_in_use( void *ctx, int protocol, unsigned short port );
 extern portres_token_t host_random_token( void *ctx );
 extern int host_socket_alive( void *ctx, portres_socket_t socket );
+extern unsigned long long host_process_start( unsigned int pid );
+extern int host_process_alive( unsigned int pid, int pidfd, unsigned long long start );
 extern int host_hold( void *ctx, int protocol, unsigned short port );
 extern void host_unhold( void *ctx, int handle, int protocol, unsigned short port );
 extern int host_hold_valid( void *ctx, int handle, int protocol, unsigned short port );
