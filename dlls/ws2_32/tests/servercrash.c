@@ -43,8 +43,16 @@
 #define SIO_ASSOCIATE_PORT_RESERVATION  0x98000066
 typedef struct { USHORT StartPort; USHORT NumberOfPorts; } INET_PORT_RANGE;
 typedef struct { ULONG64 Token; } INET_PORT_RESERVATION_TOKEN;
-typedef struct { INET_PORT_RANGE Reservation; INET_PORT_RESERVATION_TOKEN Token; } INET_PORT_RESERVATION_INSTANCE;
 #endif
+
+/* INET_PORT_RESERVATION_INSTANCE, whose members MinGW leaves unnamed */
+struct port_instance
+{
+    USHORT  StartPort;       /* network byte order */
+    USHORT  NumberOfPorts;
+    ULONG   Padding;
+    ULONG64 Token;
+};
 
 static int token_ioctl( SOCKET s, DWORD code, ULONG64 token )
 {
@@ -94,7 +102,7 @@ static BOOL wait_for_crash( const char *path, USHORT start, USHORT given )
 
 static void test_crash( const char *path )
 {
-    INET_PORT_RESERVATION_INSTANCE inst;
+    struct port_instance inst;
     INET_PORT_RANGE range;
     SOCKET s, a, b, c;
     USHORT start, port_a = 0, port_b = 0, other;
@@ -115,8 +123,8 @@ static void test_crash( const char *path )
     ret = WSAIoctl( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &inst, sizeof(inst), &bytes, NULL, NULL );
     ok( !ret, "acquire failed, error %d\n", WSAGetLastError() );
     if (ret) return;
-    start = ntohs( inst.Reservation.StartPort );
-    ok( !token_ioctl( a, SIO_ASSOCIATE_PORT_RESERVATION, inst.Token.Token ), "associate failed\n" );
+    start = ntohs( inst.StartPort );
+    ok( !token_ioctl( a, SIO_ASSOCIATE_PORT_RESERVATION, inst.Token ), "associate failed\n" );
     ok( !bind_port( a, 0, &port_a ), "bind of the associated socket failed\n" );
     ok( port_a >= start && port_a < start + BLOCK, "associated socket got port %u, the block is %u+%u\n",
         port_a, start, BLOCK );
@@ -124,7 +132,7 @@ static void test_crash( const char *path )
     ok( wait_for_crash( path, start, port_a ), "the server was not killed\n" );
 
     /* the token, the association and the reservation are still there */
-    ret = token_ioctl( b, SIO_ASSOCIATE_PORT_RESERVATION, inst.Token.Token );
+    ret = token_ioctl( b, SIO_ASSOCIATE_PORT_RESERVATION, inst.Token );
     ok( !ret, "associate after the crash failed, error %d\n", ret );
     ret = bind_port( b, 0, &port_b );
     ok( !ret, "bind of an associated socket after the crash failed, error %d\n", ret );
@@ -136,7 +144,7 @@ static void test_crash( const char *path )
     ok( ret == WSAEACCES, "explicit bind into the block after the crash: error %d\n", ret );
 
     /* and the release works */
-    ret = token_ioctl( s, SIO_RELEASE_PORT_RESERVATION, inst.Token.Token );
+    ret = token_ioctl( s, SIO_RELEASE_PORT_RESERVATION, inst.Token );
     ok( !ret, "release after the crash failed, error %d\n", ret );
     ret = bind_port( c, other, NULL );
     ok( !ret, "explicit bind into the released block: error %d\n", ret );
