@@ -31,6 +31,7 @@
 
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,6 +217,12 @@ static void clear_ops( void )
 
 static int start_keeper( void );
 static int keeper_restart( void );
+
+/* whether the transaction being collected changes anything */
+int journal_pending( void )
+{
+    return nb_ops != 0;
+}
 
 /* send the collected changes as one transaction; a keeper that died is
  * replaced, and the new one gets everything */
@@ -493,6 +500,15 @@ static int start_keeper( void )
     case 0:
         if (fork() == 0)
         {
+            /* none of the starting client's descriptors: a pipe it reads would never close */
+            int null_fd = open( "/dev/null", O_RDWR | O_CLOEXEC );
+
+            if (null_fd != -1)
+            {
+                dup2( null_fd, 0 );
+                dup2( null_fd, 1 );
+                if (!debug_level) dup2( null_fd, 2 );
+            }
             dup2( listen_fd, 3 );
             closefrom( 4 );
             execl( exe, "portres-keeper", "--keeper", server_dir, (char *)NULL );

@@ -211,16 +211,22 @@ static void reap_detached( void )
     }
 }
 
-/* a client whose session waited has died */
-static void remove_detached( unsigned int index )
+/* a client goes from an array of them, with everything of its session */
+static void drop_client( struct client **array, unsigned int *count, unsigned int index, const char *why )
 {
-    struct client *client = detached[index];
+    struct client *client = array[index];
 
-    if (debug_level) fprintf( stderr, "%04x: *gone*\n", client->pid );
-    detached[index] = detached[--nb_detached];
+    if (debug_level) fprintf( stderr, "%04x: *%s*\n", client->pid, why );
+    array[index] = array[--*count];
     journal_session( client, 1 );
     destroy_client( client );
     journal_commit();
+}
+
+/* a client whose session waited has died */
+static void remove_detached( unsigned int index )
+{
+    drop_client( detached, &nb_detached, index, "gone" );
 }
 
 static long long now_ms( void )
@@ -269,13 +275,7 @@ static void accept_client( int listen_fd )
 
 static void remove_client( unsigned int index )
 {
-    struct client *client = clients[index];
-
-    if (debug_level) fprintf( stderr, "%04x: *disconnected*\n", client->pid );
-    clients[index] = clients[--nb_clients];
-    journal_session( client, 1 );
-    destroy_client( client );
-    journal_commit();
+    drop_client( clients, &nb_clients, index, "disconnected" );
 }
 
 /* send what is pending; -1 when the connection is dead */
@@ -348,7 +348,8 @@ static int call_handler( struct client *client, const union generic_request *req
     else
     {
         if (dispatch_request( client, req, &reply, &data ) == -1) return -1;
-        if (changes_state( code ) && client->session)
+        /* a request that changed nothing is done again if its answer is lost */
+        if (changes_state( code ) && client->session && journal_pending())
         {
             client->last_serial = client->requests;
             client->last_reply  = reply;

@@ -106,6 +106,7 @@ extern int journal_open( const char *dir );
 extern int journal_fd( void );
 extern void journal_keeper_event( void );
 extern void journal_commit( void );
+extern int journal_pending( void );
 extern void journal_session( struct client *client, int deleted );
 extern void journal_close( void );
 extern int journal_hold( void *ctx, int protocol, unsigned short port );

@@ -93,33 +93,6 @@ static int read_all( int fd, void *buf, size_t size )
     return read( fd, buf, size ) == (ssize_t)size ? 0 : -1;
 }
 
-/* bind a fresh socket of the host to a port; 0 or the errno */
-static int try_bind( int family, int type, unsigned short port, int *fd_out )
-{
-    struct sockaddr_storage addr;
-    socklen_t len;
-    int fd, ret = 0;
-
-    if ((fd = socket( family, type | SOCK_CLOEXEC, 0 )) == -1) return errno;
-    memset( &addr, 0, sizeof(addr) );
-    if (family == AF_INET6)
-    {
-        ((struct sockaddr_in6 *)&addr)->sin6_family = AF_INET6;
-        ((struct sockaddr_in6 *)&addr)->sin6_port = htons( port );
-        len = sizeof(struct sockaddr_in6);
-    }
-    else
-    {
-        ((struct sockaddr_in *)&addr)->sin_family = AF_INET;
-        ((struct sockaddr_in *)&addr)->sin_port = htons( port );
-        len = sizeof(struct sockaddr_in);
-    }
-    if (bind( fd, (struct sockaddr *)&addr, len )) ret = errno;
-    if (fd_out && !ret) *fd_out = fd;
-    else close( fd );
-    return ret;
-}
-
 /***********************************************************************
  *           the owner
  */
@@ -140,7 +113,7 @@ static void owner_main( int in, int out, unsigned short tcp_start )
     report.status[2] = portres_associate( PORTRES_PROTO_TCP, SOCKET, report.tcp_token, 0, &start, &count, &kind );
     report.status[3] = portres_bind_port( PORTRES_PROTO_TCP, SOCKET, 0, &report.given, NULL );
     /* the associated socket binds the port it was given, as Wine's would */
-    if (!report.status[3] && try_bind( AF_INET, SOCK_STREAM, report.given, &fd )) report.status[3] = ~0u;
+    if (!report.status[3] && test_bind( AF_INET, SOCK_STREAM, report.given, 0, NULL, &fd )) report.status[3] = ~0u;
     if (write( out, &report, sizeof(report) ) != sizeof(report) || read( in, &command, 1 ) != 1) _exit( 1 );
 
     /* after the crash */
@@ -218,11 +191,11 @@ static unsigned int probe_once( const struct report *report )
     {
         for (i = 0; i < RANGE; i++)
             if (report->tcp_start + i != report->given &&
-                try_bind( families[f], SOCK_STREAM, report->tcp_start + i, NULL ) != EADDRINUSE)
+                test_bind( families[f], SOCK_STREAM, report->tcp_start + i, 0, NULL, NULL ) != EADDRINUSE)
                 inside++;
         for (i = 0; i < BLOCK; i += 31)
-            if (try_bind( families[f], SOCK_DGRAM, report->udp_start + i, NULL ) != EADDRINUSE) inside++;
-        if (try_bind( families[f], SOCK_DGRAM, report->udp_start + BLOCK - 1, NULL ) != EADDRINUSE) inside++;
+            if (test_bind( families[f], SOCK_DGRAM, report->udp_start + i, 0, NULL, NULL ) != EADDRINUSE) inside++;
+        if (test_bind( families[f], SOCK_DGRAM, report->udp_start + BLOCK - 1, 0, NULL, NULL ) != EADDRINUSE) inside++;
     }
     return inside;
 }

@@ -35,46 +35,6 @@
 #define BLOCK 1024          /* sing-box's blocks are of 1024 ports */
 #define TRIES 4000          /* port-0 binds of each kind */
 
-/* bind a fresh socket; 0 and the port it got, or the errno */
-static int try_bind( int family, int type, unsigned short port, int reuse, unsigned short *got, int *fd_out )
-{
-    struct sockaddr_storage addr;
-    socklen_t len;
-    int fd, on = 1, ret = 0;
-
-    if ((fd = socket( family, type | SOCK_CLOEXEC, 0 )) == -1) return errno;
-    if (reuse)
-    {
-        setsockopt( fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on) );
-        setsockopt( fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on) );
-    }
-    memset( &addr, 0, sizeof(addr) );
-    if (family == AF_INET6)
-    {
-        ((struct sockaddr_in6 *)&addr)->sin6_family = AF_INET6;
-        ((struct sockaddr_in6 *)&addr)->sin6_port = htons( port );
-        len = sizeof(struct sockaddr_in6);
-    }
-    else
-    {
-        ((struct sockaddr_in *)&addr)->sin_family = AF_INET;
-        ((struct sockaddr_in *)&addr)->sin_addr.s_addr = htonl( INADDR_LOOPBACK );
-        ((struct sockaddr_in *)&addr)->sin_port = htons( port );
-        len = sizeof(struct sockaddr_in);
-    }
-    if (bind( fd, (struct sockaddr *)&addr, len )) ret = errno;
-    else if (got)
-    {
-        len = sizeof(addr);
-        getsockname( fd, (struct sockaddr *)&addr, &len );
-        *got = ntohs( family == AF_INET6 ? ((struct sockaddr_in6 *)&addr)->sin6_port
-                                         : ((struct sockaddr_in *)&addr)->sin_port );
-    }
-    if (fd_out && !ret) *fd_out = fd;
-    else close( fd );
-    return ret;
-}
-
 static const int families[] = { AF_INET, AF_INET6 };
 static const int types[] = { SOCK_STREAM, SOCK_DGRAM };
 
@@ -96,7 +56,7 @@ static unsigned int binds_inside( const unsigned short start[2], unsigned int co
             /* every port, with SO_REUSEADDR and SO_REUSEPORT and without */
             for (i = 0; i < count; i++)
             {
-                err = try_bind( families[f], types[t], start[t] + i, i & 1, NULL, NULL );
+                err = test_bind( families[f], types[t], start[t] + i, i & 1, NULL, NULL );
                 if (err != EADDRINUSE) inside++;
             }
             continue;
@@ -104,7 +64,7 @@ static unsigned int binds_inside( const unsigned short start[2], unsigned int co
         /* port 0, the sockets kept open so that the kernel moves on */
         for (i = n = 0; i < TRIES; i++)
         {
-            if (try_bind( families[f], types[t], 0, 0, &got, &fds[n] )) continue;
+            if (test_bind( families[f], types[t], 0, 0, &got, &fds[n] )) continue;
             n++;
             if (got >= start[t] && got < start[t] + count) inside++;
         }

@@ -334,6 +334,49 @@ pid_t test_lock_owner( const char *lock_path )
     return (ret == -1 || fl.l_type == F_UNLCK) ? 0 : fl.l_pid;
 }
 
+/* bind a fresh socket to a port of the loopback (IPv4) or of every address
+ * (IPv6, with the system's default V6ONLY), with SO_REUSEADDR and
+ * SO_REUSEPORT if asked: 0 and the port it got, or the errno; the socket
+ * stays open in *fd_out when asked for */
+int test_bind( int family, int type, unsigned short port, int reuse, unsigned short *got, int *fd_out )
+{
+    struct sockaddr_storage addr;
+    socklen_t len;
+    int fd, on = 1, ret = 0;
+
+    if ((fd = socket( family, type | SOCK_CLOEXEC, 0 )) == -1) return errno;
+    if (reuse)
+    {
+        setsockopt( fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on) );
+        setsockopt( fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof(on) );
+    }
+    memset( &addr, 0, sizeof(addr) );
+    if (family == AF_INET6)
+    {
+        ((struct sockaddr_in6 *)&addr)->sin6_family = AF_INET6;
+        ((struct sockaddr_in6 *)&addr)->sin6_port = htons( port );
+        len = sizeof(struct sockaddr_in6);
+    }
+    else
+    {
+        ((struct sockaddr_in *)&addr)->sin_family = AF_INET;
+        ((struct sockaddr_in *)&addr)->sin_addr.s_addr = htonl( INADDR_LOOPBACK );
+        ((struct sockaddr_in *)&addr)->sin_port = htons( port );
+        len = sizeof(struct sockaddr_in);
+    }
+    if (bind( fd, (struct sockaddr *)&addr, len )) ret = errno;
+    else if (got)
+    {
+        len = sizeof(addr);
+        getsockname( fd, (struct sockaddr *)&addr, &len );
+        *got = ntohs( family == AF_INET6 ? ((struct sockaddr_in6 *)&addr)->sin6_port
+                                         : ((struct sockaddr_in *)&addr)->sin_port );
+    }
+    if (fd_out && !ret) *fd_out = fd;
+    else close( fd );
+    return ret;
+}
+
 /* the keeper works in the server directory and names itself portres-keeper */
 pid_t test_keeper_pid( const char *server_dir )
 {

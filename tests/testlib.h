@@ -58,6 +58,8 @@ extern void test_sleep_ms( int ms );
 extern int test_wait_child( pid_t pid, int *status, int ms );
 /* the pid holding a server's lock file, 0 when none */
 extern pid_t test_lock_owner( const char *lock_path );
+/* bind a fresh socket to a port: 0, or the errno (testlib.c says how) */
+extern int test_bind( int family, int type, unsigned short port, int reuse, unsigned short *got, int *fd_out );
 /* the pid of the keeper of a server directory, 0 when none */
 extern pid_t test_keeper_pid( const char *server_dir );
 

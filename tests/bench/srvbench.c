@@ -337,6 +337,45 @@ static void memory_row( unsigned int old_pid )
 }
 
 /***********************************************************************
+ *           a crash
+ */
+
+#define RESTARTS 3
+
+/* SIGKILL the server while this process holds what it holds, and time
+ * until a new one (the keeper's, or ours) has taken everything back and
+ * answers; milliseconds, and the runtime reservations it then has */
+static double restart_ms( unsigned int *runtime )
+{
+    struct check_state_reply state;
+    char message[256];
+    unsigned int pid;
+    double start;
+
+    check( portres_connect( &pid ), "connect to the reservation server" );
+    start = bench_now_us();
+    kill( pid, SIGKILL );
+    check( portres_check_state( &state, message, sizeof(message) ), "check_state after a kill" );
+    *runtime = state.tcp_runtime + state.udp_runtime;
+    return (bench_now_us() - start) / 1000;
+}
+
+/* with the reservations of memory_row, then with none */
+static void restart_row( void )
+{
+    double loaded[RESTARTS], empty[RESTARTS];
+    unsigned int i, held = 0, none = 0;
+
+    for (i = 0; i < RESTARTS; i++) loaded[i] = restart_ms( &held );
+    portres_disconnect();   /* a new session, without them */
+    for (i = 0; i < RESTARTS; i++) empty[i] = restart_ms( &none );
+    bench_info( "%-52s %9.2f ms %9.2f ms  %6.3f  (%u runtime reservations kept, %u)\n",
+                "crash: SIGKILL until the next server answers", bench_median( empty, RESTARTS ),
+                bench_median( loaded, RESTARTS ), bench_median( loaded, RESTARTS ) / bench_median( empty, RESTARTS ),
+                held, none );
+}
+
+/***********************************************************************
  *           main
  */
 
@@ -413,6 +452,7 @@ int main( int argc, char *argv[] )
 
     parallel_row();
     memory_row( server_pid );
+    restart_row();
 
     portres_disconnect();
     echo_stop( echo_pid );

@@ -367,6 +367,11 @@ void journal_commit( void )
 {
 }
 
+int journal_pending( void )
+{
+    return 0;
+}
+
 int check_connections( unsigned int engine_clients, char *error, size_t size )
 {
     unsigned int count = get_nb_connections();
