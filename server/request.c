@@ -185,8 +185,11 @@ int resume_session( struct client *client, uint64_t session, unsigned int comple
         client->wine        = old->wine;
         client->journaled   = 1;
         client->requests    = completed;
-        client->last_serial = old->last_serial;
-        client->last_reply  = old->last_reply;
+        client->last_serial  = old->last_serial;
+        client->last_reply   = old->last_reply;
+        client->last_request = old->last_request;
+        client->pending      = old->pending;
+        client->effect       = old->effect;
         client->replay      = old->last_serial == completed + 1;
         old->owner = NULL;
         destroy_client( old );
