@@ -63,11 +63,24 @@ static struct keeper_writer *writer;
 static struct jop *ops;
 static unsigned int nb_ops, max_ops;
 static int sync_needed;                 /* the transaction lets go of a hold the keeper has */
+static int keeper_wanted;               /* journal_open ran: a keeper keeps whatever there is to keep */
+static int keeper_broken;               /* none could be started: the server does without */
+static int unkept;                      /* something to keep came while there was no keeper */
 static unsigned int *hold_op[ENGINE_NB_PROTOCOLS];  /* by port: index + 1 of its PUT in ops, 0 if none */
 
 static uint64_t hold_key( int protocol, unsigned short port )
 {
     return (uint64_t)protocol << 16 | port;
+}
+
+/* Whether changes go to the keeper.  There is none until there is
+ * something to keep: a change that adds something is noted, and the next
+ * commit starts a keeper, which gets everything at once. */
+static int journaling( int adds )
+{
+    if (keeper_fd != -1) return 1;
+    if (adds && keeper_wanted && !keeper_broken) unkept = 1;
+    return 0;
 }
 
 static struct jop *add_op( unsigned int op, unsigned int kind, uint64_t key, const void *data, size_t size,
@@ -100,18 +113,39 @@ static struct jop *add_op( unsigned int op, unsigned int kind, uint64_t key, con
  *           the engine's callbacks
  */
 
+/* A port this very request let go of (a reservation of a socket that had
+ * ended, reaped on the way) is still the keeper's until it has closed its
+ * copy: what the request did so far goes to it first, and the port is
+ * looked at again.  What went is whole on its own. */
+static int let_go_pending( void )
+{
+    if (keeper_fd == -1 || !sync_needed) return 0;
+    journal_commit();
+    return 1;
+}
+
+int journal_port_in_use( void *ctx, int protocol, unsigned short port )
+{
+    int ret = host_port_in_use( ctx, protocol, port );
+
+    if (ret && let_go_pending()) ret = host_port_in_use( ctx, protocol, port );
+    return ret;
+}
+
 int journal_hold( void *ctx, int protocol, unsigned short port )
 {
     int fd = host_hold( ctx, protocol, port );
 
-    if (fd >= 0 && keeper_fd != -1 && add_op( KEEPER_PUT, KEEPER_HOLD, hold_key( protocol, port ), NULL, 0, fd ))
+    if (fd == ENGINE_HOLD_IN_USE && let_go_pending()) fd = host_hold( ctx, protocol, port );
+
+    if (fd >= 0 && journaling( 1 ) && add_op( KEEPER_PUT, KEEPER_HOLD, hold_key( protocol, port ), NULL, 0, fd ))
         hold_op[protocol][port] = nb_ops;
     return fd;
 }
 
 void journal_unhold( void *ctx, int handle, int protocol, unsigned short port )
 {
-    if (keeper_fd != -1)
+    if (journaling( 0 ))
     {
         unsigned int index = hold_op[protocol][port];
 
@@ -136,7 +170,7 @@ void journal_record( void *ctx, const struct engine_record *record )
 {
     unsigned int kind = record->type == ENGINE_RECORD_RESERVATION ? KEEPER_RESERVATION : KEEPER_ASSOCIATION;
 
-    if (keeper_fd == -1) return;
+    if (!journaling( !record->deleted )) return;
     if (record->deleted) add_op( KEEPER_DEL, kind, record->id, NULL, 0, -1 );
     else add_op( KEEPER_PUT, kind, record->id, record, sizeof(*record), -1 );
 }
@@ -159,7 +193,7 @@ void journal_session( struct client *client, int deleted )
 {
     struct keeper_session data;
 
-    if (keeper_fd == -1 || !client->session) return;
+    if (!client->session || !journaling( !deleted )) return;
     if (deleted)
     {
         if (client->journaled) add_op( KEEPER_DEL, KEEPER_SESSION, client->session, NULL, 0, -1 );
@@ -221,7 +255,7 @@ static int keeper_restart( void );
 /* whether the transaction being collected changes anything */
 int journal_pending( void )
 {
-    return nb_ops != 0;
+    return nb_ops != 0 || unkept;
 }
 
 /* send the collected changes as one transaction; a keeper that died is
@@ -231,7 +265,13 @@ void journal_commit( void )
     unsigned int flags = KEEPER_COMMIT | (sync_needed ? KEEPER_SYNC : 0);
     int ret;
 
-    if (keeper_fd == -1 || !nb_ops) return;
+    if (keeper_fd == -1)
+    {
+        if (unkept) keeper_restart();
+        unkept = 0;
+        return;
+    }
+    if (!nb_ops) return;
     ret = send_ops( flags );
     if (!ret && (flags & KEEPER_SYNC)) ret = wait_sync();
     clear_ops();
@@ -532,6 +572,7 @@ static int keeper_restart( void )
     {
         fprintf( stderr, "portres-server: cannot start a keeper: %s; a crash would lose the runtime "
                  "reservations\n", strerror( errno ) );
+        keeper_broken = 1;
         return -1;
     }
     keeper_writer_init( writer, keeper_fd );
@@ -562,12 +603,9 @@ int journal_open( const char *dir )
         if (!(hold_op[protocol] = calloc( 65536, sizeof(*hold_op[protocol]) ))) return -1;
     if (!(writer = malloc( sizeof(*writer) ))) return -1;
 
-    /* without a keeper the server serves all the same, as it did before keepers */
-    if ((keeper_fd = connect_keeper()) == -1)
-    {
-        keeper_restart();
-        return 0;
-    }
+    /* no keeper: nothing was left; one starts with the first thing to keep */
+    keeper_wanted = 1;
+    if ((keeper_fd = connect_keeper()) == -1) return 0;
     keeper_writer_init( writer, keeper_fd );
     memset( &restore, 0, sizeof(restore) );
     if ((ret = read_restore( &restore )) != -1) apply_restore( &restore );

@@ -277,7 +277,7 @@ int main( int argc, char *argv[] )
         { NULL, 0, NULL, 0 }
     };
     int opt, foreground = 0, kill_signal = 0, wait = 0, linger = DEFAULT_LINGER, keeper = 1;
-    static const struct engine_callbacks host_callbacks = { host_port_in_use, host_random_token,
+    static const struct engine_callbacks host_callbacks = { journal_port_in_use, host_random_token,
                                                              host_socket_alive, journal_hold, journal_unhold,
                                                              host_hold_valid, journal_record, NULL };
     int listen_fd, sync_fd = -1, ret;

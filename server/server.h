@@ -110,6 +110,7 @@ extern int journal_pending( void );
 extern void journal_session( struct client *client, int deleted );
 extern void journal_close( void );
 extern int journal_hold( void *ctx, int protocol, unsigned short port );
+extern int journal_port_in_use( void *ctx, int protocol, unsigned short port );
 extern void journal_unhold( void *ctx, int handle, int protocol, unsigned short port );
 extern void journal_record( void *ctx, const struct engine_record *record );
 
