@@ -168,14 +168,13 @@ DECL_HANDLER(init)
         current->closing = 1;
         return;
     }
-    if (current->initialized)
+    /* the first init of a connection opens or resumes its session; another only says hello again */
+    if (!current->initialized)
     {
-        set_error( STATUS_INVALID_PARAMETER );
-        return;
+        current->initialized = 1;
+        if (req->session && resume_session( current, req->session, req->completed )) reply->resumed = 1;
+        else new_session( current );
     }
-    current->initialized = 1;
-    if (req->session && resume_session( current, req->session, req->completed )) reply->resumed = 1;
-    else new_session( current );
     reply->session = current->session;
 }
 
