@@ -64,6 +64,7 @@ struct pending
 };
 
 static struct hash_table records[KEEPER_NB_KINDS];
+static struct keeper_writer writer;   /* what goes to the server: everything kept, or a sync */
 static struct pending *pending;
 static unsigned int nb_pending, max_pending;
 
@@ -180,13 +181,11 @@ static void add_pending( void *ctx, const struct keeper_op *op, const void *data
 /* everything kept, to a new server */
 static int send_all( int fd )
 {
-    struct keeper_writer *writer = malloc( sizeof(*writer) );
     struct hash_entry *entry;
     unsigned int kind, pos;
     int ret = 0;
 
-    if (!writer) return -1;
-    keeper_writer_init( writer, fd );
+    keeper_writer_init( &writer, fd );
     for (kind = 0; kind < KEEPER_NB_KINDS && !ret; kind++)
     {
         pos = 0;
@@ -195,13 +194,12 @@ static int send_all( int fd )
             for (; entry && !ret; entry = entry->next)
             {
                 const struct kept *kept = HASH_ENTRY( entry, struct kept, entry );
-                ret = keeper_write_op( writer, KEEPER_PUT, kind, kept->entry.key, kept->data, kept->size,
+                ret = keeper_write_op( &writer, KEEPER_PUT, kind, kept->entry.key, kept->data, kept->size,
                                        kept->fd );
             }
         }
     }
-    if (!ret) ret = keeper_flush( writer, KEEPER_END );
-    free( writer );
+    if (!ret) ret = keeper_flush( &writer, KEEPER_END );
     return ret;
 }
 
@@ -234,18 +232,9 @@ static int serve( int fd )
     if (!(flags & KEEPER_COMMIT)) return 0;
     for (i = 0; i < nb_pending; i++) apply( &pending[i] );
     nb_pending = 0;
-    if (flags & KEEPER_SYNC)
-    {
-        struct keeper_writer *writer = malloc( sizeof(*writer) );
-        int ret;
-
-        if (!writer) return -1;
-        keeper_writer_init( writer, fd );
-        ret = keeper_flush( writer, KEEPER_SYNC );
-        free( writer );
-        return ret;
-    }
-    return 0;
+    if (!(flags & KEEPER_SYNC)) return 0;
+    keeper_writer_init( &writer, fd );
+    return keeper_flush( &writer, KEEPER_SYNC );
 }
 
 int keeper_main( const char *dir )

@@ -489,6 +489,38 @@ static void seed_disconnect( struct seed *seed, unsigned int slot )
     seed->ops[seed->count++].ctl = CTL_DISCONNECT | slot;
 }
 
+static void seed_acquire( struct seed *seed, unsigned int slot, unsigned int protocol, unsigned short start,
+                          unsigned short count, portres_socket_t socket )
+{
+    struct acquire_request *req = &seed_frame( seed, slot, REQ_acquire )->acquire_request;
+
+    req->protocol = protocol;
+    req->start    = start;
+    req->count    = count;
+    req->socket   = socket;
+}
+
+static void seed_associate( struct seed *seed, unsigned int slot, unsigned int protocol, portres_socket_t socket,
+                            portres_token_t token, unsigned int elevated )
+{
+    struct associate_request *req = &seed_frame( seed, slot, REQ_associate )->associate_request;
+
+    req->protocol = protocol;
+    req->socket   = socket;
+    req->token    = token;
+    req->elevated = elevated;
+}
+
+static void seed_bind( struct seed *seed, unsigned int slot, unsigned int protocol, unsigned short port,
+                       portres_socket_t socket )
+{
+    struct bind_port_request *req = &seed_frame( seed, slot, REQ_bind_port )->bind_port_request;
+
+    req->protocol = protocol;
+    req->port     = port;
+    req->socket   = socket;
+}
+
 static void seed_write( const char *dir, const char *name, const struct seed *seed )
 {
     char path[4096];
@@ -524,18 +556,9 @@ static void write_seeds( const char *dir )
     /* acquire, associate, bind, query, release, close */
     seed_start( &seed, 0 );
     seed_init( &seed, 0 );
-    req = seed_frame( &seed, 0, REQ_acquire );
-    req->acquire_request.protocol = PORTRES_PROTO_TCP;
-    req->acquire_request.start = 5000;
-    req->acquire_request.count = 4;
-    req->acquire_request.socket = 0x10;
-    req = seed_frame( &seed, 0, REQ_associate );
-    req->associate_request.protocol = PORTRES_PROTO_TCP;
-    req->associate_request.socket = 0x14;
-    req->associate_request.token = 1;
-    req = seed_frame( &seed, 0, REQ_bind_port );
-    req->bind_port_request.protocol = PORTRES_PROTO_TCP;
-    req->bind_port_request.socket = 0x14;
+    seed_acquire( &seed, 0, PORTRES_PROTO_TCP, 5000, 4, 0x10 );
+    seed_associate( &seed, 0, PORTRES_PROTO_TCP, 0x14, 1, 0 );
+    seed_bind( &seed, 0, PORTRES_PROTO_TCP, 0, 0x14 );
     req = seed_frame( &seed, 0, REQ_query_port );
     req->query_port_request.protocol = PORTRES_PROTO_TCP;
     req->query_port_request.port = 5001;
@@ -549,18 +572,9 @@ static void write_seeds( const char *dir )
     seed_start( &seed, 0x0300 | 7 );
     seed_init( &seed, 1 );
     seed_init( &seed, 2 );
-    req = seed_frame( &seed, 1, REQ_acquire );
-    req->acquire_request.protocol = PORTRES_PROTO_UDP;
-    req->acquire_request.count = 16;
-    req->acquire_request.socket = 0x20;
-    req = seed_frame( &seed, 2, REQ_acquire );
-    req->acquire_request.protocol = PORTRES_PROTO_UDP;
-    req->acquire_request.count = 16;
-    req->acquire_request.socket = 0x20;
-    req = seed_frame( &seed, 2, REQ_associate );
-    req->associate_request.protocol = PORTRES_PROTO_UDP;
-    req->associate_request.socket = 0x24;
-    req->associate_request.token = 1;
+    seed_acquire( &seed, 1, PORTRES_PROTO_UDP, 0, 16, 0x20 );
+    seed_acquire( &seed, 2, PORTRES_PROTO_UDP, 0, 16, 0x20 );
+    seed_associate( &seed, 2, PORTRES_PROTO_UDP, 0x24, 1, 0 );
     req = seed_frame( &seed, 1, REQ_list );
     req->list_request.protocol = PORTRES_PROTO_UDP;
     seed_disconnect( &seed, 1 );
@@ -585,11 +599,7 @@ static void write_seeds( const char *dir )
     req->persistent_lookup_request.protocol = PORTRES_PROTO_TCP;
     req->persistent_lookup_request.start = 6000;
     req->persistent_lookup_request.count = 10;
-    req = seed_frame( &seed, 3, REQ_associate );
-    req->associate_request.protocol = PORTRES_PROTO_TCP;
-    req->associate_request.socket = 0x30;
-    req->associate_request.token = 1;
-    req->associate_request.elevated = 1;
+    seed_associate( &seed, 3, PORTRES_PROTO_TCP, 0x30, 1, 1 );
     req = seed_frame( &seed, 3, REQ_set_dynamic_range );
     req->set_dynamic_range_request.protocol = PORTRES_PROTO_TCP;
     req->set_dynamic_range_request.start = 20000;
@@ -627,33 +637,13 @@ static void write_seeds( const char *dir )
     /* binds of associated sockets: an explicit port, then more sockets than ports */
     seed_start( &seed, 0 );
     seed_init( &seed, 0 );
-    req = seed_frame( &seed, 0, REQ_acquire );
-    req->acquire_request.protocol = PORTRES_PROTO_TCP;
-    req->acquire_request.start = 8000;
-    req->acquire_request.count = 2;
-    req->acquire_request.socket = 0x10;
-    req = seed_frame( &seed, 0, REQ_associate );
-    req->associate_request.protocol = PORTRES_PROTO_TCP;
-    req->associate_request.socket = 0x14;
-    req->associate_request.token = 1;
-    req = seed_frame( &seed, 0, REQ_bind_port );
-    req->bind_port_request.protocol = PORTRES_PROTO_TCP;
-    req->bind_port_request.port = 8001;
-    req->bind_port_request.socket = 0x14;
-    req = seed_frame( &seed, 0, REQ_associate );
-    req->associate_request.protocol = PORTRES_PROTO_TCP;
-    req->associate_request.socket = 0x18;
-    req->associate_request.token = 1;
-    req = seed_frame( &seed, 0, REQ_bind_port );
-    req->bind_port_request.protocol = PORTRES_PROTO_TCP;
-    req->bind_port_request.socket = 0x18;
-    req = seed_frame( &seed, 0, REQ_associate );
-    req->associate_request.protocol = PORTRES_PROTO_TCP;
-    req->associate_request.socket = 0x1c;
-    req->associate_request.token = 1;
-    req = seed_frame( &seed, 0, REQ_bind_port );
-    req->bind_port_request.protocol = PORTRES_PROTO_TCP;
-    req->bind_port_request.socket = 0x1c;
+    seed_acquire( &seed, 0, PORTRES_PROTO_TCP, 8000, 2, 0x10 );
+    seed_associate( &seed, 0, PORTRES_PROTO_TCP, 0x14, 1, 0 );
+    seed_bind( &seed, 0, PORTRES_PROTO_TCP, 8001, 0x14 );
+    seed_associate( &seed, 0, PORTRES_PROTO_TCP, 0x18, 1, 0 );
+    seed_bind( &seed, 0, PORTRES_PROTO_TCP, 0, 0x18 );
+    seed_associate( &seed, 0, PORTRES_PROTO_TCP, 0x1c, 1, 0 );
+    seed_bind( &seed, 0, PORTRES_PROTO_TCP, 0, 0x1c );
     seed_write( dir, "bind", &seed );
 
     /* Wine clients: sockets named by inode from two processes, a socket
@@ -663,25 +653,12 @@ static void write_seeds( const char *dir )
     seed_frame( &seed, 0, REQ_identify )->identify_request.wine = 1;
     seed_init( &seed, 1 );
     seed_frame( &seed, 1, REQ_identify )->identify_request.wine = 1;
-    req = seed_frame( &seed, 0, REQ_acquire );
-    req->acquire_request.protocol = PORTRES_PROTO_TCP;
-    req->acquire_request.start = 9000;
-    req->acquire_request.count = 4;
-    req->acquire_request.socket = 0x31;
-    req = seed_frame( &seed, 0, REQ_associate );
-    req->associate_request.protocol = PORTRES_PROTO_TCP;
-    req->associate_request.socket = 0x32;
-    req->associate_request.token = 1;
-    req = seed_frame( &seed, 1, REQ_bind_port );
-    req->bind_port_request.protocol = PORTRES_PROTO_TCP;
-    req->bind_port_request.socket = 0x32;
+    seed_acquire( &seed, 0, PORTRES_PROTO_TCP, 9000, 4, 0x31 );
+    seed_associate( &seed, 0, PORTRES_PROTO_TCP, 0x32, 1, 0 );
+    seed_bind( &seed, 1, PORTRES_PROTO_TCP, 0, 0x32 );
     seed_frame( &seed, 1, REQ_query_socket )->query_socket_request.socket = 0x31;
     seed_disconnect( &seed, 0 );
-    req = seed_frame( &seed, 1, REQ_acquire );
-    req->acquire_request.protocol = PORTRES_PROTO_TCP;
-    req->acquire_request.start = 9002;
-    req->acquire_request.count = 1;
-    req->acquire_request.socket = 0x33;
+    seed_acquire( &seed, 1, PORTRES_PROTO_TCP, 9002, 1, 0x33 );
     seed_frame( &seed, 1, REQ_socket_closed )->socket_closed_request.socket = 0x31;
     seed_frame( &seed, 1, REQ_list )->list_request.protocol = PORTRES_PROTO_TCP;
     seed_write( dir, "wine", &seed );
