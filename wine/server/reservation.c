@@ -1,0 +1,260 @@
+/*
+ * Port reservations: the wineserver's tables, reached from the socket ioctls
+ *
+ * Copyright 2026 The portres authors
+ *
+ * This library is free software; you can redistribute it and/or
+ * modify it under the terms of the GNU Lesser General Public
+ * License as published by the Free Software Foundation; either
+ * version 2.1 of the License, or (at your option) any later version.
+ *
+ * This library is distributed in the hope that it will be useful,
+ * but WITHOUT ANY WARRANTY; without even the implied warranty of
+ * MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the GNU
+ * Lesser General Public License for more details.
+ *
+ * You should have received a copy of the GNU Lesser General Public
+ * License along with this library; if not, write to the Free Software
+ * Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
+ */
+
+/*
+ * The reservation engine keeps the tables (reservations by protocol and
+ * token, their owner process and acquiring socket, the sockets associated
+ * with them); this file connects it to the server's objects.  A socket is
+ * named by its object: its reservations go when the object is destroyed,
+ * that is when the last handle of it closes, in whichever process.  Each
+ * process is a client of the engine, and owns the reservations it acquired
+ * until it ends.
+ */
+
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include "ntstatus.h"
+#define WIN32_NO_STATUS
+#include "windef.h"
+#include "winternl.h"
+#define USE_WS_PREFIX
+#include "winsock2.h"
+#include "wine/afd.h"
+#include "wine/list.h"
+
+#include "handle.h"
+#include "process.h"
+#include "thread.h"
+#include "request.h"
+#include "security.h"
+#include "reservation.h"
+#include "reservation_host.h"
+
+struct reservation_client
+{
+    struct list           entry;
+    struct process       *process;
+    struct engine_client *client;
+};
+
+static struct engine *engine;
+static struct engine_client *server_client;    /* closes the sockets whatever process closes them */
+static struct list clients = LIST_INIT( clients );
+static portres_socket_t closing_socket;        /* the socket being destroyed */
+
+static portres_socket_t socket_id( const void *sock )
+{
+    return (uintptr_t)sock;
+}
+
+int wineserver_socket_alive( portres_socket_t socket )
+{
+    /* every socket the engine knows lives until sock_reservation_closed */
+    return socket != closing_socket;
+}
+
+static const struct engine_callbacks callbacks =
+{
+    host_port_in_use,
+    host_random_token,
+    host_socket_alive,
+    host_hold,
+    host_unhold,
+    host_hold_valid,
+    NULL,
+    NULL
+};
+
+static struct engine *get_engine( void )
+{
+    if (engine) return engine;
+    if (!(engine = engine_create( &callbacks, NULL ))) return NULL;
+    if (!(server_client = engine_client_create( engine, 0 )) || engine_client_set_wine( server_client ))
+    {
+        if (server_client) engine_client_destroy( server_client );
+        server_client = NULL;
+        engine_destroy( engine );
+        engine = NULL;
+    }
+    return engine;
+}
+
+/* the engine's client of a process, made on first use */
+static struct engine_client *get_client( struct process *process )
+{
+    struct reservation_client *client;
+
+    LIST_FOR_EACH_ENTRY( client, &clients, struct reservation_client, entry )
+        if (client->process == process) return client->client;
+    if (!get_engine() || !(client = malloc( sizeof(*client) ))) return NULL;
+    if (!(client->client = engine_client_create( engine, process->id )) ||
+        engine_client_set_wine( client->client ))
+    {
+        if (client->client) engine_client_destroy( client->client );
+        free( client );
+        return NULL;
+    }
+    client->process = process;
+    list_add_tail( &clients, &client->entry );
+    return client->client;
+}
+
+/* the engine's protocol of a socket type, or -1 */
+static int type_protocol( int type )
+{
+    if (type == WS_SOCK_STREAM) return ENGINE_TCP;
+    if (type == WS_SOCK_DGRAM) return ENGINE_UDP;
+    return -1;
+}
+
+static int process_elevated( struct process *process )
+{
+    return process->token && token_sid_present( process->token, &builtin_admins_sid, FALSE );
+}
+
+void sock_reservation_ioctl( const void *sock, unsigned int code, int family, int type, int bound )
+{
+    const struct afd_port_reservation_params *params = get_req_data();
+    struct afd_port_reservation_params reply;
+    struct engine_client *client;
+    struct engine_info info;
+    unsigned int status;
+    int protocol = type_protocol( type );
+
+    if (get_req_data_size() < sizeof(*params))
+    {
+        set_error( STATUS_INVALID_PARAMETER );
+        return;
+    }
+    if ((family != WS_AF_INET && family != WS_AF_INET6) || protocol < 0)
+    {
+        set_error( STATUS_NOT_SUPPORTED );
+        return;
+    }
+    if (!(client = get_client( current->process )))
+    {
+        set_error( STATUS_NO_MEMORY );
+        return;
+    }
+
+    switch (code)
+    {
+    case IOCTL_AFD_WINE_ACQUIRE_PORT_RESERVATION:
+        if (get_reply_max_size() < sizeof(reply))
+        {
+            status = STATUS_BUFFER_TOO_SMALL;
+            break;
+        }
+        if ((status = engine_acquire( client, protocol, params->start, params->count, socket_id( sock ), &info )))
+            break;
+        memset( &reply, 0, sizeof(reply) );
+        reply.start = info.start;
+        reply.count = info.count;
+        reply.token = info.token;
+        set_reply_data( &reply, sizeof(reply) );
+        break;
+
+    case IOCTL_AFD_WINE_RELEASE_PORT_RESERVATION:
+        status = engine_release( client, params->token );
+        break;
+
+    case IOCTL_AFD_WINE_ASSOCIATE_PORT_RESERVATION:
+        /* the association must come before the bind */
+        if (bound)
+        {
+            status = STATUS_INVALID_PARAMETER;
+            break;
+        }
+        status = engine_associate( client, protocol, socket_id( sock ), params->token,
+                                   process_elevated( current->process ), &info );
+        break;
+
+    default:
+        status = STATUS_NOT_SUPPORTED;
+        break;
+    }
+    set_error( status );
+}
+
+int sock_reservation_bind( const void *sock, int type, struct sockaddr *addr )
+{
+    struct engine_client *client;
+    unsigned short port, result;
+    unsigned int status;
+    int associated, protocol = type_protocol( type );
+
+    if (!engine || protocol < 0) return 0;
+    if (addr->sa_family == AF_INET) port = ntohs( ((struct sockaddr_in *)addr)->sin_port );
+    else if (addr->sa_family == AF_INET6) port = ntohs( ((struct sockaddr_in6 *)addr)->sin6_port );
+    else return 0;
+    if (!(client = get_client( current->process )))
+    {
+        set_error( STATUS_NO_MEMORY );
+        return 1;
+    }
+    if ((status = engine_bind_port( client, protocol, socket_id( sock ), port, &result, &associated )))
+    {
+        set_error( status );
+        return 1;
+    }
+    if (result == port) return 0;
+    if (addr->sa_family == AF_INET) ((struct sockaddr_in *)addr)->sin_port = htons( result );
+    else ((struct sockaddr_in6 *)addr)->sin6_port = htons( result );
+    return 0;
+}
+
+int sock_reservation_associated( const void *sock, int type )
+{
+    unsigned int associated, acquired;
+
+    if (!engine || type_protocol( type ) < 0) return 0;
+    engine_query_socket( server_client, socket_id( sock ), &associated, &acquired );
+    return associated;
+}
+
+void sock_reservation_closed( const void *sock )
+{
+    if (!engine) return;
+    closing_socket = socket_id( sock );
+    engine_socket_closed( server_client, closing_socket );
+    closing_socket = 0;
+}
+
+void process_reservations_end( struct process *process )
+{
+    struct reservation_client *client;
+
+    LIST_FOR_EACH_ENTRY( client, &clients, struct reservation_client, entry )
+    {
+        if (client->process != process) continue;
+        list_remove( &client->entry );
+        engine_client_destroy( client->client );
+        free( client );
+        return;
+    }
+}
