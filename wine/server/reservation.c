@@ -31,6 +31,7 @@
 #include "config.h"
 
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -201,14 +202,49 @@ void sock_reservation_ioctl( const void *sock, unsigned int code, int family, in
     set_error( status );
 }
 
-int sock_reservation_bind( const void *sock, int type, struct sockaddr *addr )
+/* the first and last port the host gives to binds of port 0 */
+static void ephemeral_range( unsigned int *first, unsigned int *last )
+{
+    FILE *f = fopen( "/proc/sys/net/ipv4/ip_local_port_range", "r" );
+
+    *first = 32768;
+    *last = 60999;
+    if (!f) return;
+    if (fscanf( f, "%u %u", first, last ) != 2 || *first > *last || *last > 65535)
+    {
+        *first = 32768;
+        *last = 60999;
+    }
+    fclose( f );
+}
+
+/* A port of the host's ephemeral range that nobody has bound and that is
+ * in no reservation, or 0: the host gives a port twice to sockets with
+ * SO_REUSEADDR, which Windows never does. */
+static unsigned short choose_port( struct engine_client *client, int protocol )
+{
+    struct engine_info info;
+    unsigned int first, last, port, i;
+
+    ephemeral_range( &first, &last );
+    for (i = 0; i < 64; i++)
+    {
+        port = first + host_random_token( NULL ) % (last - first + 1);
+        if (engine_query_port( engine, client, protocol, port, &info )) continue;
+        if (host_port_in_use( NULL, protocol, port )) continue;
+        return port;
+    }
+    return 0;
+}
+
+int sock_reservation_bind( const void *sock, int type, int reuse, struct sockaddr *addr )
 {
     struct engine_client *client;
     unsigned short port, result;
     unsigned int status;
     int associated, protocol = type_protocol( type );
 
-    if (!engine || protocol < 0) return 0;
+    if (protocol < 0 || (!engine && !reuse)) return 0;
     if (addr->sa_family == AF_INET) port = ntohs( ((struct sockaddr_in *)addr)->sin_port );
     else if (addr->sa_family == AF_INET6) port = ntohs( ((struct sockaddr_in6 *)addr)->sin6_port );
     else return 0;
@@ -222,6 +258,7 @@ int sock_reservation_bind( const void *sock, int type, struct sockaddr *addr )
         set_error( status );
         return 1;
     }
+    if (!result && reuse) result = choose_port( client, protocol );
     if (result == port) return 0;
     if (addr->sa_family == AF_INET) ((struct sockaddr_in *)addr)->sin_port = htons( result );
     else ((struct sockaddr_in6 *)addr)->sin6_port = htons( result );

@@ -27,8 +27,9 @@ struct sockaddr;
 /* IOCTL_AFD_WINE_*_PORT_RESERVATION on a socket of the given family and type */
 extern void sock_reservation_ioctl( const void *sock, unsigned int code, int family, int type, int bound );
 /* an explicit or implicit bind of a socket to addr, which may get its port
- * from the socket's reservation: non-zero, with the error set, to refuse */
-extern int sock_reservation_bind( const void *sock, int type, struct sockaddr *addr );
+ * from the socket's reservation, or for port 0 with SO_REUSEADDR (reuse) a
+ * port nobody has: non-zero, with the error set, to refuse */
+extern int sock_reservation_bind( const void *sock, int type, int reuse, struct sockaddr *addr );
 /* whether the socket is associated with a reservation */
 extern int sock_reservation_associated( const void *sock, int type );
 /* the socket object is being destroyed */

@@ -33,17 +33,37 @@ static BOOL is_port_reservation_ioctl( DWORD code )
            || code == SIO_ASSOCIATE_PORT_RESERVATION;
 }
 
-/* The buffers are checked here, in the order Windows checks them, before
- * ret_size is required; the server keeps the reservations. */
+/* The socket and the buffers are checked here, in the order Windows checks
+ * them, before ret_size is required; the server keeps the reservations. */
 static int port_reservation_ioctl( SOCKET s, DWORD code, void *in_buff, DWORD in_size, void *out_buff,
                                    DWORD out_size, DWORD *ret_size, WSAOVERLAPPED *overlapped,
                                    LPWSAOVERLAPPED_COMPLETION_ROUTINE completion )
 {
     struct afd_port_reservation_params params;
+    struct afd_get_info_params info;
     struct ioctl_request req;
     struct ioctl_args args;
+    IO_STATUS_BLOCK io;
     DWORD afd_code, size = 0, ret;
     int clear_ret_size;
+
+    if (!num_startup)
+    {
+        SetLastError( WSANOTINITIALISED );
+        return -1;
+    }
+    if (NtDeviceIoControlFile( (HANDLE)s, NULL, NULL, NULL, &io, IOCTL_AFD_WINE_GET_INFO, NULL, 0,
+                               &info, sizeof(info) ))
+    {
+        SetLastError( WSAENOTSOCK );
+        return -1;
+    }
+    if ((info.family != AF_INET && info.family != AF_INET6) ||
+        (info.type != SOCK_STREAM && info.type != SOCK_DGRAM))
+    {
+        SetLastError( WSAEOPNOTSUPP );
+        return -1;
+    }
 
     args.code           = code;
     args.in             = in_buff;
