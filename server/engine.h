@@ -149,6 +149,8 @@ extern void engine_query_socket( struct engine_client *client, portres_socket_t 
 extern int engine_query_port( struct engine *engine, const struct engine_client *client, int protocol,
                               unsigned int port, struct engine_info *info );
 
+/* whether start and count make a range of ports: neither is 0, and it ends by 65535 */
+extern int engine_valid_range( unsigned int start, unsigned int count );
 extern unsigned int engine_persistent_create( struct engine *engine, int protocol, unsigned int start,
                                               unsigned int count, portres_token_t *token );
 extern unsigned int engine_persistent_add( struct engine *engine, int protocol, unsigned int start,

@@ -92,7 +92,6 @@ struct engine
     uint64_t                last_sock_id;                 /* the last socket record's id */
 };
 
-extern int engine_valid_range( unsigned int start, unsigned int count );
 extern struct reservation *engine_find_reservation( struct engine *engine, portres_token_t token );
 
 #endif /* __PORTRES_ENGINE_PRIVATE_H */

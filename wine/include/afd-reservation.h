@@ -21,11 +21,14 @@
 #define IOCTL_AFD_WINE_ACQUIRE_PORT_RESERVATION         WINE_AFD_IOC(@NEXT1@)
 #define IOCTL_AFD_WINE_RELEASE_PORT_RESERVATION         WINE_AFD_IOC(@NEXT2@)
 #define IOCTL_AFD_WINE_ASSOCIATE_PORT_RESERVATION       WINE_AFD_IOC(@NEXT3@)
+#define IOCTL_AFD_WINE_CREATE_PERSISTENT_PORT_RESERVATION WINE_AFD_IOC(@NEXT4@)
+#define IOCTL_AFD_WINE_DELETE_PERSISTENT_PORT_RESERVATION WINE_AFD_IOC(@NEXT5@)
+#define IOCTL_AFD_WINE_LOOKUP_PERSISTENT_PORT_RESERVATION WINE_AFD_IOC(@NEXT6@)
 
 struct afd_port_reservation_params
 {
-    unsigned short start;   /* acquire: first port in host order, 0 for any */
-    unsigned short count;   /* acquire: number of ports */
+    unsigned short start;   /* acquire, persistent: first port in host order, 0 for any (acquire) */
+    unsigned short count;   /* acquire, persistent: number of ports */
     unsigned int __pad;
-    ULONGLONG token;        /* release, associate; the reply of acquire */
+    ULONGLONG token;        /* release, associate; the reply of acquire, create and lookup */
 };

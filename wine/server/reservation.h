@@ -30,8 +30,10 @@ extern void sock_reservation_ioctl( const void *sock, unsigned int code, int fam
  * from the socket's reservation, or for port 0 with SO_REUSEADDR (reuse) a
  * port nobody has: non-zero, with the error set, to refuse */
 extern int sock_reservation_bind( const void *sock, int type, int reuse, struct sockaddr *addr );
-/* whether the socket is associated with a reservation */
-extern int sock_reservation_associated( const void *sock, int type );
+/* whether the server chooses the port of the socket's implicit bind: the
+ * socket is associated with a reservation, or a persistent reservation
+ * lies among the host's automatic ports */
+extern int sock_reservation_choose_port( const void *sock, int type );
 /* the socket object is being destroyed */
 extern void sock_reservation_closed( const void *sock );
 /* the process has ended */

@@ -31,35 +31,6 @@
 
 #include "wine/test.h"
 
-/* Wine's mstcpip.h has none of the reservation definitions; MinGW's has all
- * of them.  The layouts below are those of the Windows SDK. */
-#ifndef SIO_ACQUIRE_PORT_RESERVATION
-#define SIO_ACQUIRE_PORT_RESERVATION    0x98000064
-#define SIO_RELEASE_PORT_RESERVATION    0x98000065
-#define SIO_ASSOCIATE_PORT_RESERVATION  0x98000066
-
-typedef struct _INET_PORT_RANGE
-{
-    USHORT StartPort;       /* network byte order */
-    USHORT NumberOfPorts;   /* host byte order */
-} INET_PORT_RANGE, *PINET_PORT_RANGE;
-
-typedef struct _INET_PORT_RANGE INET_PORT_RESERVATION, *PINET_PORT_RESERVATION;
-
-typedef struct
-{
-    ULONG64 Token;
-} INET_PORT_RESERVATION_TOKEN, *PINET_PORT_RESERVATION_TOKEN;
-
-typedef struct
-{
-    INET_PORT_RESERVATION Reservation;
-    INET_PORT_RESERVATION_TOKEN Token;
-} INET_PORT_RESERVATION_INSTANCE, *PINET_PORT_RESERVATION_INSTANCE;
-
-#define INVALID_PORT_RESERVATION_TOKEN ((ULONG64)0)
-#endif
-
 /* The SDK declares INET_PORT_RESERVATION_INSTANCE with anonymous members in
  * C and named ones in C++, so the tests use a private structure with the
  * same layout instead: 16 bytes, the token at offset 8. */
@@ -1644,48 +1615,74 @@ static void test_other_process_binds(void)
 }
 
 /* A persistent reservation does not refuse explicit binds, but automatic
- * binds avoid it.  Creating one takes iphlpapi and an elevated process on
- * Windows; the test runner can name one it made in PORTRES_TEST_PERSISTENT
- * as "START COUNT" (TCP). */
+ * binds avoid it.  The test makes one with iphlpapi over the ports where
+ * this system's automatic binds land, which takes an elevated process. */
 static void test_persistent_bind(void)
 {
+    ULONG (WINAPI *pCreatePersistentTcpPortReservation)( USHORT, USHORT, ULONG64 * );
+    ULONG (WINAPI *pDeletePersistentTcpPortReservation)( USHORT, USHORT );
+    HMODULE iphlpapi = LoadLibraryA( "iphlpapi.dll" );
+    unsigned int start = 0, count = AUTO_BLOCK_SIZE, i, attempt;
+    ULONG err = ERROR_SHARING_VIOLATION;
     struct reserved_blocks blocks;
-    unsigned int start = 0, count = 0, i, j;
-    char value[64];
+    ULONG64 token;
+    USHORT port;
     SOCKET s;
-    int err;
+    int ret;
 
-    if (!GetEnvironmentVariableA( "PORTRES_TEST_PERSISTENT", value, sizeof(value) ) ||
-        sscanf( value, "%u %u", &start, &count ) != 2 || !start || !count || start + count > 65536)
+    pCreatePersistentTcpPortReservation = (void *)GetProcAddress( iphlpapi, "CreatePersistentTcpPortReservation" );
+    pDeletePersistentTcpPortReservation = (void *)GetProcAddress( iphlpapi, "DeletePersistentTcpPortReservation" );
+    if (!pCreatePersistentTcpPortReservation || !pDeletePersistentTcpPortReservation)
     {
-        skip( "no persistent reservation to test with (PORTRES_TEST_PERSISTENT)\n" );
+        win_skip( "no persistent port reservations in iphlpapi\n" );
         return;
     }
+    /* the block of a port that a bind to port 0 gets; another program may
+     * have a port of it, and then another bind gives another block */
+    for (attempt = 0; attempt < 8 && err == ERROR_SHARING_VIOLATION; attempt++)
+    {
+        s = create_socket( AF_INET, SOCK_STREAM );
+        ret = bind_port( s, AF_INET, FALSE, 0 );
+        port = local_port( s );
+        closesocket( s );
+        ok( !ret && port, "bind to port 0 failed, error %d\n", ret );
+        if (ret || !port) return;
+        start = port - port % AUTO_BLOCK_SIZE;
+        err = pCreatePersistentTcpPortReservation( htons( start ), count, &token );
+    }
+    if (err == ERROR_ACCESS_DENIED)
+    {
+        skip( "not elevated: no persistent reservation to test with\n" );
+        return;
+    }
+    ok( !err, "cannot reserve %u ports from %u: error %lu\n", count, start, err );
+    if (err) return;
+
     for (i = 0; i < ARRAY_SIZE(families); i++)
     {
         winetest_push_context( "%s", family_name( families[i] ) );
         s = create_socket( families[i], SOCK_STREAM );
-        err = bind_port( s, families[i], TRUE, start );
-        ok( !err, "bind into the persistent reservation: got error %d\n", err );
+        ret = bind_port( s, families[i], TRUE, start );
+        ok( !ret, "bind into the persistent reservation: got error %d\n", ret );
         closesocket( s );
         s = create_socket( families[i], SOCK_STREAM );
-        err = bind_port( s, families[i], FALSE, start + count - 1 );
-        ok( !err, "bind to its last port: got error %d\n", err );
+        ret = bind_port( s, families[i], FALSE, start + count - 1 );
+        ok( !ret, "bind to its last port: got error %d\n", ret );
         closesocket( s );
         winetest_pop_context();
     }
-    /* a block the automatic binds must avoid, as in_blocks() sees it */
     memset( &blocks, 0, sizeof(blocks) );
-    for (j = 0; j < AUTO_BLOCKS && j * AUTO_BLOCK_SIZE < count; j++)
-        blocks.start[0][blocks.count[0]++] = start + j * AUTO_BLOCK_SIZE;
-    ok( count % AUTO_BLOCK_SIZE == 0 && count <= AUTO_BLOCKS * AUTO_BLOCK_SIZE,
-        "the persistent reservation is not made of whole blocks: %u ports\n", count );
+    blocks.start[type_index( SOCK_STREAM )][0] = start;
+    blocks.count[type_index( SOCK_STREAM )] = 1;
     for (i = 0; i < ARRAY_SIZE(families); i++)
     {
         winetest_push_context( "%s", family_name( families[i] ) );
         check_automatic_binds( &blocks, families[i], SOCK_STREAM );
         winetest_pop_context();
     }
+    err = pDeletePersistentTcpPortReservation( htons( start ), count );
+    ok( !err, "delete failed: error %lu\n", err );
+    FreeLibrary( iphlpapi );
 }
 
 /* Programs look ws2_32 up by name and take functions from it; they must get
