@@ -28,6 +28,7 @@
 #include <stdarg.h>
 #include <string.h>
 
+#define IPHLPAPI_DLL_LINKAGE
 #include "ntstatus.h"
 #define WIN32_NO_STATUS
 #include "windef.h"
