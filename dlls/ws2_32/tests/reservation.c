@@ -222,8 +222,10 @@ static ULONG64 parse_token( const char *str )
 }
 
 /* Starts this test program again as "argv0 reservation <args>". */
-static BOOL start_child( const char *args, PROCESS_INFORMATION *pi )
+/* a child running this test with args; with a token, as that token's user */
+static BOOL start_child_as( const char *args, PROCESS_INFORMATION *pi, HANDLE token )
 {
+    HANDLE primary;
     STARTUPINFOA si;
     char **argv;
     char *cmdline;
@@ -235,10 +237,22 @@ static BOOL start_child( const char *args, PROCESS_INFORMATION *pi )
     sprintf( cmdline, "\"%s\" reservation %s", argv[0], args );
     memset( &si, 0, sizeof(si) );
     si.cb = sizeof(si);
-    ret = CreateProcessA( NULL, cmdline, NULL, NULL, FALSE, 0, NULL, NULL, &si, pi );
-    ok( ret, "CreateProcess failed, error %lu\n", GetLastError() );
+    if (!token) ret = CreateProcessA( NULL, cmdline, NULL, NULL, FALSE, 0, NULL, NULL, &si, pi );
+    /* Windows gives a limited process only an identification token of the
+     * elevated one, which cannot start a process */
+    else if ((ret = DuplicateTokenEx( token, MAXIMUM_ALLOWED, NULL, SecurityImpersonation, TokenPrimary, &primary )))
+    {
+        ret = CreateProcessAsUserA( primary, NULL, cmdline, NULL, NULL, FALSE, 0, NULL, NULL, &si, pi );
+        CloseHandle( primary );
+    }
+    if (!token) ok( ret, "CreateProcess failed, error %lu\n", GetLastError() );
     HeapFree( GetProcessHeap(), 0, cmdline );
     return ret;
+}
+
+static BOOL start_child( const char *args, PROCESS_INFORMATION *pi )
+{
+    return start_child_as( args, pi, NULL );
 }
 
 /* Collects the result of a child that exits by itself, and makes sure it is
@@ -1616,8 +1630,9 @@ static void test_other_process_binds(void)
 
 /* A persistent reservation does not refuse explicit binds, but automatic
  * binds avoid it.  The test makes one with iphlpapi over the ports where
- * this system's automatic binds land, which takes an elevated process. */
-static void test_persistent_bind(void)
+ * this system's automatic binds land, which takes an elevated process:
+ * ERROR_ACCESS_DENIED when this one is not. */
+static ULONG persistent_bind_cases(void)
 {
     ULONG (WINAPI *pCreatePersistentTcpPortReservation)( USHORT, USHORT, ULONG64 * );
     ULONG (WINAPI *pDeletePersistentTcpPortReservation)( USHORT, USHORT );
@@ -1635,7 +1650,7 @@ static void test_persistent_bind(void)
     if (!pCreatePersistentTcpPortReservation || !pDeletePersistentTcpPortReservation)
     {
         win_skip( "no persistent port reservations in iphlpapi\n" );
-        return;
+        return 0;
     }
     /* the block of a port that a bind to port 0 gets; another program may
      * have a port of it, and then another bind gives another block */
@@ -1646,17 +1661,13 @@ static void test_persistent_bind(void)
         port = local_port( s );
         closesocket( s );
         ok( !ret && port, "bind to port 0 failed, error %d\n", ret );
-        if (ret || !port) return;
+        if (ret || !port) return 0;
         start = port - port % AUTO_BLOCK_SIZE;
         err = pCreatePersistentTcpPortReservation( htons( start ), count, &token );
     }
-    if (err == ERROR_ACCESS_DENIED)
-    {
-        skip( "not elevated: no persistent reservation to test with\n" );
-        return;
-    }
+    if (err == ERROR_ACCESS_DENIED) return err;
     ok( !err, "cannot reserve %u ports from %u: error %lu\n", count, start, err );
-    if (err) return;
+    if (err) return 0;
 
     for (i = 0; i < ARRAY_SIZE(families); i++)
     {
@@ -1683,6 +1694,48 @@ static void test_persistent_bind(void)
     err = pDeletePersistentTcpPortReservation( htons( start ), count );
     ok( !err, "delete failed: error %lu\n", err );
     FreeLibrary( iphlpapi );
+    return 0;
+}
+
+/* the elevated token linked to this process's limited one, or NULL */
+static HANDLE elevated_token(void)
+{
+    TOKEN_LINKED_TOKEN linked;
+    TOKEN_ELEVATION elevation;
+    HANDLE token, ret = NULL;
+    DWORD size;
+
+    if (!OpenProcessToken( GetCurrentProcess(), TOKEN_QUERY, &token )) return NULL;
+    if (GetTokenInformation( token, TokenElevation, &elevation, sizeof(elevation), &size ) &&
+        !elevation.TokenIsElevated &&
+        GetTokenInformation( token, TokenLinkedToken, &linked, sizeof(linked), &size ))
+        ret = linked.LinkedToken;
+    CloseHandle( token );
+    return ret;
+}
+
+/* A limited process (Wine 9.0 and later start programs so, as Windows' UAC
+ * does) runs the cases in a child started with the elevated token linked
+ * to its own, as the "runas" verb does. */
+static void test_persistent_bind(void)
+{
+    PROCESS_INFORMATION pi;
+    HANDLE elevated;
+
+    if (persistent_bind_cases() != ERROR_ACCESS_DENIED) return;
+    if (!(elevated = elevated_token()))
+    {
+        skip( "not elevated, and no elevated token: run the test elevated\n" );
+        return;
+    }
+    if (start_child_as( "child_persistent", &pi, elevated )) finish_child( &pi );
+    else skip( "the elevated token cannot start a process: run the test elevated\n" );
+    CloseHandle( elevated );
+}
+
+static void child_persistent(void)
+{
+    ok( persistent_bind_cases() != ERROR_ACCESS_DENIED, "the child is not elevated\n" );
 }
 
 /* Programs look ws2_32 up by name and take functions from it; they must get
@@ -2185,6 +2238,8 @@ START_TEST(reservation)
             child_binds( argc, argv );
         else if (!strcmp( argv[2], "child_socket" ) && argc >= 6)
             child_socket( argv[3], argv[4], argv[5] );
+        else if (!strcmp( argv[2], "child_persistent" ))
+            child_persistent();
         else
             ok( 0, "unknown child mode %s\n", argv[2] );
         WSACleanup();
