@@ -23,14 +23,8 @@
 
 #include "reservation_engine.h"
 
-extern int host_port_in_use( void *ctx, int protocol, unsigned short port );
-extern portres_token_t host_random_token( void *ctx );
-extern int host_socket_alive( void *ctx, portres_socket_t socket );
-extern unsigned long long host_process_start( unsigned int pid );
-extern int host_process_alive( unsigned int pid, int pidfd, unsigned long long start );
-extern int host_hold( void *ctx, int protocol, unsigned short port );
-extern void host_unhold( void *ctx, int handle, int protocol, unsigned short port );
-extern int host_hold_valid( void *ctx, int handle, int protocol, unsigned short port );
+/* the ports held on the host, and what the host tells (reservation_host.c) */
+@HOST@
 
 /* whether a socket the engine knows still exists (reservation.c) */
 extern int wineserver_socket_alive( portres_socket_t socket );
