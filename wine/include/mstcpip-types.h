@@ -33,9 +33,33 @@ typedef struct
 
 #define INVALID_PORT_RESERVATION_TOKEN ((ULONG64)0)
 
+/* In C the SDK leaves both members unnamed, so that C code writes StartPort,
+ * NumberOfPorts and Token directly.  An unnamed member of a typedef'd type is
+ * a Microsoft extension (-fms-extensions, on by default only for MinGW), and
+ * Unix-side code that includes this header (ntdll/unix/socket.c) is built by
+ * the host compiler without it, so in C the members are unnamed structures
+ * with the same fields and layout. */
 typedef struct
 {
+#ifdef __cplusplus
     INET_PORT_RESERVATION Reservation;
     INET_PORT_RESERVATION_TOKEN Token;
+#else
+    struct
+    {
+        USHORT StartPort;
+        USHORT NumberOfPorts;
+    } DUMMYSTRUCTNAME1;
+    struct
+    {
+        ULONG64 Token;
+    } DUMMYSTRUCTNAME2;
+#endif
 } INET_PORT_RESERVATION_INSTANCE, *PINET_PORT_RESERVATION_INSTANCE;
 
+/* OwningPid alone, as MinGW-w64 10.0's mstcpip.h and the current SDK have it
+ * (other copies put an AssignmentCount before it) */
+typedef struct
+{
+    ULONG OwningPid;
+} INET_PORT_RESERVATION_INFORMATION, *PINET_PORT_RESERVATION_INFORMATION;
