@@ -1,5 +1,5 @@
 /*
- * Fragment of server/object.h: the declarations of registry-machine.c
+ * Pieces of include/mstcpip.h: the port reservation ioctl codes
  *
  * Copyright 2026 The portres authors
  *
@@ -18,9 +18,11 @@
  * Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
  */
 
-extern void enum_machine_values( const char *path, void (*func)( void *ctx, const WCHAR *name, data_size_t namelen,
-                                                                 int type, const void *data, data_size_t len ),
-                                 void *ctx );
-extern unsigned int set_machine_value( const char *path, const char *name, int type, const void *data,
-                                       data_size_t len );
-extern unsigned int delete_machine_value( const char *path, const char *name );
+/*@ codes @*/
+#define SIO_ACQUIRE_PORT_RESERVATION    _WSAIOW(IOC_VENDOR, 100)
+#define SIO_RELEASE_PORT_RESERVATION    _WSAIOW(IOC_VENDOR, 101)
+#define SIO_ASSOCIATE_PORT_RESERVATION  _WSAIOW(IOC_VENDOR, 102)
+/*@ ws-codes @*/
+#define WS_SIO_ACQUIRE_PORT_RESERVATION    _WSAIOW(WS_IOC_VENDOR, 100)
+#define WS_SIO_RELEASE_PORT_RESERVATION    _WSAIOW(WS_IOC_VENDOR, 101)
+#define WS_SIO_ASSOCIATE_PORT_RESERVATION  _WSAIOW(WS_IOC_VENDOR, 102)
