@@ -20,6 +20,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
 #include <io.h>
@@ -31,9 +32,8 @@
 
 #include "wine/test.h"
 
-/* The SDK declares INET_PORT_RESERVATION_INSTANCE with anonymous members in
- * C and named ones in C++, so the tests use a private structure with the
- * same layout instead: 16 bytes, the token at offset 8. */
+/* INET_PORT_RESERVATION_INSTANCE has anonymous members in C, so the tests
+ * use a structure of the same layout: 16 bytes, the token at offset 8. */
 struct test_port_instance
 {
     USHORT StartPort;       /* network byte order */
@@ -43,34 +43,18 @@ struct test_port_instance
 };
 
 C_ASSERT( sizeof(struct test_port_instance) == 16 );
-C_ASSERT( sizeof(INET_PORT_RANGE) == 4 );
-C_ASSERT( sizeof(INET_PORT_RESERVATION_TOKEN) == 8 );
 
-/* Specific ranges are taken from here; it lies below the default dynamic
- * range, so that ordinary ephemeral binds rarely get in the way. */
-#define TEST_PORT_FIRST     41000
-#define TEST_PORT_LAST      45000
+/* Specific ranges are taken from 21000-28999, below the dynamic ranges of
+ * Windows and Linux, so that ephemeral ports rarely get in the way. */
+#define TEST_PORT_FIRST     21000
+#define TEST_PORT_SLOTS     80
 #define TEST_PORT_STRIDE    100
 
-/* Windows' default dynamic port range. */
-#define DYNAMIC_PORT_FIRST  49152
-#define DYNAMIC_PORT_LAST   65535
-
 #define TEST_TOKEN_UNKNOWN  ((ULONG64)0x1234)
-#define TEST_IOCP_KEY       ((ULONG_PTR)0x5678)
 
 static const int families[] = { AF_INET, AF_INET6 };
 static const int types[] = { SOCK_STREAM, SOCK_DGRAM };
-
-static unsigned int next_candidate;
-
-
-/* Helpers */
-
-static const char *family_name( int family )
-{
-    return family == AF_INET6 ? "AF_INET6" : "AF_INET";
-}
+static unsigned int next_slot;
 
 static const char *type_name( int type )
 {
@@ -82,12 +66,7 @@ static SOCKET create_socket( int family, int type )
     return socket( family, type, type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP );
 }
 
-static void close_socket( SOCKET s )
-{
-    if (s != INVALID_SOCKET) closesocket( s );
-}
-
-/* Returns 0 or the WSA error of the call. */
+/* 0 or the WSA error of the acquire; *size gets the byte count */
 static int acquire_ports( SOCKET s, USHORT start, USHORT count, struct test_port_instance *inst, DWORD *size )
 {
     INET_PORT_RANGE range;
@@ -98,83 +77,102 @@ static int acquire_ports( SOCKET s, USHORT start, USHORT count, struct test_port
     range.NumberOfPorts = count;
     memset( inst, 0, sizeof(*inst) );
     WSASetLastError( 0xdeadbeef );
-    ret = WSAIoctl( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), inst, sizeof(*inst),
-                    &bytes, NULL, NULL );
+    ret = WSAIoctl( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), inst, sizeof(*inst), &bytes, NULL, NULL );
     if (size) *size = bytes;
     return ret ? WSAGetLastError() : 0;
 }
 
-/* Acquires a specific block of count ports somewhere between TEST_PORT_FIRST
- * and TEST_PORT_LAST; another program may hold any one candidate, so a few
- * are tried.  Returns 0 or the last WSA error; *start receives the port
- * asked for. */
-static int acquire_free_range( SOCKET s, USHORT count, USHORT *start, struct test_port_instance *inst,
-                               DWORD *size )
+/* Acquires count ports at one of the test slots; another program may hold
+ * a slot, so a few are tried.  *start is 0 when all failed. */
+static int acquire_free_range( SOCKET s, USHORT count, USHORT *start, struct test_port_instance *inst, DWORD *size )
 {
-    unsigned int slots = (TEST_PORT_LAST - TEST_PORT_FIRST) / TEST_PORT_STRIDE;
     unsigned int i;
     int err = WSAEADDRINUSE;
 
     for (i = 0; i < 20 && err == WSAEADDRINUSE; i++)
     {
-        *start = TEST_PORT_FIRST + (next_candidate++ % slots) * TEST_PORT_STRIDE;
+        *start = TEST_PORT_FIRST + (next_slot++ % TEST_PORT_SLOTS) * TEST_PORT_STRIDE;
         err = acquire_ports( s, *start, count, inst, size );
     }
+    if (err) *start = 0;
     return err;
 }
 
-static int token_ioctl( SOCKET s, DWORD code, ULONG64 token, DWORD *size )
+static int token_ioctl( SOCKET s, DWORD code, ULONG64 token )
 {
     INET_PORT_RESERVATION_TOKEN in;
-    DWORD bytes = 0xdeadbeef;
-    int ret;
+    DWORD size;
 
     in.Token = token;
     WSASetLastError( 0xdeadbeef );
-    ret = WSAIoctl( s, code, &in, sizeof(in), NULL, 0, &bytes, NULL, NULL );
-    if (size) *size = bytes;
-    return ret ? WSAGetLastError() : 0;
+    return WSAIoctl( s, code, &in, sizeof(in), NULL, 0, &size, NULL, NULL ) ? WSAGetLastError() : 0;
 }
 
-static int release_token( SOCKET s, ULONG64 token, DWORD *size )
+#define release_token( s, token )   token_ioctl( s, SIO_RELEASE_PORT_RESERVATION, token )
+#define associate_token( s, token ) token_ioctl( s, SIO_ASSOCIATE_PORT_RESERVATION, token )
+
+/* A release may complete a little after the call that causes it: the
+ * acquire is tried again for up to wait ms while the range is in use. */
+static int acquire_wait( SOCKET s, USHORT start, USHORT count, struct test_port_instance *inst, DWORD wait )
 {
-    return token_ioctl( s, SIO_RELEASE_PORT_RESERVATION, token, size );
+    DWORD ticks = GetTickCount();
+    int err;
+
+    while ((err = acquire_ports( s, start, count, inst, NULL )) == WSAEADDRINUSE && GetTickCount() - ticks < wait)
+        Sleep( 50 );
+    return err;
 }
 
-static int associate_token( SOCKET s, ULONG64 token, DWORD *size )
+/* 0 when [start, start + count) can be reserved now, else the error
+ * (WSAEADDRINUSE while something holds it) */
+static int range_state( USHORT start, USHORT count, DWORD wait )
 {
-    return token_ioctl( s, SIO_ASSOCIATE_PORT_RESERVATION, token, size );
+    struct test_port_instance inst;
+    SOCKET s = create_socket( AF_INET, SOCK_STREAM );
+    int err = acquire_wait( s, start, count, &inst, wait );
+
+    if (!err) release_token( s, inst.Token );
+    closesocket( s );
+    return err;
 }
 
-/* Binds s to the wildcard or the loopback address of its family; returns 0
- * or the WSA error. */
-static int bind_port( SOCKET s, int family, BOOL loopback, USHORT port )
+/* UNVERIFIED on Windows: a token the process may not use (unknown,
+ * released, 0, another process's) is refused with WSAEINVAL, or maybe
+ * WSAEACCES. */
+static BOOL is_token_refusal( int err )
 {
-    struct sockaddr_in6 addr6;
-    struct sockaddr_in addr;
-    int ret;
+    return err == WSAEINVAL || err == WSAEACCES;
+}
 
-    WSASetLastError( 0xdeadbeef );
+/* Binds s to port of the any or the loopback address; 0 or the WSA error.
+ * The address length is that of the family's structure, or with storage
+ * that of a SOCKADDR_STORAGE, as many programs pass it. */
+static int bind_port( SOCKET s, int family, BOOL loopback, USHORT port, BOOL storage )
+{
+    struct sockaddr_storage addr;
+    struct sockaddr_in6 *addr6 = (struct sockaddr_in6 *)&addr;
+    struct sockaddr_in *addr4 = (struct sockaddr_in *)&addr;
+    int len;
+
+    memset( &addr, 0, sizeof(addr) );
+    addr.ss_family = family;
     if (family == AF_INET6)
     {
-        memset( &addr6, 0, sizeof(addr6) );
-        addr6.sin6_family = AF_INET6;
-        addr6.sin6_port = htons( port );
-        if (loopback) addr6.sin6_addr.s6_addr[15] = 1;
-        ret = bind( s, (struct sockaddr *)&addr6, sizeof(addr6) );
+        addr6->sin6_port = htons( port );
+        if (loopback) addr6->sin6_addr.s6_addr[15] = 1;
+        len = sizeof(*addr6);
     }
     else
     {
-        memset( &addr, 0, sizeof(addr) );
-        addr.sin_family = AF_INET;
-        addr.sin_port = htons( port );
-        addr.sin_addr.s_addr = htonl( loopback ? INADDR_LOOPBACK : INADDR_ANY );
-        ret = bind( s, (struct sockaddr *)&addr, sizeof(addr) );
+        addr4->sin_port = htons( port );
+        addr4->sin_addr.s_addr = htonl( loopback ? INADDR_LOOPBACK : INADDR_ANY );
+        len = sizeof(*addr4);
     }
-    return ret ? WSAGetLastError() : 0;
+    WSASetLastError( 0xdeadbeef );
+    return bind( s, (struct sockaddr *)&addr, storage ? sizeof(addr) : len ) ? WSAGetLastError() : 0;
 }
 
-/* Returns the local port of s in host order, 0 when unknown. */
+/* the local port of s, 0 when it has none */
 static USHORT local_port( SOCKET s )
 {
     struct sockaddr_storage addr;
@@ -186,8 +184,24 @@ static USHORT local_port( SOCKET s )
     return ntohs( ((struct sockaddr_in *)&addr)->sin_port );
 }
 
-/* Issues one of the three ioctls and expects it to fail with the given
- * error. */
+/* starts this test again as "argv0 reservation args" */
+static BOOL start_child( const char *args, BOOL inherit, PROCESS_INFORMATION *pi )
+{
+    STARTUPINFOA si = { sizeof(si) };
+    char cmdline[1024], **argv;
+
+    winetest_get_mainargs( &argv );
+    snprintf( cmdline, sizeof(cmdline), "\"%s\" reservation %s", argv[0], args );
+    return CreateProcessA( NULL, cmdline, NULL, NULL, inherit, 0, NULL, NULL, &si, pi );
+}
+
+static void finish_child( PROCESS_INFORMATION *pi )
+{
+    wait_child_process( pi->hProcess );
+    CloseHandle( pi->hProcess );
+    CloseHandle( pi->hThread );
+}
+
 #define check_ioctl_error(a, b, c, d, e, f, g) check_ioctl_error_( __FILE__, __LINE__, a, b, c, d, e, f, g )
 static void check_ioctl_error_( const char *file, int line, SOCKET s, DWORD code, void *in, DWORD in_size,
                                 void *out, DWORD out_size, int expect )
@@ -198,315 +212,211 @@ static void check_ioctl_error_( const char *file, int line, SOCKET s, DWORD code
     WSASetLastError( 0xdeadbeef );
     ret = WSAIoctl( s, code, in, in_size, out, out_size, &size, NULL, NULL );
     err = WSAGetLastError();
-    ok_(file, line)( ret == SOCKET_ERROR, "got %d\n", ret );
-    ok_(file, line)( err == expect, "got error %d, expected %d\n", err, expect );
+    ok_(file, line)( ret == SOCKET_ERROR && err == expect, "got %d, error %d, expected %d\n", ret, err, expect );
 }
 
-static void format_token( char *buf, ULONG64 token )
+/* Runs in a child: the parent's token, in two halves, is refused by the
+ * ioctl (release or associate). */
+static void child_foreign( const char *what, const char *high, const char *low )
 {
-    sprintf( buf, "%08lx%08lx", (unsigned long)(token >> 32), (unsigned long)(token & 0xffffffff) );
+    ULONG64 token = ((ULONG64)strtoul( high, NULL, 16 ) << 32) | strtoul( low, NULL, 16 );
+    SOCKET s = create_socket( AF_INET, SOCK_STREAM );
+    int err;
+
+    err = token_ioctl( s, strcmp( what, "associate" ) ? SIO_RELEASE_PORT_RESERVATION
+                                                      : SIO_ASSOCIATE_PORT_RESERVATION, token );
+    ok( is_token_refusal( err ), "%s of another process's token: got error %d\n", what, err );
+    closesocket( s );
 }
 
-static ULONG64 parse_token( const char *str )
+static void run_child_foreign( const char *what, ULONG64 token )
 {
-    ULONG64 token = 0;
+    PROCESS_INFORMATION pi = { 0 };
+    char args[64];
 
-    for (; *str; str++)
-    {
-        if (*str >= '0' && *str <= '9') token = (token << 4) | (ULONG64)(*str - '0');
-        else if (*str >= 'a' && *str <= 'f') token = (token << 4) | (ULONG64)(*str - 'a' + 10);
-        else if (*str >= 'A' && *str <= 'F') token = (token << 4) | (ULONG64)(*str - 'A' + 10);
-        else break;
-    }
-    return token;
-}
-
-/* Starts this test program again as "argv0 reservation <args>". */
-/* a child running this test with args; with a token, as that token's user */
-static BOOL start_child_as( const char *args, PROCESS_INFORMATION *pi, HANDLE token )
-{
-    HANDLE primary;
-    STARTUPINFOA si;
-    char **argv;
-    char *cmdline;
-    BOOL ret;
-
-    winetest_get_mainargs( &argv );
-    cmdline = HeapAlloc( GetProcessHeap(), 0, strlen( argv[0] ) + strlen( args ) + 32 );
-    if (!cmdline) return FALSE;
-    sprintf( cmdline, "\"%s\" reservation %s", argv[0], args );
-    memset( &si, 0, sizeof(si) );
-    si.cb = sizeof(si);
-    if (!token) ret = CreateProcessA( NULL, cmdline, NULL, NULL, FALSE, 0, NULL, NULL, &si, pi );
-    /* Windows gives a limited process only an identification token of the
-     * elevated one, which cannot start a process */
-    else if ((ret = DuplicateTokenEx( token, MAXIMUM_ALLOWED, NULL, SecurityImpersonation, TokenPrimary, &primary )))
-    {
-        ret = CreateProcessAsUserA( primary, NULL, cmdline, NULL, NULL, FALSE, 0, NULL, NULL, &si, pi );
-        CloseHandle( primary );
-    }
-    if (!token) ok( ret, "CreateProcess failed, error %lu\n", GetLastError() );
-    HeapFree( GetProcessHeap(), 0, cmdline );
-    return ret;
-}
-
-static BOOL start_child( const char *args, PROCESS_INFORMATION *pi )
-{
-    return start_child_as( args, pi, NULL );
-}
-
-/* Collects the result of a child that exits by itself, and makes sure it is
- * gone even when it did not. */
-static void finish_child( PROCESS_INFORMATION *pi )
-{
-    wait_child_process( pi->hProcess );
-    if (WaitForSingleObject( pi->hProcess, 0 ) == WAIT_TIMEOUT)
-    {
-        TerminateProcess( pi->hProcess, 1 );
-        WaitForSingleObject( pi->hProcess, 5000 );
-    }
-    CloseHandle( pi->hProcess );
-    CloseHandle( pi->hThread );
+    sprintf( args, "foreign %s %lx %lx", what, (ULONG)(token >> 32), (ULONG)token );
+    ok( start_child( args, FALSE, &pi ), "CreateProcess failed, error %lu\n", GetLastError() );
+    if (pi.hProcess) finish_child( &pi );
 }
 
 
-/* SIO_ACQUIRE_PORT_RESERVATION */
+/* Section A: SIO_ACQUIRE_PORT_RESERVATION and SIO_RELEASE_PORT_RESERVATION */
 
 static void test_acquire(void)
 {
     struct test_port_instance inst, inst2;
-    ULONG64 tokens[ARRAY_SIZE(families) * ARRAY_SIZE(types)];
-    unsigned int i, j, count = 0;
+    unsigned int i, j, failed = 0;
     USHORT start, start2;
+    SOCKET s, s2;
     DWORD size;
-    SOCKET s;
     int err;
 
+    s = create_socket( AF_INET, SOCK_STREAM );
+    err = acquire_free_range( s, 8, &start, &inst, &size );
+    ok( !err, "acquire failed, error %d\n", err );
+    if (err)
+    {
+        closesocket( s );
+        return;
+    }
+    ok( size == sizeof(inst), "got size %lu\n", size );
+    ok( inst.StartPort == htons( start ), "got start %u, expected %u\n", ntohs( inst.StartPort ), start );
+    ok( inst.NumberOfPorts == 8, "got %u ports\n", inst.NumberOfPorts );
+    ok( inst.Token != INVALID_PORT_RESERVATION_TOKEN, "got token 0\n" );
+
+    /* overlaps, from another socket of the process or the same one */
+    s2 = create_socket( AF_INET, SOCK_STREAM );
+    err = acquire_ports( s2, start, 8, &inst2, NULL );
+    ok( err == WSAEADDRINUSE, "same range: got error %d\n", err );
+    err = acquire_ports( s2, start + 4, 8, &inst2, NULL );
+    ok( err == WSAEADDRINUSE, "partial overlap: got error %d\n", err );
+    err = acquire_ports( s, start + 7, 1, &inst2, NULL );
+    ok( err == WSAEADDRINUSE, "last port again: got error %d\n", err );
+    closesocket( s2 );
+
+    /* UNVERIFIED on Windows: IPv4 and IPv6 share the reservations of a
+     * protocol, as the persistent ones share one NSI key. */
+    if ((s2 = create_socket( AF_INET6, SOCK_STREAM )) != INVALID_SOCKET)
+    {
+        err = acquire_ports( s2, start, 8, &inst2, NULL );
+        ok( err == WSAEADDRINUSE, "same range from AF_INET6: got error %d\n", err );
+        closesocket( s2 );
+    }
+
+    /* the protocols are separate */
+    s2 = create_socket( AF_INET, SOCK_DGRAM );
+    err = acquire_ports( s2, start, 8, &inst2, NULL );
+    ok( !err, "same range on udp: got error %d\n", err );
+    ok( inst2.StartPort == htons( start ), "got start %u\n", ntohs( inst2.StartPort ) );
+    ok( inst2.Token && inst2.Token != inst.Token, "got token %s\n", wine_dbgstr_longlong( inst2.Token ) );
+    closesocket( s2 );
+
+    /* one socket may hold several reservations */
+    err = acquire_free_range( s, 2, &start2, &inst2, NULL );
+    ok( !err, "second acquire failed, error %d\n", err );
+    ok( inst2.Token && inst2.Token != inst.Token, "got token %s\n", wine_dbgstr_longlong( inst2.Token ) );
+    closesocket( s );
+
+    /* every family and protocol */
     for (i = 0; i < ARRAY_SIZE(families); i++)
     {
         for (j = 0; j < ARRAY_SIZE(types); j++)
         {
-            winetest_push_context( "%s %s", family_name( families[i] ), type_name( types[j] ) );
-            s = create_socket( families[i], types[j] );
-            if (s == INVALID_SOCKET)
-            {
-                skip( "cannot create socket, error %d\n", WSAGetLastError() );
-                winetest_pop_context();
-                continue;
-            }
-
-            err = acquire_free_range( s, 4, &start, &inst, &size );
-            ok( !err, "acquire failed, error %d\n", err );
-            if (!err)
-            {
-                ok( size == sizeof(inst), "got size %lu\n", size );
-                ok( inst.StartPort == htons( start ), "got start %u, expected %u\n",
-                    ntohs( inst.StartPort ), start );
-                ok( inst.NumberOfPorts == 4, "got %u ports\n", inst.NumberOfPorts );
-                ok( inst.Token != INVALID_PORT_RESERVATION_TOKEN, "got token 0\n" );
-                tokens[count++] = inst.Token;
-
-                /* one socket may hold several reservations */
-                err = acquire_free_range( s, 2, &start2, &inst2, &size );
-                ok( !err, "second acquire failed, error %d\n", err );
-                if (!err)
-                {
-                    ok( inst2.StartPort == htons( start2 ), "got start %u, expected %u\n",
-                        ntohs( inst2.StartPort ), start2 );
-                    ok( inst2.Token && inst2.Token != inst.Token, "got token %s\n",
-                        wine_dbgstr_longlong( inst2.Token ) );
-                }
-            }
+            if ((s = create_socket( families[i], types[j] )) == INVALID_SOCKET) continue;
+            if ((err = acquire_free_range( s, 1, &start, &inst, NULL )) || !inst.Token) failed++;
             closesocket( s );
-            winetest_pop_context();
         }
     }
-
-    for (i = 0; i < count; i++)
-        for (j = i + 1; j < count; j++)
-            ok( tokens[i] != tokens[j], "tokens %u and %u are both %s\n", i, j,
-                wine_dbgstr_longlong( tokens[i] ) );
+    ok( !failed, "%u acquires failed, the last with error %d\n", failed, err );
 }
 
-static void test_acquire_overlap(void)
-{
-    struct test_port_instance inst, inst2;
-    SOCKET tcp, tcp2, udp, tcp6;
-    USHORT start;
-    DWORD size;
-    int err;
-
-    tcp = create_socket( AF_INET, SOCK_STREAM );
-    tcp2 = create_socket( AF_INET, SOCK_STREAM );
-    udp = create_socket( AF_INET, SOCK_DGRAM );
-    tcp6 = create_socket( AF_INET6, SOCK_STREAM );
-    ok( tcp != INVALID_SOCKET && tcp2 != INVALID_SOCKET && udp != INVALID_SOCKET,
-        "cannot create sockets, error %d\n", WSAGetLastError() );
-
-    err = acquire_free_range( tcp, 8, &start, &inst, &size );
-    ok( !err, "acquire failed, error %d\n", err );
-    if (err)
-    {
-        skip( "no reservation, skipping the overlap tests\n" );
-        goto done;
-    }
-
-    /* the same range, from another socket of the same process */
-    err = acquire_ports( tcp2, start, 8, &inst2, &size );
-    ok( err == WSAEADDRINUSE, "same range: got error %d\n", err );
-
-    /* a partial overlap, from another socket and from the owner itself */
-    err = acquire_ports( tcp2, start + 4, 8, &inst2, &size );
-    ok( err == WSAEADDRINUSE, "partial overlap: got error %d\n", err );
-    err = acquire_ports( tcp, start + 7, 1, &inst2, &size );
-    ok( err == WSAEADDRINUSE, "last port again: got error %d\n", err );
-
-    /* reservations are per protocol: UDP may take the same ports */
-    err = acquire_ports( udp, start, 8, &inst2, &size );
-    ok( !err, "same range on udp: got error %d\n", err );
-    if (!err)
-    {
-        ok( inst2.StartPort == htons( start ), "got start %u\n", ntohs( inst2.StartPort ) );
-        ok( inst2.Token && inst2.Token != inst.Token, "got token %s\n", wine_dbgstr_longlong( inst2.Token ) );
-    }
-
-    /* UNVERIFIED on Windows: reservations are taken to be shared by IPv4
-     * and IPv6 (the persistent ones are, in one NSI key for both), so an
-     * AF_INET6 TCP socket cannot reserve ports an AF_INET one holds. */
-    if (tcp6 != INVALID_SOCKET)
-    {
-        err = acquire_ports( tcp6, start, 8, &inst2, &size );
-        ok( err == WSAEADDRINUSE, "same range from AF_INET6: got error %d\n", err );
-    }
-    else skip( "no AF_INET6 socket\n" );
-
-done:
-    close_socket( tcp );
-    close_socket( tcp2 );
-    close_socket( udp );
-    close_socket( tcp6 );
-}
-
-static void test_acquire_port_in_use(void)
+static void test_acquire_errors(void)
 {
     struct test_port_instance inst;
-    SOCKET listener, udp, s;
-    USHORT port;
-    DWORD size;
-    int err;
-
-    /* A port taken by a listening TCP socket.  The wildcard address is used
-     * so that the port is in use on every address. */
-    listener = create_socket( AF_INET, SOCK_STREAM );
-    s = create_socket( AF_INET, SOCK_STREAM );
-    err = bind_port( listener, AF_INET, FALSE, 0 );
-    ok( !err, "bind failed, error %d\n", err );
-    ok( !listen( listener, 1 ), "listen failed, error %d\n", WSAGetLastError() );
-    port = local_port( listener );
-    ok( port > 1, "got port %u\n", port );
-    if (port > 1)
-    {
-        err = acquire_ports( s, port - 1, 2, &inst, &size );
-        ok( err == WSAEADDRINUSE, "tcp port %u in use: got error %d\n", port, err );
-        err = acquire_ports( s, port, 1, &inst, &size );
-        ok( err == WSAEADDRINUSE, "tcp port %u in use: got error %d\n", port, err );
-    }
-    closesocket( s );
-    closesocket( listener );
-
-    /* the same for a bound UDP socket */
-    udp = create_socket( AF_INET, SOCK_DGRAM );
-    s = create_socket( AF_INET, SOCK_DGRAM );
-    err = bind_port( udp, AF_INET, FALSE, 0 );
-    ok( !err, "bind failed, error %d\n", err );
-    port = local_port( udp );
-    ok( port > 1, "got port %u\n", port );
-    if (port > 1)
-    {
-        err = acquire_ports( s, port - 1, 2, &inst, &size );
-        ok( err == WSAEADDRINUSE, "udp port %u in use: got error %d\n", port, err );
-    }
-    closesocket( s );
-    closesocket( udp );
-}
-
-static void test_acquire_invalid(void)
-{
-    struct test_port_instance inst;
+    INET_PORT_RESERVATION_TOKEN token;
     INET_PORT_RANGE range;
-    char big[32];
+    unsigned char big[32];
+    unsigned int i;
+    USHORT start, port;
     DWORD size;
-    SOCKET s;
+    HANDLE event;
+    SOCKET s, s2;
     int ret, err;
 
     s = create_socket( AF_INET, SOCK_STREAM );
-    ok( s != INVALID_SOCKET, "cannot create socket, error %d\n", WSAGetLastError() );
+    err = acquire_free_range( s, 1, &start, &inst, NULL );
+    ok( !err, "acquire failed, error %d\n", err );
+    if (err)
+    {
+        closesocket( s );
+        return;
+    }
 
-    /* UNVERIFIED on Windows: the error for an empty range is not documented
-     * for the ioctl; the persistent API gives ERROR_INVALID_PARAMETER for
-     * it, so WSAEINVAL is expected here. */
-    range.StartPort = htons( TEST_PORT_FIRST );
+    /* UNVERIFIED on Windows: an empty range, or one past port 65535, gives
+     * WSAEINVAL, as the persistent API gives ERROR_INVALID_PARAMETER. */
+    range.StartPort = htons( start + 10 );
     range.NumberOfPorts = 0;
     check_ioctl_error( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &inst, sizeof(inst), WSAEINVAL );
-    /* UNVERIFIED on Windows: the same for a wildcard request of no ports. */
     range.StartPort = 0;
     check_ioctl_error( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &inst, sizeof(inst), WSAEINVAL );
-
-    /* UNVERIFIED on Windows: a range ending past port 65535 is taken to be
-     * WSAEINVAL, by analogy with the persistent API. */
     range.StartPort = htons( 65530 );
     range.NumberOfPorts = 10;
     check_ioctl_error( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &inst, sizeof(inst), WSAEINVAL );
 
-    /* an output buffer smaller than the instance structure */
+    /* an output buffer too small gives WSAEINVAL and no bytes */
     range.StartPort = 0;
     range.NumberOfPorts = 1;
     size = 0xdeadbeef;
     WSASetLastError( 0xdeadbeef );
-    ret = WSAIoctl( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &inst, sizeof(inst) - 1,
-                    &size, NULL, NULL );
+    ret = WSAIoctl( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &inst, sizeof(inst) - 1, &size, NULL, NULL );
     err = WSAGetLastError();
-    ok( ret == SOCKET_ERROR, "got %d\n", ret );
-    ok( err == WSAEINVAL, "got error %d\n", err );
+    ok( ret == SOCKET_ERROR && err == WSAEINVAL, "got %d, error %d\n", ret, err );
     ok( !size, "got size %lu\n", size );
-
-    /* UNVERIFIED on Windows: with no output buffer at all the size check is
-     * taken to come first, giving WSAEINVAL rather than WSAEFAULT. */
-    size = 0xdeadbeef;
-    WSASetLastError( 0xdeadbeef );
+    /* UNVERIFIED on Windows: no output buffer at all */
     ret = WSAIoctl( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), NULL, 0, &size, NULL, NULL );
     err = WSAGetLastError();
-    ok( ret == SOCKET_ERROR, "got %d\n", ret );
-    ok( err == WSAEINVAL, "got error %d\n", err );
-    ok( !size, "got size %lu\n", size );
-
-    /* bad input buffers */
+    ok( ret == SOCKET_ERROR && (err == WSAEINVAL || err == WSAEFAULT), "got %d, error %d\n", ret, err );
     check_ioctl_error( s, SIO_ACQUIRE_PORT_RESERVATION, NULL, sizeof(range), &inst, sizeof(inst), WSAEFAULT );
     check_ioctl_error( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range) - 1, &inst, sizeof(inst), WSAEINVAL );
+    token.Token = TEST_TOKEN_UNKNOWN;
+    check_ioctl_error( s, SIO_RELEASE_PORT_RESERVATION, &token, sizeof(token) - 1, NULL, 0, WSAEINVAL );
+    check_ioctl_error( s, SIO_RELEASE_PORT_RESERVATION, NULL, sizeof(token), NULL, 0, WSAEFAULT );
 
     /* a larger output buffer is fine; only the instance is written */
     memset( big, 0xcc, sizeof(big) );
-    size = 0xdeadbeef;
-    WSASetLastError( 0xdeadbeef );
     ret = WSAIoctl( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), big, sizeof(big), &size, NULL, NULL );
-    err = WSAGetLastError();
-    ok( !ret, "got %d, error %d\n", ret, err );
-    if (!ret)
+    ok( !ret, "got %d, error %d\n", ret, WSAGetLastError() );
+    ok( size == sizeof(inst), "got size %lu\n", size );
+    ok( big[sizeof(inst)] == 0xcc, "the byte after the instance was changed\n" );
+    closesocket( s );
+
+    /* a port in use by a listening TCP socket or a bound UDP one */
+    for (i = 0; i < ARRAY_SIZE(types); i++)
     {
-        ok( size == sizeof(inst), "got size %lu\n", size );
-        ok( (unsigned char)big[sizeof(inst)] == 0xcc, "byte after the instance was changed\n" );
+        s = create_socket( AF_INET, types[i] );
+        s2 = create_socket( AF_INET, types[i] );
+        err = bind_port( s, AF_INET, FALSE, 0, FALSE );
+        if (!err && types[i] == SOCK_STREAM && listen( s, 1 )) err = WSAGetLastError();
+        port = local_port( s );
+        ok( !err && port > 1, "%s: bind failed, error %d\n", type_name( types[i] ), err );
+        err = acquire_ports( s2, port - 1, 2, &inst, NULL );
+        ok( err == WSAEADDRINUSE, "%s port %u in use: got error %d\n", type_name( types[i] ), port, err );
+        closesocket( s2 );
+        closesocket( s );
     }
 
-    closesocket( s );
+    /* sockets that are neither TCP nor UDP */
+    if ((s = socket( AF_INET, SOCK_RAW, IPPROTO_ICMP )) != INVALID_SOCKET)
+    {
+        check_ioctl_error( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &inst, sizeof(inst),
+                           WSAEOPNOTSUPP );
+        closesocket( s );
+    }
+    else skip( "cannot create a raw ICMP socket, error %d\n", WSAGetLastError() );
+
+    /* handles that are no sockets */
+    event = CreateEventA( NULL, FALSE, FALSE, NULL );
+    check_ioctl_error( (SOCKET)event, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &inst, sizeof(inst),
+                       WSAENOTSOCK );
+    check_ioctl_error( (SOCKET)event, SIO_RELEASE_PORT_RESERVATION, &token, sizeof(token), NULL, 0, WSAENOTSOCK );
+    check_ioctl_error( (SOCKET)0xdeadbeef, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &inst, sizeof(inst),
+                       WSAENOTSOCK );
+    CloseHandle( event );
 }
 
 static void test_acquire_wildcard(void)
 {
-    struct test_port_instance inst[2], inst3;
-    unsigned int i, j, first, last;
-    SOCKET s[2], s3;
+    struct test_port_instance inst[2];
+    unsigned int i, j, first[2];
+    SOCKET s[2], s2;
     DWORD size;
     int err;
+
+    s[0] = create_socket( AF_INET, SOCK_STREAM );
+    err = acquire_ports( s[0], 0, 16, &inst[0], &size );
+    ok( !err, "wildcard acquire failed, error %d\n", err );
+    closesocket( s[0] );
+    if (err) return;
 
     for (j = 0; j < ARRAY_SIZE(types); j++)
     {
@@ -515,1460 +425,241 @@ static void test_acquire_wildcard(void)
         {
             s[i] = create_socket( AF_INET, types[j] );
             err = acquire_ports( s[i], 0, 16, &inst[i], &size );
+            first[i] = ntohs( inst[i].StartPort );
             ok( !err, "wildcard acquire %u failed, error %d\n", i, err );
-            if (err) continue;
             ok( size == sizeof(inst[i]), "got size %lu\n", size );
             ok( inst[i].NumberOfPorts == 16, "got %u ports\n", inst[i].NumberOfPorts );
             ok( inst[i].Token != INVALID_PORT_RESERVATION_TOKEN, "got token 0\n" );
-            /* This assumes Windows' default dynamic range; an administrator
-             * may have moved it. */
-            first = ntohs( inst[i].StartPort );
-            last = first + inst[i].NumberOfPorts - 1;
-            ok( first >= DYNAMIC_PORT_FIRST && last <= DYNAMIC_PORT_LAST, "got block %u-%u\n", first, last );
+            /* from the dynamic range, wherever the administrator put it */
+            ok( first[i] > 1024 && first[i] <= 65536 - 16, "got block %u-%u\n", first[i], first[i] + 15 );
         }
-
-        if (inst[0].Token && inst[1].Token)
-        {
-            unsigned int start0 = ntohs( inst[0].StartPort ), start1 = ntohs( inst[1].StartPort );
-
-            ok( start0 + 16 <= start1 || start1 + 16 <= start0, "blocks %u and %u overlap\n", start0, start1 );
-            ok( inst[0].Token != inst[1].Token, "same token %s\n", wine_dbgstr_longlong( inst[0].Token ) );
-
-            /* a wildcard block is a reservation like any other */
-            s3 = create_socket( AF_INET, types[j] );
-            err = acquire_ports( s3, start0, 1, &inst3, &size );
-            ok( err == WSAEADDRINUSE, "acquire inside a wildcard block: got error %d\n", err );
-            closesocket( s3 );
-        }
-
+        ok( first[0] + 16 <= first[1] || first[1] + 16 <= first[0], "blocks %u and %u overlap\n", first[0], first[1] );
+        ok( inst[0].Token != inst[1].Token, "same token %s\n", wine_dbgstr_longlong( inst[0].Token ) );
+        /* a wildcard block is a reservation like any other */
+        s2 = create_socket( AF_INET, types[j] );
+        err = acquire_ports( s2, first[0] + 15, 1, &inst[0], NULL );
+        ok( err == WSAEADDRINUSE, "acquire inside a wildcard block: got error %d\n", err );
+        closesocket( s2 );
         for (i = 0; i < 2; i++) closesocket( s[i] );
         winetest_pop_context();
     }
 }
 
-/* Input checks of release and associate. */
-static void test_token_buffers(void)
-{
-    static const DWORD codes[] = { SIO_RELEASE_PORT_RESERVATION, SIO_ASSOCIATE_PORT_RESERVATION };
-    INET_PORT_RESERVATION_TOKEN token;
-    unsigned int i;
-    SOCKET s;
-
-    s = create_socket( AF_INET, SOCK_STREAM );
-    token.Token = TEST_TOKEN_UNKNOWN;
-    for (i = 0; i < ARRAY_SIZE(codes); i++)
-    {
-        winetest_push_context( "%08lx", codes[i] );
-        check_ioctl_error( s, codes[i], &token, sizeof(token) - 1, NULL, 0, WSAEINVAL );
-        check_ioctl_error( s, codes[i], &token, 0, NULL, 0, WSAEINVAL );
-        check_ioctl_error( s, codes[i], NULL, sizeof(token), NULL, 0, WSAEFAULT );
-        winetest_pop_context();
-    }
-    closesocket( s );
-}
-
-static void test_unsupported_socket(void)
-{
-    struct test_port_instance inst;
-    INET_PORT_RANGE range;
-    SOCKET s;
-
-    s = socket( AF_INET, SOCK_RAW, IPPROTO_ICMP );
-    if (s == INVALID_SOCKET)
-    {
-        skip( "cannot create a raw ICMP socket, error %d\n", WSAGetLastError() );
-        return;
-    }
-    range.StartPort = 0;
-    range.NumberOfPorts = 1;
-    check_ioctl_error( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &inst, sizeof(inst),
-                       WSAEOPNOTSUPP );
-    range.StartPort = htons( TEST_PORT_FIRST );
-    check_ioctl_error( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &inst, sizeof(inst),
-                       WSAEOPNOTSUPP );
-    closesocket( s );
-}
-
-static void check_not_socket( SOCKET s, int expect )
-{
-    struct test_port_instance inst;
-    INET_PORT_RESERVATION_TOKEN token;
-    INET_PORT_RANGE range;
-
-    range.StartPort = htons( TEST_PORT_FIRST );
-    range.NumberOfPorts = 1;
-    token.Token = TEST_TOKEN_UNKNOWN;
-    check_ioctl_error( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &inst, sizeof(inst), expect );
-    check_ioctl_error( s, SIO_RELEASE_PORT_RESERVATION, &token, sizeof(token), NULL, 0, expect );
-    check_ioctl_error( s, SIO_ASSOCIATE_PORT_RESERVATION, &token, sizeof(token), NULL, 0, expect );
-}
-
-static void test_not_socket(void)
-{
-    char path[MAX_PATH], name[MAX_PATH];
-    HANDLE file;
-
-    winetest_push_context( "bad handle" );
-    check_not_socket( (SOCKET)0xdeadbeef, WSAENOTSOCK );
-    winetest_pop_context();
-
-    GetTempPathA( sizeof(path), path );
-    GetTempFileNameA( path, "res", 0, name );
-    file = CreateFileA( name, GENERIC_READ | GENERIC_WRITE, 0, NULL, CREATE_ALWAYS,
-                        FILE_FLAG_DELETE_ON_CLOSE, NULL );
-    ok( file != INVALID_HANDLE_VALUE, "CreateFile failed, error %lu\n", GetLastError() );
-    if (file == INVALID_HANDLE_VALUE) return;
-    winetest_push_context( "file handle" );
-    check_not_socket( (SOCKET)file, WSAENOTSOCK );
-    winetest_pop_context();
-    CloseHandle( file );
-}
-
-/* Runs in a child that never called WSAStartup. */
-static void child_not_initialised(void)
-{
-    check_not_socket( (SOCKET)0xdeadbeef, WSANOTINITIALISED );
-}
-
-static void test_not_initialised(void)
-{
-    PROCESS_INFORMATION pi;
-
-    if (!start_child( "noinit", &pi )) return;
-    finish_child( &pi );
-}
-
-
-/* SIO_RELEASE_PORT_RESERVATION */
-
 static void test_release(void)
 {
-    struct test_port_instance inst, inst2;
-    SOCKET s, s2;
+    struct test_port_instance inst;
     USHORT start;
-    DWORD size;
-    int err;
-
-    s = create_socket( AF_INET, SOCK_STREAM );
-    s2 = create_socket( AF_INET, SOCK_STREAM );
-
-    err = acquire_free_range( s, 4, &start, &inst, &size );
-    ok( !err, "acquire failed, error %d\n", err );
-    if (err)
-    {
-        skip( "no reservation, skipping the release tests\n" );
-        goto done;
-    }
-
-    /* UNVERIFIED on Windows: the byte count of a successful release is
-     * taken to be 0, as there is no output. */
-    err = release_token( s, inst.Token, &size );
-    ok( !err, "release failed, error %d\n", err );
-    ok( !size, "got size %lu\n", size );
-
-    /* the ports are free again */
-    err = acquire_ports( s2, start, 4, &inst2, &size );
-    ok( !err, "acquire after release failed, error %d\n", err );
-
-    /* UNVERIFIED on Windows: a token that is no longer valid, an unknown
-     * one and the invalid token 0 are taken to give WSAEINVAL. */
-    err = release_token( s, inst.Token, &size );
-    ok( err == WSAEINVAL, "second release: got error %d\n", err );
-    err = release_token( s, TEST_TOKEN_UNKNOWN, &size );
-    ok( err == WSAEINVAL, "unknown token: got error %d\n", err );
-    err = release_token( s, INVALID_PORT_RESERVATION_TOKEN, &size );
-    ok( err == WSAEINVAL, "token 0: got error %d\n", err );
-
-    /* UNVERIFIED on Windows: any socket of the owning process may release
-     * a runtime reservation, here a socket that never acquired anything. */
-    if (inst2.Token)
-    {
-        err = release_token( s, inst2.Token, &size );
-        ok( !err, "release from another socket failed, error %d\n", err );
-        err = acquire_ports( s2, start, 4, &inst2, &size );
-        ok( !err, "acquire after release from another socket failed, error %d\n", err );
-    }
-
-done:
-    close_socket( s );
-    close_socket( s2 );
-}
-
-/* Runs in a child: another process's runtime token must be refused. */
-static void child_foreign( const char *arg )
-{
-    ULONG64 token = parse_token( arg );
-    DWORD size;
-    SOCKET s;
-    int err;
-
-    s = create_socket( AF_INET, SOCK_STREAM );
-    ok( s != INVALID_SOCKET, "cannot create socket, error %d\n", WSAGetLastError() );
-    /* UNVERIFIED on Windows: the documentation only says runtime
-     * reservations are used from the process that acquired them; the error
-     * is taken to be WSAEINVAL, as for an unknown token. */
-    err = associate_token( s, token, &size );
-    ok( err == WSAEINVAL, "associate of a foreign token: got error %d\n", err );
-    err = release_token( s, token, &size );
-    ok( err == WSAEINVAL, "release of a foreign token: got error %d\n", err );
-    closesocket( s );
-}
-
-static void test_foreign_token(void)
-{
-    struct test_port_instance inst, inst2;
-    PROCESS_INFORMATION pi;
-    char args[64];
-    USHORT start;
-    DWORD size;
     SOCKET s, s2;
     int err;
 
     s = create_socket( AF_INET, SOCK_STREAM );
-    err = acquire_free_range( s, 4, &start, &inst, &size );
+    err = acquire_free_range( s, 4, &start, &inst, NULL );
     ok( !err, "acquire failed, error %d\n", err );
     if (err)
     {
-        skip( "no reservation, skipping the foreign token tests\n" );
         closesocket( s );
         return;
     }
-
-    strcpy( args, "child_foreign " );
-    format_token( args + strlen( args ), inst.Token );
-    if (start_child( args, &pi )) finish_child( &pi );
-
-    /* the child's attempts did not release it */
-    s2 = create_socket( AF_INET, SOCK_STREAM );
-    err = acquire_ports( s2, start, 4, &inst2, &size );
-    ok( err == WSAEADDRINUSE, "reservation not held any more: got error %d\n", err );
-    err = release_token( s, inst.Token, &size );
+    err = release_token( s, inst.Token );
     ok( !err, "release failed, error %d\n", err );
+    err = range_state( start, 4, 0 );
+    ok( !err, "range after the release: got error %d\n", err );
+
+    err = release_token( s, inst.Token );
+    ok( is_token_refusal( err ), "second release: got error %d\n", err );
+    err = release_token( s, TEST_TOKEN_UNKNOWN );
+    ok( is_token_refusal( err ), "unknown token: got error %d\n", err );
+    err = release_token( s, INVALID_PORT_RESERVATION_TOKEN );
+    ok( is_token_refusal( err ), "token 0: got error %d\n", err );
+
+    /* UNVERIFIED on Windows: any socket of the process may release its
+     * runtime reservations, here one that never acquired anything. */
+    s2 = create_socket( AF_INET6, SOCK_STREAM );
+    if (s2 == INVALID_SOCKET) s2 = create_socket( AF_INET, SOCK_STREAM );
+    err = acquire_ports( s, start, 4, &inst, NULL );
+    ok( !err, "acquire again failed, error %d\n", err );
+    err = release_token( s2, inst.Token );
+    ok( !err, "release from another socket failed, error %d\n", err );
+    err = range_state( start, 4, 0 );
+    ok( !err, "range after the release: got error %d\n", err );
     closesocket( s2 );
+
+    /* another process cannot release it */
+    err = acquire_ports( s, start, 4, &inst, NULL );
+    ok( !err, "acquire again failed, error %d\n", err );
+    run_child_foreign( "release", inst.Token );
+    err = range_state( start, 4, 0 );
+    ok( err == WSAEADDRINUSE, "range after the child's release: got error %d\n", err );
     closesocket( s );
 }
 
-
-/* SIO_ASSOCIATE_PORT_RESERVATION */
-
-static void test_associate(void)
-{
-    struct test_port_instance inst;
-    SOCKET s, s2;
-    USHORT start;
-    DWORD size;
-    int err;
-
-    s = create_socket( AF_INET, SOCK_STREAM );
-    s2 = create_socket( AF_INET, SOCK_STREAM );
-
-    /* UNVERIFIED on Windows: an unknown token and the invalid token 0 are
-     * taken to give WSAEINVAL. */
-    err = associate_token( s2, TEST_TOKEN_UNKNOWN, &size );
-    ok( err == WSAEINVAL, "unknown token: got error %d\n", err );
-    err = associate_token( s2, INVALID_PORT_RESERVATION_TOKEN, &size );
-    ok( err == WSAEINVAL, "token 0: got error %d\n", err );
-
-    err = acquire_free_range( s, 4, &start, &inst, &size );
-    ok( !err, "acquire failed, error %d\n", err );
-    if (err)
-    {
-        skip( "no reservation, skipping the associate tests\n" );
-        goto done;
-    }
-
-    /* UNVERIFIED on Windows: the byte count is taken to be 0. */
-    err = associate_token( s2, inst.Token, &size );
-    ok( !err, "associate failed, error %d\n", err );
-    ok( !size, "got size %lu\n", size );
-    closesocket( s2 );
-
-    /* UNVERIFIED on Windows: the documentation says the ioctl must come
-     * before bind; the error for a bound socket is taken to be WSAEINVAL. */
-    s2 = create_socket( AF_INET, SOCK_STREAM );
-    err = bind_port( s2, AF_INET, TRUE, 0 );
-    ok( !err, "bind failed, error %d\n", err );
-    err = associate_token( s2, inst.Token, &size );
-    ok( err == WSAEINVAL, "associate after bind: got error %d\n", err );
-
-done:
-    close_socket( s );
-    close_socket( s2 );
-}
-
-static void test_associate_bind_one( int family, int type )
-{
-    struct test_port_instance inst;
-    SOCKET acq, s1, s2, s3, s4;
-    USHORT start, port;
-    DWORD size;
-    int err;
-
-    acq = create_socket( family, type );
-    if (acq == INVALID_SOCKET)
-    {
-        skip( "cannot create socket, error %d\n", WSAGetLastError() );
-        return;
-    }
-    err = acquire_free_range( acq, 3, &start, &inst, &size );
-    ok( !err, "acquire failed, error %d\n", err );
-    if (err)
-    {
-        closesocket( acq );
-        return;
-    }
-
-    /* UNVERIFIED on Windows: the documentation does not say which free port
-     * of the reservation a bind to port 0 gets; the lowest is expected. */
-    s1 = create_socket( family, type );
-    err = associate_token( s1, inst.Token, &size );
-    ok( !err, "associate failed, error %d\n", err );
-    err = bind_port( s1, family, FALSE, 0 );
-    ok( !err, "bind to the wildcard address failed, error %d\n", err );
-    port = local_port( s1 );
-    ok( port == start, "got port %u, expected %u\n", port, start );
-
-    s2 = create_socket( family, type );
-    err = associate_token( s2, inst.Token, &size );
-    ok( !err, "associate failed, error %d\n", err );
-    err = bind_port( s2, family, TRUE, 0 );
-    ok( !err, "bind to loopback failed, error %d\n", err );
-    port = local_port( s2 );
-    ok( port == start + 1, "got port %u, expected %u\n", port, start + 1 );
-
-    /* the acquiring socket may use its own reservation, here with an
-     * explicit port inside it */
-    err = associate_token( acq, inst.Token, &size );
-    ok( !err, "associate of the acquiring socket failed, error %d\n", err );
-    err = bind_port( acq, family, TRUE, start + 2 );
-    ok( !err, "bind to port %u inside the reservation failed, error %d\n", start + 2, err );
-    port = local_port( acq );
-    ok( port == start + 2, "got port %u, expected %u\n", port, start + 2 );
-
-    /* UNVERIFIED on Windows: the documentation only says bind fails when
-     * every port of the reservation is taken; WSAEADDRINUSE is expected. */
-    s3 = create_socket( family, type );
-    err = associate_token( s3, inst.Token, &size );
-    ok( !err, "associate failed, error %d\n", err );
-    err = bind_port( s3, family, FALSE, 0 );
-    ok( err == WSAEADDRINUSE, "bind with the reservation used up: got error %d\n", err );
-
-    /* UNVERIFIED on Windows: an explicit port outside the associated
-     * reservation is taken to give WSAEINVAL. */
-    s4 = create_socket( family, type );
-    err = associate_token( s4, inst.Token, &size );
-    ok( !err, "associate failed, error %d\n", err );
-    err = bind_port( s4, family, TRUE, start + 3 );
-    ok( err == WSAEINVAL, "bind to port %u outside the reservation: got error %d\n", start + 3, err );
-
-    close_socket( s1 );
-    close_socket( s2 );
-    close_socket( s3 );
-    close_socket( s4 );
-    closesocket( acq );
-}
-
-static void test_associate_bind(void)
-{
-    unsigned int i, j;
-
-    for (i = 0; i < ARRAY_SIZE(families); i++)
-    {
-        for (j = 0; j < ARRAY_SIZE(types); j++)
-        {
-            winetest_push_context( "%s %s", family_name( families[i] ), type_name( types[j] ) );
-            test_associate_bind_one( families[i], types[j] );
-            winetest_pop_context();
-        }
-    }
-}
-
-
-/* Overlapped acquire.  The overlapped structures and output buffers are
- * static, so that a completion arriving after a timeout writes to memory
- * that is still there. */
-
-static WSAOVERLAPPED event_overlapped, apc_overlapped, iocp_overlapped;
-static struct test_port_instance event_instance, apc_instance, iocp_instance;
-
+/* The overlapped structures and buffers are static, so that a completion
+ * after a timeout still finds them. */
+static WSAOVERLAPPED test_overlapped_storage[3];
+static struct test_port_instance test_instances[3];
 static LONG apc_count;
 static DWORD apc_error, apc_bytes;
-static WSAOVERLAPPED *apc_seen;
 
-static void WINAPI acquire_completion( DWORD error, DWORD transferred, WSAOVERLAPPED *overlapped, DWORD flags )
+static void WINAPI acquire_completion( DWORD error, DWORD bytes, WSAOVERLAPPED *overlapped, DWORD flags )
 {
     apc_error = error;
-    apc_bytes = transferred;
-    apc_seen = overlapped;
+    apc_bytes = bytes;
     InterlockedIncrement( &apc_count );
 }
 
-static void check_block( const struct test_port_instance *inst, USHORT count )
-{
-    ok( inst->NumberOfPorts == count, "got %u ports\n", inst->NumberOfPorts );
-    ok( inst->StartPort != 0, "got start port 0\n" );
-    ok( inst->Token != INVALID_PORT_RESERVATION_TOKEN, "got token 0\n" );
-}
-
-static void test_overlapped_event(void)
+static int acquire_overlapped( SOCKET s, USHORT count, unsigned int i, LPWSAOVERLAPPED_COMPLETION_ROUTINE func )
 {
     INET_PORT_RANGE range;
-    DWORD size, bytes, flags, wait;
-    SOCKET s;
-    BOOL bret;
-    int ret, err;
+    DWORD size;
 
-    s = create_socket( AF_INET, SOCK_STREAM );
-    memset( &event_overlapped, 0, sizeof(event_overlapped) );
-    memset( &event_instance, 0, sizeof(event_instance) );
-    event_overlapped.hEvent = CreateEventA( NULL, TRUE, FALSE, NULL );
     range.StartPort = 0;
-    range.NumberOfPorts = 2;
-
-    size = 0xdeadbeef;
+    range.NumberOfPorts = count;
     WSASetLastError( 0xdeadbeef );
-    ret = WSAIoctl( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &event_instance,
-                    sizeof(event_instance), &size, &event_overlapped, NULL );
-    err = WSAGetLastError();
-    ok( !ret, "got %d, error %d\n", ret, err );
-
-    wait = WaitForSingleObject( event_overlapped.hEvent, 5000 );
-    ok( wait == WAIT_OBJECT_0, "event not signalled: %lu\n", wait );
-
-    bytes = 0xdeadbeef;
-    flags = 0xdeadbeef;
-    WSASetLastError( 0xdeadbeef );
-    bret = WSAGetOverlappedResult( s, &event_overlapped, &bytes, FALSE, &flags );
-    err = WSAGetLastError();
-    ok( bret, "WSAGetOverlappedResult failed, error %d\n", err );
-    /* UNVERIFIED on Windows: the completion is taken to report the size of
-     * the instance structure, like the synchronous call. */
-    ok( bytes == sizeof(event_instance), "got %lu bytes\n", bytes );
-    if (bret) check_block( &event_instance, 2 );
-
-    closesocket( s );
-    CloseHandle( event_overlapped.hEvent );
+    if (!WSAIoctl( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &test_instances[i],
+                   sizeof(test_instances[i]), &size, &test_overlapped_storage[i], func )) return 0;
+    return WSAGetLastError();
 }
 
-static void test_overlapped_apc(void)
+static void test_overlapped(void)
 {
-    INET_PORT_RANGE range;
-    DWORD size, start;
-    SOCKET s;
-    int ret, err;
-
-    s = create_socket( AF_INET, SOCK_DGRAM );
-    memset( &apc_overlapped, 0, sizeof(apc_overlapped) );
-    memset( &apc_instance, 0, sizeof(apc_instance) );
-    apc_count = 0;
-    apc_error = 0xdeadbeef;
-    apc_bytes = 0xdeadbeef;
-    apc_seen = NULL;
-    range.StartPort = 0;
-    range.NumberOfPorts = 3;
-
-    size = 0xdeadbeef;
-    WSASetLastError( 0xdeadbeef );
-    ret = WSAIoctl( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &apc_instance,
-                    sizeof(apc_instance), &size, &apc_overlapped, acquire_completion );
-    err = WSAGetLastError();
-    ok( !ret, "got %d, error %d\n", ret, err );
-    ok( !apc_count, "completion routine ran before an alertable wait\n" );
-
-    start = GetTickCount();
-    while (!apc_count && GetTickCount() - start < 5000) SleepEx( 100, TRUE );
-    ok( apc_count == 1, "completion routine ran %ld times\n", apc_count );
-    if (apc_count)
-    {
-        ok( !apc_error, "got error %lu\n", apc_error );
-        /* UNVERIFIED on Windows: see test_overlapped_event */
-        ok( apc_bytes == sizeof(apc_instance), "got %lu bytes\n", apc_bytes );
-        ok( apc_seen == &apc_overlapped, "got overlapped %p, expected %p\n", apc_seen, &apc_overlapped );
-        if (!apc_error) check_block( &apc_instance, 3 );
-    }
-
-    closesocket( s );
-    SleepEx( 0, TRUE );
-}
-
-static void test_overlapped_iocp(void)
-{
-    INET_PORT_RANGE range;
-    OVERLAPPED *overlapped;
-    DWORD size, bytes;
+    WSAOVERLAPPED *ovl = test_overlapped_storage;
+    struct test_port_instance *inst = test_instances;
+    OVERLAPPED *got;
+    DWORD bytes, flags, ticks;
     ULONG_PTR key;
     HANDLE port;
     SOCKET s;
-    BOOL bret;
-    int ret, err;
+    BOOL ret;
+    int err;
 
     s = create_socket( AF_INET, SOCK_STREAM );
-    port = CreateIoCompletionPort( (HANDLE)s, NULL, TEST_IOCP_KEY, 0 );
+    err = acquire_ports( s, 0, 1, &inst[0], NULL );
+    ok( !err, "acquire failed, error %d\n", err );
+    closesocket( s );
+    if (err) return;
+    memset( test_overlapped_storage, 0, sizeof(test_overlapped_storage) );
+    memset( test_instances, 0, sizeof(test_instances) );
+
+    /* an event */
+    s = create_socket( AF_INET, SOCK_STREAM );
+    ovl[0].hEvent = CreateEventA( NULL, TRUE, FALSE, NULL );
+    err = acquire_overlapped( s, 2, 0, NULL );
+    ok( !err || err == WSA_IO_PENDING, "got error %d\n", err );
+    ok( !WaitForSingleObject( ovl[0].hEvent, 5000 ), "the event was not signalled\n" );
+    ret = WSAGetOverlappedResult( s, &ovl[0], &bytes, FALSE, &flags );
+    ok( ret, "WSAGetOverlappedResult failed, error %d\n", WSAGetLastError() );
+    /* UNVERIFIED on Windows: a completion reports the size of the instance */
+    ok( bytes == sizeof(inst[0]), "got %lu bytes\n", bytes );
+    ok( inst[0].NumberOfPorts == 2 && inst[0].StartPort && inst[0].Token, "got %u ports at %u\n",
+        inst[0].NumberOfPorts, ntohs( inst[0].StartPort ) );
+    closesocket( s );
+    CloseHandle( ovl[0].hEvent );
+
+    /* a completion routine, run in an alertable wait */
+    s = create_socket( AF_INET, SOCK_DGRAM );
+    err = acquire_overlapped( s, 3, 1, acquire_completion );
+    ok( !err || err == WSA_IO_PENDING, "got error %d\n", err );
+    ok( !apc_count, "the completion routine ran before an alertable wait\n" );
+    ticks = GetTickCount();
+    while (!apc_count && GetTickCount() - ticks < 5000) SleepEx( 100, TRUE );
+    ok( apc_count == 1, "the completion routine ran %ld times\n", apc_count );
+    ok( !apc_error && apc_bytes == sizeof(inst[1]), "got error %lu, %lu bytes\n", apc_error, apc_bytes );
+    ok( inst[1].NumberOfPorts == 3 && inst[1].StartPort && inst[1].Token, "got %u ports at %u\n",
+        inst[1].NumberOfPorts, ntohs( inst[1].StartPort ) );
+    closesocket( s );
+
+    /* a completion port */
+    s = create_socket( AF_INET, SOCK_STREAM );
+    port = CreateIoCompletionPort( (HANDLE)s, NULL, 0x5678, 0 );
     ok( port != NULL, "CreateIoCompletionPort failed, error %lu\n", GetLastError() );
-    if (!port)
-    {
-        closesocket( s );
-        return;
-    }
-    memset( &iocp_overlapped, 0, sizeof(iocp_overlapped) );
-    memset( &iocp_instance, 0, sizeof(iocp_instance) );
-    range.StartPort = 0;
-    range.NumberOfPorts = 4;
-
-    size = 0xdeadbeef;
-    WSASetLastError( 0xdeadbeef );
-    ret = WSAIoctl( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &iocp_instance,
-                    sizeof(iocp_instance), &size, &iocp_overlapped, NULL );
-    err = WSAGetLastError();
-    ok( !ret, "got %d, error %d\n", ret, err );
-
-    bytes = 0xdeadbeef;
-    key = 0xdeadbeef;
-    overlapped = NULL;
-    bret = GetQueuedCompletionStatus( port, &bytes, &key, &overlapped, 5000 );
-    ok( bret, "GetQueuedCompletionStatus failed, error %lu\n", GetLastError() );
-    ok( key == TEST_IOCP_KEY, "got key %#Ix\n", key );
-    ok( overlapped == (OVERLAPPED *)&iocp_overlapped, "got overlapped %p, expected %p\n",
-        overlapped, &iocp_overlapped );
-    /* UNVERIFIED on Windows: see test_overlapped_event.  Wine completes
-     * ioctls handled inside the process with no byte count. */
-    todo_wine
-    ok( bytes == sizeof(iocp_instance), "got %lu bytes\n", bytes );
-    if (bret) check_block( &iocp_instance, 4 );
-
+    err = acquire_overlapped( s, 4, 2, NULL );
+    ok( !err || err == WSA_IO_PENDING, "got error %d\n", err );
+    ret = GetQueuedCompletionStatus( port, &bytes, &key, &got, 5000 );
+    ok( ret, "GetQueuedCompletionStatus failed, error %lu\n", GetLastError() );
+    ok( key == 0x5678 && got == (OVERLAPPED *)&ovl[2], "got key %#Ix, overlapped %p\n", key, got );
+    todo_wine ok( bytes == sizeof(inst[2]), "got %lu bytes\n", bytes );
+    ok( inst[2].NumberOfPorts == 4 && inst[2].StartPort && inst[2].Token, "got %u ports at %u\n",
+        inst[2].NumberOfPorts, ntohs( inst[2].StartPort ) );
     closesocket( s );
     CloseHandle( port );
 }
 
+/* Section B: the life of a reservation, which ends with the last handle of its socket */
 
-/* Lifetime */
-
-static void test_closesocket(void)
-{
-    struct test_port_instance inst, inst2;
-    SOCKET s, s2, reused[8];
-    unsigned int i, count;
-    SOCKET old;
-    USHORT start, port;
-    DWORD size;
-    int err;
-
-    s = create_socket( AF_INET, SOCK_STREAM );
-    err = acquire_free_range( s, 4, &start, &inst, &size );
-    ok( !err, "acquire failed, error %d\n", err );
-    if (err)
-    {
-        skip( "no reservation, skipping the closesocket tests\n" );
-        closesocket( s );
-        return;
-    }
-    /* the acquiring socket is associated with its own reservation too */
-    err = associate_token( s, inst.Token, &size );
-    ok( !err, "associate failed, error %d\n", err );
-    old = s;
-    closesocket( s );
-
-    /* A new socket with the old handle value carries nothing of the old
-     * one: it is not associated, so port 0 is not taken from the range. */
-    count = 0;
-    s = INVALID_SOCKET;
-    for (i = 0; i < ARRAY_SIZE(reused); i++)
-    {
-        reused[i] = create_socket( AF_INET, SOCK_STREAM );
-        count = i + 1;
-        if (reused[i] == old)
-        {
-            s = reused[i];
-            break;
-        }
-    }
-    if (s != INVALID_SOCKET)
-    {
-        err = bind_port( s, AF_INET, TRUE, 0 );
-        ok( !err, "bind failed, error %d\n", err );
-        port = local_port( s );
-        ok( port < start || port >= start + 4, "port %u is inside the released range %u-%u\n",
-            port, start, start + 3 );
-    }
-    else skip( "socket handle %#Ix was not reused\n", (ULONG_PTR)old );
-    for (i = 0; i < count; i++) close_socket( reused[i] );
-
-    /* UNVERIFIED on Windows: the release at closesocket is taken to be
-     * complete when closesocket returns. */
-    s2 = create_socket( AF_INET, SOCK_STREAM );
-    err = acquire_ports( s2, start, 4, &inst2, &size );
-    ok( !err, "acquire after closesocket failed, error %d\n", err );
-    closesocket( s2 );
-}
-
-/* Runs in a child: holds a TCP reservation until it is killed. */
-static void child_hold( const char *start_arg, const char *count_arg, const char *pid_arg )
+static void test_close(void)
 {
     struct test_port_instance inst;
-    char name[64];
-    HANDLE event;
-    DWORD size;
-    SOCKET s;
-    int err;
-
-    sprintf( name, "portres_reservation_hold_%lu", strtoul( pid_arg, NULL, 10 ) );
-    event = OpenEventA( EVENT_MODIFY_STATE, FALSE, name );
-    ok( event != NULL, "OpenEvent failed, error %lu\n", GetLastError() );
-    s = create_socket( AF_INET, SOCK_STREAM );
-    err = acquire_ports( s, (USHORT)atoi( start_arg ), (USHORT)atoi( count_arg ), &inst, &size );
-    ok( !err, "acquire in the child failed, error %d\n", err );
-    if (!err && event)
-    {
-        SetEvent( event );
-        /* the parent kills us; this is only for when it does not */
-        Sleep( 30000 );
-    }
-    closesocket( s );
-    if (event) CloseHandle( event );
-}
-
-/* Explicit binds into a TCP runtime reservation at [start, start + count) by
- * sockets that are not associated with it: refused with WSAEACCES for TCP,
- * of both families; UDP sockets are not affected. */
-static void check_explicit_binds( USHORT start, USHORT count )
-{
-    unsigned int i;
-    SOCKET s;
-    int err;
-
-    for (i = 0; i < ARRAY_SIZE(families); i++)
-    {
-        winetest_push_context( "%s", family_name( families[i] ) );
-        s = create_socket( families[i], SOCK_STREAM );
-        err = bind_port( s, families[i], FALSE, start );
-        ok( err == WSAEACCES, "bind to the first reserved port: got error %d\n", err );
-        closesocket( s );
-        s = create_socket( families[i], SOCK_STREAM );
-        err = bind_port( s, families[i], TRUE, start + count - 1 );
-        ok( err == WSAEACCES, "bind to the last reserved port: got error %d\n", err );
-        closesocket( s );
-        s = create_socket( families[i], SOCK_DGRAM );
-        err = bind_port( s, families[i], TRUE, start );
-        /* another program may hold the port; a refusal would be WSAEACCES */
-        ok( err != WSAEACCES, "udp bind inside a tcp reservation: got error %d\n", err );
-        closesocket( s );
-        winetest_pop_context();
-    }
-}
-
-static void test_explicit_bind(void)
-{
-    struct test_port_instance inst;
+    unsigned int how;
     USHORT start;
-    DWORD size;
     SOCKET s;
     int err;
 
     s = create_socket( AF_INET, SOCK_STREAM );
-    err = acquire_free_range( s, 4, &start, &inst, &size );
+    err = acquire_free_range( s, 4, &start, &inst, NULL );
     ok( !err, "acquire failed, error %d\n", err );
     if (err)
     {
         closesocket( s );
         return;
     }
-    /* the process's own sockets are refused too, the acquiring one included */
-    check_explicit_binds( start, 4 );
-    err = bind_port( s, AF_INET, TRUE, start + 1 );
-    ok( err == WSAEACCES, "the acquiring socket bound into its own reservation: got error %d\n", err );
-    closesocket( s );
-
-    /* once released, the ports are ordinary ones */
-    s = create_socket( AF_INET, SOCK_STREAM );
-    err = bind_port( s, AF_INET, TRUE, start );
-    ok( err != WSAEACCES, "bind after the release: got error %d\n", err );
-    closesocket( s );
-}
-
-/* Binds that leave the port to the system */
-
-/* Wildcard blocks that take much of the dynamic range, where Windows takes
- * the ports of automatic binds from; Linux's range overlaps it as well. */
-#define AUTO_BLOCKS     4
-#define AUTO_BLOCK_SIZE 2048
-#define AUTO_BINDS      300
-#define IMPLICIT_BINDS  60
-
-struct reserved_blocks
-{
-    SOCKET holder[ARRAY_SIZE(types)];
-    USHORT start[ARRAY_SIZE(types)][AUTO_BLOCKS];
-    unsigned int count[ARRAY_SIZE(types)];
-};
-
-static unsigned int type_index( int type )
-{
-    return type == SOCK_STREAM ? 0 : 1;
-}
-
-static BOOL reserve_blocks( struct reserved_blocks *blocks )
-{
-    struct test_port_instance inst;
-    unsigned int i;
-    DWORD size;
-    int err = 0;
-
-    memset( blocks, 0, sizeof(*blocks) );
-    for (i = 0; i < ARRAY_SIZE(types); i++)
+    /* closesocket or CloseHandle, of a socket that holds the reservation,
+     * or one that also uses it (the associate is not checked here) */
+    for (how = 0; how < 4; how++)
     {
-        blocks->holder[i] = create_socket( AF_INET, types[i] );
-        while (blocks->count[i] < AUTO_BLOCKS)
+        winetest_push_context( "%s%s", how & 1 ? "CloseHandle" : "closesocket", how & 2 ? ", associated" : "" );
+        if (how && (err = acquire_free_range( s = create_socket( AF_INET, SOCK_STREAM ), 4, &start, &inst, NULL )))
         {
-            if ((err = acquire_ports( blocks->holder[i], 0, AUTO_BLOCK_SIZE, &inst, &size ))) break;
-            blocks->start[i][blocks->count[i]++] = ntohs( inst.StartPort );
-        }
-        ok( blocks->count[i] == AUTO_BLOCKS, "%s: %u blocks of %u ports, error %d\n", type_name( types[i] ),
-            blocks->count[i], AUTO_BLOCK_SIZE, err );
-        if (blocks->count[i])
-            trace( "%s: blocks of %u ports from %u, %u, ...\n", type_name( types[i] ), AUTO_BLOCK_SIZE,
-                   blocks->start[i][0], blocks->count[i] > 1 ? blocks->start[i][1] : 0 );
-    }
-    return blocks->count[0] == AUTO_BLOCKS && blocks->count[1] == AUTO_BLOCKS;
-}
-
-static void release_blocks( struct reserved_blocks *blocks )
-{
-    unsigned int i;
-
-    for (i = 0; i < ARRAY_SIZE(types); i++) close_socket( blocks->holder[i] );
-}
-
-static BOOL in_blocks( const struct reserved_blocks *blocks, int type, USHORT port )
-{
-    unsigned int i, t = type_index( type );
-
-    for (i = 0; i < blocks->count[t]; i++)
-        if (port >= blocks->start[t][i] && port - blocks->start[t][i] < AUTO_BLOCK_SIZE) return TRUE;
-    return FALSE;
-}
-
-/* Port-0 binds of ordinary sockets never get a reserved port, also when the
- * address length is that of a SOCKADDR_STORAGE, as many programs pass it. */
-static void check_automatic_binds( const struct reserved_blocks *blocks, int family, int type )
-{
-    unsigned int i, failed = 0, landed = 0;
-    struct sockaddr_storage addr;
-    USHORT port;
-    SOCKET s;
-    int err;
-
-    for (i = 0; i < AUTO_BINDS; i++)
-    {
-        s = create_socket( family, type );
-        if (i % 2)
-        {
-            memset( &addr, 0, sizeof(addr) );
-            addr.ss_family = family;
-            err = bind( s, (struct sockaddr *)&addr, sizeof(addr) );
-        }
-        else err = bind_port( s, family, FALSE, 0 );
-        if (err || !(port = local_port( s ))) failed++;
-        else if (in_blocks( blocks, type, port )) landed++;
-        closesocket( s );
-    }
-    ok( !failed, "%u of %u binds to port 0 failed\n", failed, AUTO_BINDS );
-    ok( !landed, "%u of %u binds to port 0 got a reserved port\n", landed, AUTO_BINDS );
-}
-
-/* With SO_REUSEADDR or SO_EXCLUSIVEADDRUSE set, a port-0 bind still gets a
- * port of its own, and the option stays as the program set it. */
-static void check_automatic_binds_options( const struct reserved_blocks *blocks, int family, int type, int option )
-{
-    static SOCKET sockets[AUTO_BINDS];
-    static USHORT ports[AUTO_BINDS];
-    unsigned int i, j, failed = 0, landed = 0, shared = 0, lost = 0;
-    BOOL on = TRUE, value;
-    int len;
-
-    for (i = 0; i < AUTO_BINDS; i++)
-    {
-        sockets[i] = create_socket( family, type );
-        ports[i] = 0;
-        if (setsockopt( sockets[i], SOL_SOCKET, option, (char *)&on, sizeof(on) ) ||
-            bind_port( sockets[i], family, FALSE, 0 ) || !(ports[i] = local_port( sockets[i] )))
-        {
-            failed++;
+            ok( 0, "acquire failed, error %d\n", err );
+            closesocket( s );
+            winetest_pop_context();
             continue;
         }
-        if (in_blocks( blocks, type, ports[i] )) landed++;
-        value = FALSE;
-        len = sizeof(value);
-        if (getsockopt( sockets[i], SOL_SOCKET, option, (char *)&value, &len ) || !value) lost++;
-    }
-    for (i = 0; i < AUTO_BINDS; i++)
-        for (j = i + 1; j < AUTO_BINDS; j++)
-            if (ports[i] && ports[i] == ports[j]) shared++;
-    for (i = 0; i < AUTO_BINDS; i++) closesocket( sockets[i] );
-    ok( !failed, "%u of %u binds failed\n", failed, AUTO_BINDS );
-    ok( !landed, "%u of %u binds got a reserved port\n", landed, AUTO_BINDS );
-    ok( !shared, "%u ports were given twice\n", shared );
-    ok( !lost, "the option was lost on %u sockets\n", lost );
-}
-
-static void test_automatic_bind(void)
-{
-    struct reserved_blocks blocks;
-    unsigned int i, j;
-
-    if (!reserve_blocks( &blocks ))
-    {
-        release_blocks( &blocks );
-        return;
-    }
-    for (i = 0; i < ARRAY_SIZE(families); i++)
-    {
-        for (j = 0; j < ARRAY_SIZE(types); j++)
-        {
-            winetest_push_context( "%s %s", family_name( families[i] ), type_name( types[j] ) );
-            check_automatic_binds( &blocks, families[i], types[j] );
-            winetest_push_context( "SO_REUSEADDR" );
-            check_automatic_binds_options( &blocks, families[i], types[j], SO_REUSEADDR );
-            winetest_pop_context();
-            winetest_push_context( "SO_EXCLUSIVEADDRUSE" );
-            check_automatic_binds_options( &blocks, families[i], types[j], SO_EXCLUSIVEADDRUSE );
-            winetest_pop_context();
-            winetest_pop_context();
-        }
-    }
-    release_blocks( &blocks );
-}
-
-enum implicit_method
-{
-    METHOD_CONNECT,
-    METHOD_WSACONNECT,
-    METHOD_SENDTO,
-    METHOD_WSASENDTO,
-    METHOD_WSASENDMSG,
-};
-
-static const char * const method_names[] = { "connect", "WSAConnect", "sendto", "WSASendTo", "WSASendMsg" };
-
-static LPFN_WSASENDMSG get_sendmsg( SOCKET s )
-{
-    GUID guid = WSAID_WSASENDMSG;
-    LPFN_WSASENDMSG func = NULL;
-    DWORD size = 0;
-
-    WSAIoctl( s, SIO_GET_EXTENSION_FUNCTION_POINTER, &guid, sizeof(guid), &func, sizeof(func), &size, NULL, NULL );
-    return func;
-}
-
-/* the call of a method that binds an unbound socket; 0 or the WSA error */
-static int call_method( enum implicit_method method, SOCKET s, const struct sockaddr *to, int to_len )
-{
-    char data[1] = { 'x' };
-    WSABUF buf;
-    WSAMSG msg;
-    DWORD sent = 0;
-    LPFN_WSASENDMSG sendmsg_func;
-    int ret = SOCKET_ERROR;
-
-    buf.buf = data;
-    buf.len = sizeof(data);
-    switch (method)
-    {
-    case METHOD_CONNECT:
-        ret = connect( s, to, to_len );
-        break;
-    case METHOD_WSACONNECT:
-        ret = WSAConnect( s, to, to_len, NULL, NULL, NULL, NULL );
-        break;
-    case METHOD_SENDTO:
-        ret = sendto( s, data, sizeof(data), 0, to, to_len ) == sizeof(data) ? 0 : SOCKET_ERROR;
-        break;
-    case METHOD_WSASENDTO:
-        ret = WSASendTo( s, &buf, 1, &sent, 0, to, to_len, NULL, NULL );
-        break;
-    case METHOD_WSASENDMSG:
-        if (!(sendmsg_func = get_sendmsg( s ))) return WSAEOPNOTSUPP;
-        memset( &msg, 0, sizeof(msg) );
-        msg.name = (struct sockaddr *)to;
-        msg.namelen = to_len;
-        msg.lpBuffers = &buf;
-        msg.dwBufferCount = 1;
-        ret = sendmsg_func( s, &msg, 0, &sent, NULL, NULL );
-        break;
-    }
-    return ret ? WSAGetLastError() : 0;
-}
-
-/* a loopback socket of the type bound to port 0, listening when it is TCP */
-static SOCKET create_peer( int family, int type, struct sockaddr_storage *addr, int *len )
-{
-    SOCKET s = create_socket( family, type );
-
-    *len = sizeof(*addr);
-    if (bind_port( s, family, TRUE, 0 ) || (type == SOCK_STREAM && listen( s, SOMAXCONN )) ||
-        getsockname( s, (struct sockaddr *)addr, len ))
-    {
-        ok( 0, "cannot set up a %s peer, error %d\n", type_name( type ), WSAGetLastError() );
-        closesocket( s );
-        return INVALID_SOCKET;
-    }
-    return s;
-}
-
-/* closes a connected TCP socket with a reset, so that its port does not stay
- * in TIME_WAIT where later tests, ours or others, want to reserve it */
-static void close_abortive( SOCKET s )
-{
-    LINGER linger = { 1, 0 };
-
-    setsockopt( s, SOL_SOCKET, SO_LINGER, (char *)&linger, sizeof(linger) );
-    closesocket( s );
-}
-
-static void check_implicit_binds( const struct reserved_blocks *blocks, int family, enum implicit_method method )
-{
-    int type = method <= METHOD_WSACONNECT ? SOCK_STREAM : SOCK_DGRAM;
-    unsigned int i, failed = 0, landed = 0;
-    struct sockaddr_storage addr;
-    SOCKET peer, s, accepted;
-    int len, err = 0;
-    USHORT port;
-
-    winetest_push_context( "%s %s", family_name( family ), method_names[method] );
-    if ((peer = create_peer( family, type, &addr, &len )) == INVALID_SOCKET)
-    {
-        winetest_pop_context();
-        return;
-    }
-    for (i = 0; i < IMPLICIT_BINDS; i++)
-    {
-        s = create_socket( family, type );
-        if ((err = call_method( method, s, (struct sockaddr *)&addr, len )) || !(port = local_port( s ))) failed++;
-        else if (in_blocks( blocks, type, port )) landed++;
-        if (type == SOCK_STREAM && !err && (accepted = accept( peer, NULL, NULL )) != INVALID_SOCKET)
-            close_abortive( accepted );
-        if (type == SOCK_STREAM) close_abortive( s );
-        else closesocket( s );
-    }
-    ok( !failed, "%u of %u calls failed, the last with error %d\n", failed, IMPLICIT_BINDS, err );
-    ok( !landed, "%u of %u implicit binds got a reserved port\n", landed, IMPLICIT_BINDS );
-    closesocket( peer );
-    winetest_pop_context();
-}
-
-/* Calls that do not bind an unbound socket on Windows must not bind it here either. */
-static void check_no_implicit_bind( int family )
-{
-    LPFN_CONNECTEX connect_ex = NULL;
-    GUID guid = WSAID_CONNECTEX;
-    struct sockaddr_storage addr;
-    OVERLAPPED overlapped;
-    DWORD size = 0;
-    SOCKET peer, s;
-    int len, ret;
-
-    winetest_push_context( "%s", family_name( family ) );
-    if ((peer = create_peer( family, SOCK_STREAM, &addr, &len )) == INVALID_SOCKET)
-    {
-        winetest_pop_context();
-        return;
-    }
-
-    s = create_socket( family, SOCK_STREAM );
-    WSASetLastError( 0xdeadbeef );
-    ret = sendto( s, "x", 1, 0, (struct sockaddr *)&addr, len );
-    ok( ret == SOCKET_ERROR, "tcp sendto: got %d\n", ret );
-    todo_wine ok( WSAGetLastError() == WSAENOTCONN, "tcp sendto: got error %d\n", WSAGetLastError() );
-    ok( !local_port( s ), "tcp sendto bound the socket to port %u\n", local_port( s ) );
-    closesocket( s );
-
-    s = create_socket( family, SOCK_STREAM );
-    WSASetLastError( 0xdeadbeef );
-    ret = listen( s, 1 );
-    ok( ret == SOCKET_ERROR && WSAGetLastError() == WSAEINVAL, "listen: got %d, error %d\n", ret, WSAGetLastError() );
-    ok( !local_port( s ), "listen bound the socket to port %u\n", local_port( s ) );
-    closesocket( s );
-
-    s = create_socket( family, SOCK_STREAM );
-    ret = WSAIoctl( s, SIO_GET_EXTENSION_FUNCTION_POINTER, &guid, sizeof(guid), &connect_ex, sizeof(connect_ex),
-                    &size, NULL, NULL );
-    ok( !ret && connect_ex, "no ConnectEx, error %d\n", WSAGetLastError() );
-    if (connect_ex)
-    {
-        memset( &overlapped, 0, sizeof(overlapped) );
-        overlapped.hEvent = CreateEventA( NULL, TRUE, FALSE, NULL );
-        WSASetLastError( 0xdeadbeef );
-        ret = connect_ex( s, (struct sockaddr *)&addr, len, NULL, 0, NULL, &overlapped );
-        ok( !ret && WSAGetLastError() == WSAEINVAL, "ConnectEx: got %d, error %d\n", ret, WSAGetLastError() );
-        ok( !local_port( s ), "ConnectEx bound the socket to port %u\n", local_port( s ) );
-        CloseHandle( overlapped.hEvent );
-    }
-    closesocket( s );
-    closesocket( peer );
-    winetest_pop_context();
-}
-
-static void test_implicit_bind(void)
-{
-    struct reserved_blocks blocks;
-    unsigned int i, method;
-
-    if (!reserve_blocks( &blocks ))
-    {
-        release_blocks( &blocks );
-        return;
-    }
-    for (i = 0; i < ARRAY_SIZE(families); i++)
-    {
-        for (method = METHOD_CONNECT; method <= METHOD_WSASENDMSG; method++)
-            check_implicit_binds( &blocks, families[i], method );
-        check_no_implicit_bind( families[i] );
-    }
-    release_blocks( &blocks );
-}
-
-/* An associated socket that connect or sendto binds gets its port from the
- * reservation: the documentation says the port is selected from it "if and
- * when the socket is bound". */
-static void test_associate_implicit_bind(void)
-{
-    static const enum implicit_method methods[] = { METHOD_CONNECT, METHOD_SENDTO, METHOD_WSASENDMSG };
-    struct test_port_instance inst;
-    struct sockaddr_storage addr;
-    SOCKET holder, peer, s, accepted;
-    unsigned int i, j;
-    USHORT start, port;
-    DWORD size;
-    int err, len, type;
-
-    for (i = 0; i < ARRAY_SIZE(families); i++)
-    {
-        for (j = 0; j < ARRAY_SIZE(methods); j++)
-        {
-            winetest_push_context( "%s %s", family_name( families[i] ), method_names[methods[j]] );
-            type = methods[j] <= METHOD_WSACONNECT ? SOCK_STREAM : SOCK_DGRAM;
-            holder = create_socket( families[i], type );
-            err = acquire_free_range( holder, 4, &start, &inst, &size );
-            ok( !err, "acquire failed, error %d\n", err );
-            if (!err && (peer = create_peer( families[i], type, &addr, &len )) != INVALID_SOCKET)
-            {
-                s = create_socket( families[i], type );
-                err = associate_token( s, inst.Token, &size );
-                ok( !err, "associate failed, error %d\n", err );
-                err = call_method( methods[j], s, (struct sockaddr *)&addr, len );
-                ok( !err, "the call failed, error %d\n", err );
-                port = local_port( s );
-                ok( port >= start && port < start + 4, "got port %u, reservation %u-%u\n", port, start, start + 3 );
-                if (type == SOCK_STREAM && !err && (accepted = accept( peer, NULL, NULL )) != INVALID_SOCKET)
-                    close_abortive( accepted );
-                if (type == SOCK_STREAM) close_abortive( s );
-                else closesocket( s );
-                closesocket( peer );
-            }
-            closesocket( holder );
-            winetest_pop_context();
-        }
-    }
-}
-
-/* The binds of another process: its explicit bind into our runtime TCP
- * reservation is refused, its port-0 binds avoid our blocks. */
-static void child_binds( int argc, char **argv )
-{
-    struct reserved_blocks blocks;
-    unsigned int i, j;
-    USHORT start;
-
-    memset( &blocks, 0, sizeof(blocks) );
-    start = (USHORT)atoi( argv[3] );
-    for (i = 0; i < ARRAY_SIZE(types); i++)
-        for (j = 0; j < AUTO_BLOCKS && 4 + i * AUTO_BLOCKS + j < (unsigned int)argc; j++)
-            blocks.start[i][blocks.count[i]++] = (USHORT)atoi( argv[4 + i * AUTO_BLOCKS + j] );
-    ok( blocks.count[0] == AUTO_BLOCKS && blocks.count[1] == AUTO_BLOCKS, "not all blocks were passed\n" );
-
-    winetest_push_context( "child" );
-    check_explicit_binds( start, 4 );
-    for (i = 0; i < ARRAY_SIZE(families); i++)
-    {
-        for (j = 0; j < ARRAY_SIZE(types); j++)
-        {
-            winetest_push_context( "%s %s", family_name( families[i] ), type_name( types[j] ) );
-            check_automatic_binds( &blocks, families[i], types[j] );
-            winetest_pop_context();
-        }
-    }
-    winetest_pop_context();
-}
-
-static void test_other_process_binds(void)
-{
-    struct test_port_instance inst;
-    struct reserved_blocks blocks;
-    PROCESS_INFORMATION pi;
-    char args[256];
-    unsigned int i, j;
-    USHORT start;
-    DWORD size;
-    SOCKET s;
-    int err, pos;
-
-    s = create_socket( AF_INET, SOCK_STREAM );
-    err = acquire_free_range( s, 4, &start, &inst, &size );
-    ok( !err, "acquire failed, error %d\n", err );
-    if (err || !reserve_blocks( &blocks ))
-    {
-        if (!err) release_blocks( &blocks );
-        closesocket( s );
-        return;
-    }
-    pos = sprintf( args, "child_binds %u", start );
-    for (i = 0; i < ARRAY_SIZE(types); i++)
-        for (j = 0; j < AUTO_BLOCKS; j++) pos += sprintf( args + pos, " %u", blocks.start[i][j] );
-    if (start_child( args, &pi )) finish_child( &pi );
-    release_blocks( &blocks );
-    closesocket( s );
-}
-
-/* A persistent reservation does not refuse explicit binds, but automatic
- * binds avoid it.  The test makes one with iphlpapi over the ports where
- * this system's automatic binds land, which takes an elevated process:
- * ERROR_ACCESS_DENIED when this one is not. */
-static ULONG persistent_bind_cases(void)
-{
-    ULONG (WINAPI *pCreatePersistentTcpPortReservation)( USHORT, USHORT, ULONG64 * );
-    ULONG (WINAPI *pDeletePersistentTcpPortReservation)( USHORT, USHORT );
-    HMODULE iphlpapi = LoadLibraryA( "iphlpapi.dll" );
-    unsigned int start = 0, count = AUTO_BLOCK_SIZE, i, attempt;
-    ULONG err = ERROR_SHARING_VIOLATION;
-    struct reserved_blocks blocks;
-    ULONG64 token;
-    USHORT port;
-    SOCKET s;
-    int ret;
-
-    pCreatePersistentTcpPortReservation = (void *)GetProcAddress( iphlpapi, "CreatePersistentTcpPortReservation" );
-    pDeletePersistentTcpPortReservation = (void *)GetProcAddress( iphlpapi, "DeletePersistentTcpPortReservation" );
-    if (!pCreatePersistentTcpPortReservation || !pDeletePersistentTcpPortReservation)
-    {
-        win_skip( "no persistent port reservations in iphlpapi\n" );
-        return 0;
-    }
-    /* the block of a port that a bind to port 0 gets; another program may
-     * have a port of it, and then another bind gives another block */
-    for (attempt = 0; attempt < 8 && err == ERROR_SHARING_VIOLATION; attempt++)
-    {
-        s = create_socket( AF_INET, SOCK_STREAM );
-        ret = bind_port( s, AF_INET, FALSE, 0 );
-        port = local_port( s );
-        closesocket( s );
-        ok( !ret && port, "bind to port 0 failed, error %d\n", ret );
-        if (ret || !port) return 0;
-        start = port - port % AUTO_BLOCK_SIZE;
-        err = pCreatePersistentTcpPortReservation( htons( start ), count, &token );
-    }
-    if (err == ERROR_ACCESS_DENIED) return err;
-    ok( !err, "cannot reserve %u ports from %u: error %lu\n", count, start, err );
-    if (err) return 0;
-
-    for (i = 0; i < ARRAY_SIZE(families); i++)
-    {
-        winetest_push_context( "%s", family_name( families[i] ) );
-        s = create_socket( families[i], SOCK_STREAM );
-        ret = bind_port( s, families[i], TRUE, start );
-        ok( !ret, "bind into the persistent reservation: got error %d\n", ret );
-        closesocket( s );
-        s = create_socket( families[i], SOCK_STREAM );
-        ret = bind_port( s, families[i], FALSE, start + count - 1 );
-        ok( !ret, "bind to its last port: got error %d\n", ret );
-        closesocket( s );
-        winetest_pop_context();
-    }
-    memset( &blocks, 0, sizeof(blocks) );
-    blocks.start[type_index( SOCK_STREAM )][0] = start;
-    blocks.count[type_index( SOCK_STREAM )] = 1;
-    for (i = 0; i < ARRAY_SIZE(families); i++)
-    {
-        winetest_push_context( "%s", family_name( families[i] ) );
-        check_automatic_binds( &blocks, families[i], SOCK_STREAM );
-        winetest_pop_context();
-    }
-    err = pDeletePersistentTcpPortReservation( htons( start ), count );
-    ok( !err, "delete failed: error %lu\n", err );
-    FreeLibrary( iphlpapi );
-    return 0;
-}
-
-/* the elevated token linked to this process's limited one, or NULL */
-static HANDLE elevated_token(void)
-{
-    TOKEN_LINKED_TOKEN linked;
-    TOKEN_ELEVATION elevation;
-    HANDLE token, ret = NULL;
-    DWORD size;
-
-    if (!OpenProcessToken( GetCurrentProcess(), TOKEN_QUERY, &token )) return NULL;
-    if (GetTokenInformation( token, TokenElevation, &elevation, sizeof(elevation), &size ) &&
-        !elevation.TokenIsElevated &&
-        GetTokenInformation( token, TokenLinkedToken, &linked, sizeof(linked), &size ))
-        ret = linked.LinkedToken;
-    CloseHandle( token );
-    return ret;
-}
-
-/* A limited process (Wine 9.0 and later start programs so, as Windows' UAC
- * does) runs the cases in a child started with the elevated token linked
- * to its own, as the "runas" verb does. */
-static void test_persistent_bind(void)
-{
-    PROCESS_INFORMATION pi;
-    HANDLE elevated;
-
-    if (persistent_bind_cases() != ERROR_ACCESS_DENIED) return;
-    if (!(elevated = elevated_token()))
-    {
-        skip( "not elevated, and no elevated token: run the test elevated\n" );
-        return;
-    }
-    if (start_child_as( "child_persistent", &pi, elevated )) finish_child( &pi );
-    else skip( "the elevated token cannot start a process: run the test elevated\n" );
-    CloseHandle( elevated );
-}
-
-static void child_persistent(void)
-{
-    ok( persistent_bind_cases() != ERROR_ACCESS_DENIED, "the child is not elevated\n" );
-}
-
-/* Programs look ws2_32 up by name and take functions from it; they must get
- * the module their imports point into. */
-static void test_module_lookup(void)
-{
-    HMODULE by_name, by_address = NULL;
-    BOOL ret;
-
-    by_name = GetModuleHandleA( "ws2_32.dll" );
-    ok( by_name != NULL, "ws2_32.dll is not loaded, error %lu\n", GetLastError() );
-    ret = GetModuleHandleExA( GET_MODULE_HANDLE_EX_FLAG_FROM_ADDRESS | GET_MODULE_HANDLE_EX_FLAG_UNCHANGED_REFCOUNT,
-                              (const char *)WSAIoctl, &by_address );
-    ok( ret, "GetModuleHandleEx failed, error %lu\n", GetLastError() );
-    ok( by_name == by_address, "by name %p, imported WSAIoctl in %p\n", by_name, by_address );
-    ok( (void *)GetProcAddress( by_name, "WSAIoctl" ) == (void *)WSAIoctl, "WSAIoctl of the module by name differs\n" );
-}
-
-static void test_process_exit(void)
-{
-    struct test_port_instance inst;
-    PROCESS_INFORMATION pi;
-    HANDLE event, handles[2];
-    char name[64], args[64];
-    DWORD wait, ticks;
-    USHORT start;
-    DWORD size;
-    SOCKET s;
-    int err;
-
-    /* find a free range, and give it up again for the child */
-    s = create_socket( AF_INET, SOCK_STREAM );
-    err = acquire_free_range( s, 4, &start, &inst, &size );
-    ok( !err, "acquire failed, error %d\n", err );
-    if (!err)
-    {
-        err = release_token( s, inst.Token, &size );
-        ok( !err, "release failed, error %d\n", err );
-    }
-    closesocket( s );
-    if (err)
-    {
-        skip( "no reservation, skipping the process exit tests\n" );
-        return;
-    }
-
-    sprintf( name, "portres_reservation_hold_%lu", GetCurrentProcessId() );
-    event = CreateEventA( NULL, TRUE, FALSE, name );
-    ok( event != NULL, "CreateEvent failed, error %lu\n", GetLastError() );
-    if (!event) return;
-    sprintf( args, "child_hold %u 4 %lu", start, GetCurrentProcessId() );
-    if (!start_child( args, &pi ))
-    {
-        CloseHandle( event );
-        return;
-    }
-
-    handles[0] = event;
-    handles[1] = pi.hProcess;
-    wait = WaitForMultipleObjects( 2, handles, FALSE, 15000 );
-    ok( wait == WAIT_OBJECT_0, "child did not acquire the range: %lu\n", wait );
-    if (wait != WAIT_OBJECT_0)
-    {
-        /* the child reports its own failures through its exit code */
-        finish_child( &pi );
-        CloseHandle( event );
-        return;
-    }
-
-    /* a reservation of another process is in the way as well */
-    s = create_socket( AF_INET, SOCK_STREAM );
-    err = acquire_ports( s, start, 4, &inst, &size );
-    ok( err == WSAEADDRINUSE, "range held by the child: got error %d\n", err );
-    err = acquire_ports( s, start + 3, 2, &inst, &size );
-    ok( err == WSAEADDRINUSE, "range overlapping the child's: got error %d\n", err );
-    closesocket( s );
-
-    /* nor can an ordinary socket of ours bind into it; the other protocol can */
-    check_explicit_binds( start, 4 );
-
-    TerminateProcess( pi.hProcess, 0 );
-    wait = WaitForSingleObject( pi.hProcess, 5000 );
-    ok( wait == WAIT_OBJECT_0, "child did not end: %lu\n", wait );
-    CloseHandle( pi.hProcess );
-    CloseHandle( pi.hThread );
-    CloseHandle( event );
-
-    /* the system frees the ports of a dead process, maybe a bit later */
-    s = create_socket( AF_INET, SOCK_STREAM );
-    ticks = GetTickCount();
-    do
-    {
-        err = acquire_ports( s, start, 4, &inst, &size );
-        if (err != WSAEADDRINUSE) break;
-        Sleep( 100 );
-    } while (GetTickCount() - ticks < 5000);
-    ok( !err, "range of the killed child not released, error %d\n", err );
-    closesocket( s );
-}
-
-/* The life of a reservation is the socket's: whatever closes the last
- * handle of it ends it, and nothing else does. */
-
-/* Whether the specific range [start, start + count) is free for a runtime
- * reservation now, asked with a fresh socket that acquires and releases it:
- * 0, or the WSA error of the acquire. */
-static int range_free( USHORT start, USHORT count )
-{
-    struct test_port_instance inst;
-    SOCKET probe = create_socket( AF_INET, SOCK_STREAM );
-    int err = acquire_ports( probe, start, count, &inst, NULL );
-
-    if (!err) release_token( probe, inst.Token, NULL );
-    closesocket( probe );
-    return err;
-}
-
-/* A socket with a reservation of its own, found in the test range; the
- * acquiring socket is also associated with it when associate is set. */
-static SOCKET reserved_socket( BOOL associate, USHORT *start, ULONG64 *token )
-{
-    struct test_port_instance inst;
-    SOCKET s = create_socket( AF_INET, SOCK_STREAM );
-    int err = acquire_free_range( s, 4, start, &inst, NULL );
-
-    ok( !err, "acquire failed, error %d\n", err );
-    if (!err && associate)
-    {
-        err = associate_token( s, inst.Token, NULL );
-        ok( !err, "associate failed, error %d\n", err );
-    }
-    if (err)
-    {
-        closesocket( s );
-        return INVALID_SOCKET;
-    }
-    *token = inst.Token;
-    return s;
-}
-
-static void test_close_handle(void)
-{
-    unsigned int associate;
-    ULONG64 token;
-    USHORT start;
-    SOCKET s;
-    int err;
-
-    for (associate = 0; associate < 2; associate++)
-    {
-        winetest_push_context( associate ? "associated" : "acquired" );
-        if ((s = reserved_socket( associate, &start, &token )) != INVALID_SOCKET)
-        {
-            err = range_free( start, 4 );
-            ok( err == WSAEADDRINUSE, "range of a live socket: got error %d\n", err );
-            ok( CloseHandle( (HANDLE)s ), "CloseHandle failed, error %lu\n", GetLastError() );
-            /* UNVERIFIED on Windows: the release is taken to be complete
-             * when the last handle is closed, as for closesocket */
-            err = range_free( start, 4 );
-            ok( !err, "range of a socket closed with CloseHandle: got error %d\n", err );
-        }
+        if (how & 2) associate_token( s, inst.Token );
+        err = range_state( start, 4, 0 );
+        ok( err == WSAEADDRINUSE, "range of a live socket: got error %d\n", err );
+        if (how & 1) ok( CloseHandle( (HANDLE)s ), "CloseHandle failed, error %lu\n", GetLastError() );
+        else ok( !closesocket( s ), "closesocket failed, error %d\n", WSAGetLastError() );
+        /* UNVERIFIED on Windows for CloseHandle, which ws2_32 does not see */
+        err = range_state( start, 4, 2000 );
+        ok( !err, "range after the close: got error %d\n", err );
         winetest_pop_context();
     }
 }
 
-/* RPC libraries wrap sockets in CRT descriptors and close them with _close,
- * which closes the handle behind closesocket's back; ms-nfs41-client's
- * bindresvport() takes each of its ports so, one port of 600-1023 at a time */
-static void test_crt_close(void)
-{
-    struct test_port_instance inst;
-    unsigned int i, done = 0, refused = 0;
-    USHORT port = 600, bound;
-    int fd, err = 0, tries;
-    SOCKET s;
-
-    for (i = 0; i < 1000; i++)
-    {
-        s = create_socket( AF_INET, SOCK_STREAM );
-        fd = _open_osfhandle( (intptr_t)s, _O_RDWR | _O_BINARY );
-        ok( fd != -1, "_open_osfhandle failed\n" );
-        if (fd == -1)
-        {
-            closesocket( s );
-            break;
-        }
-        /* another program may hold a port: the next one is tried, as bindresvport does */
-        for (tries = 0; tries < 424; tries++)
-        {
-            if (!(err = acquire_ports( s, port, 1, &inst, NULL ))) break;
-            if (err != WSAEADDRINUSE && err != WSAEACCES) break;
-            port = port == 1023 ? 600 : port + 1;
-        }
-        if (!err && !(err = associate_token( s, inst.Token, NULL )) && !(err = bind_port( s, AF_INET, TRUE, 0 )))
-        {
-            bound = local_port( s );
-            ok( bound == port, "iteration %u: bound to %u, reserved %u\n", i, bound, port );
-            done++;
-        }
-        else if (err == WSAEACCES) refused++;
-        _close( fd );
-        port = port == 1023 ? 600 : port + 1;
-        if (err) break;
-    }
-    if (refused && !done)
-    {
-        skip( "ports below 1024 need privileges here\n" );
-        return;
-    }
-    ok( done == 1000, "ran out after %u reservations, error %d at port %u\n", done, err, port );
-}
-
+/* ws2_32 does not know a DuplicateHandle() copy: its closesocket() fails
+ * with WSAENOTSOCK on Windows, and CloseHandle() closes it. */
 static void test_duplicate_handle(void)
 {
-    unsigned int associate, close_source;
+    struct test_port_instance inst;
+    unsigned int how;
+    USHORT start;
     HANDLE dup;
-    ULONG64 token;
-    USHORT start, port;
     SOCKET s;
     BOOL ret;
     int err;
 
-    for (associate = 0; associate < 2; associate++)
-    for (close_source = 0; close_source < 2; close_source++)
+    s = create_socket( AF_INET, SOCK_STREAM );
+    err = acquire_free_range( s, 4, &start, &inst, NULL );
+    ok( !err, "acquire failed, error %d\n", err );
+    if (err)
     {
-        winetest_push_context( "%s%s", associate ? "associated" : "acquired", close_source ? ", close source" : "" );
-        if ((s = reserved_socket( associate, &start, &token )) == INVALID_SOCKET)
+        closesocket( s );
+        return;
+    }
+    for (how = 0; how < 3; how++)
+    {
+        static const char * const names[] = { "original first", "DUPLICATE_CLOSE_SOURCE", "duplicate first" };
+
+        winetest_push_context( "%s", names[how] );
+        if (how && (err = acquire_free_range( s = create_socket( AF_INET, SOCK_STREAM ), 4, &start, &inst, NULL )))
         {
+            ok( 0, "acquire failed, error %d\n", err );
+            closesocket( s );
             winetest_pop_context();
             continue;
         }
         ret = DuplicateHandle( GetCurrentProcess(), (HANDLE)s, GetCurrentProcess(), &dup, 0, FALSE,
-                               DUPLICATE_SAME_ACCESS | (close_source ? DUPLICATE_CLOSE_SOURCE : 0) );
+                               DUPLICATE_SAME_ACCESS | (how == 1 ? DUPLICATE_CLOSE_SOURCE : 0) );
         ok( ret, "DuplicateHandle failed, error %lu\n", GetLastError() );
         if (!ret)
         {
@@ -1976,306 +667,620 @@ static void test_duplicate_handle(void)
             winetest_pop_context();
             continue;
         }
-        if (!close_source) closesocket( s );
-        /* the socket lives on in the duplicate, with its reservation */
-        err = range_free( start, 4 );
-        ok( err == WSAEADDRINUSE, "range after the original handle was closed: got error %d\n", err );
-        if (associate)
+        if (!how) closesocket( s );
+        else if (how == 2) CloseHandle( dup );
+        err = range_state( start, 4, 0 );
+        ok( err == WSAEADDRINUSE, "range while a handle is left: got error %d\n", err );
+
+        if (!how) CloseHandle( dup );
+        else if (how == 2) closesocket( s );
+        else if ((ret = closesocket( (SOCKET)dup )))
         {
-            /* and with its association, whichever handle binds it */
-            err = bind_port( (SOCKET)dup, AF_INET, TRUE, 0 );
-            ok( !err, "bind of the duplicate failed, error %d\n", err );
-            port = local_port( (SOCKET)dup );
-            ok( port >= start && port < start + 4, "the duplicate bound to %u, reservation %u-%u\n", port,
-                start, start + 3 );
+            ok( WSAGetLastError() == WSAENOTSOCK, "closesocket of the duplicate: error %d\n", WSAGetLastError() );
+            CloseHandle( dup );
         }
-        else
-        {
-            err = release_token( (SOCKET)dup, token, NULL );
-            ok( !err, "release through the duplicate failed, error %d\n", err );
-            err = range_free( start, 4 );
-            ok( !err, "range after the release: got error %d\n", err );
-            err = acquire_ports( (SOCKET)dup, start, 4, (struct test_port_instance *)&token, NULL );
-            ok( !err, "acquire again through the duplicate failed, error %d\n", err );
-        }
-        closesocket( (SOCKET)dup );
-        err = range_free( start, 4 );
+        err = range_state( start, 4, 2000 );
         ok( !err, "range after the last handle was closed: got error %d\n", err );
         winetest_pop_context();
     }
 }
 
-/* A handle value that comes back for another socket carries nothing of the
- * socket it named before, however that one was closed. */
-static void test_reused_handle(void)
+/* Programs that wrap sockets in CRT descriptors close them with _close(),
+ * behind ws2_32's back, as RPC libraries do. */
+static void test_crt_close(void)
 {
-    SOCKET s, old, reused[8];
-    unsigned int i, count, how;
-    ULONG64 token;
-    USHORT start, port;
-    int err;
+    struct test_port_instance inst;
+    unsigned int i, failed = 0;
+    USHORT start;
+    int fd, err;
+    SOCKET s;
 
-    for (how = 0; how < 2; how++)
+    s = create_socket( AF_INET, SOCK_STREAM );
+    err = acquire_free_range( s, 1, &start, &inst, NULL );
+    ok( !err, "acquire failed, error %d\n", err );
+    closesocket( s );
+    if (err) return;
+    /* each port-holding descriptor closed frees the port for the next one */
+    for (i = 0; i < 10; i++)
     {
-        winetest_push_context( how ? "CloseHandle" : "closesocket" );
-        if ((s = reserved_socket( TRUE, &start, &token )) == INVALID_SOCKET)
+        s = create_socket( AF_INET, SOCK_STREAM );
+        if ((fd = _open_osfhandle( (intptr_t)s, _O_RDWR | _O_BINARY )) == -1)
         {
-            winetest_pop_context();
+            failed++;
+            closesocket( s );
             continue;
         }
-        old = s;
-        if (how) CloseHandle( (HANDLE)s );
-        else closesocket( s );
-        for (i = count = 0, s = INVALID_SOCKET; i < ARRAY_SIZE(reused) && s == INVALID_SOCKET; i++)
-        {
-            reused[count++] = create_socket( AF_INET, SOCK_STREAM );
-            if (reused[i] == old) s = reused[i];
-        }
-        if (s != INVALID_SOCKET)
-        {
-            err = release_token( s, token, NULL );
-            ok( err == WSAEINVAL, "release of the old socket's token: got error %d\n", err );
-            err = bind_port( s, AF_INET, TRUE, 0 );
-            ok( !err, "bind failed, error %d\n", err );
-            port = local_port( s );
-            ok( port < start || port >= start + 4, "port %u is inside the old socket's range %u-%u\n", port,
-                start, start + 3 );
-        }
-        else skip( "socket handle %#Ix was not reused\n", (ULONG_PTR)old );
-        for (i = 0; i < count; i++) closesocket( reused[i] );
-        winetest_pop_context();
+        if ((err = acquire_wait( s, start, 1, &inst, 2000 ))) failed++;
+        _close( fd );
     }
+    if ((err = range_state( start, 1, 2000 ))) failed++;
+    ok( !failed, "%u of 11 reservations failed, the last with error %d\n", failed, err );
 }
 
-/* Runs in a child: takes the socket the parent described in a file mapping
- * (WSADuplicateSocket), or inherited as a handle value, and keeps it until
- * the parent sets the event, then closes it and says so. */
-static void child_socket( const char *how, const char *arg, const char *pid_arg )
+/* Runs in a child: holds [start, start + 4) until it is killed. */
+static void child_hold( const char *start, const char *parent )
 {
+    struct test_port_instance inst;
     char name[64];
-    HANDLE ready, done, mapping;
-    WSAPROTOCOL_INFOW *info;
-    SOCKET s = INVALID_SOCKET;
+    HANDLE event;
+    SOCKET s;
+    int err;
 
-    sprintf( name, "portres_lifetime_ready_%s", pid_arg );
-    ready = OpenEventA( EVENT_MODIFY_STATE, FALSE, name );
-    sprintf( name, "portres_lifetime_done_%s", pid_arg );
-    done = OpenEventA( SYNCHRONIZE | EVENT_MODIFY_STATE, FALSE, name );
-    ok( ready && done, "OpenEvent failed, error %lu\n", GetLastError() );
-    if (!strcmp( how, "dup" ))
-    {
-        mapping = OpenFileMappingA( FILE_MAP_READ, FALSE, arg );
-        ok( mapping != NULL, "OpenFileMapping failed, error %lu\n", GetLastError() );
-        if (mapping && (info = MapViewOfFile( mapping, FILE_MAP_READ, 0, 0, sizeof(*info) )))
-        {
-            s = WSASocketW( FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, FROM_PROTOCOL_INFO, info, 0, 0 );
-            ok( s != INVALID_SOCKET, "WSASocket failed, error %d\n", WSAGetLastError() );
-            UnmapViewOfFile( info );
-        }
-        if (mapping) CloseHandle( mapping );
-    }
-    else s = (SOCKET)strtoull( arg, NULL, 16 );
-    if (ready) SetEvent( ready );
-    if (done) WaitForSingleObject( done, 20000 );
-    if (s != INVALID_SOCKET) closesocket( s );
-    if (ready) SetEvent( ready );
-    if (ready) CloseHandle( ready );
-    if (done) CloseHandle( done );
+    sprintf( name, "reservation_hold_%s", parent );
+    event = OpenEventA( EVENT_MODIFY_STATE, FALSE, name );
+    s = create_socket( AF_INET, SOCK_STREAM );
+    err = acquire_ports( s, atoi( start ), 4, &inst, NULL );
+    ok( !err && event, "acquire in the child failed, error %d\n", err );
+    if (!err && event && SetEvent( event )) Sleep( 30000 );
+    closesocket( s );
 }
 
-/* the socket lives in a child (a WSADuplicateSocket copy, or an inherited
- * handle) while the parent closes its own handle */
+/* a child that holds [start, start + 4), NULL if it does not */
+static HANDLE start_holder( USHORT start, PROCESS_INFORMATION *pi )
+{
+    char name[64], args[64];
+    HANDLE event, handles[2];
+
+    sprintf( name, "reservation_hold_%lu", GetCurrentProcessId() );
+    event = CreateEventA( NULL, TRUE, FALSE, name );
+    sprintf( args, "hold %u %lu", start, GetCurrentProcessId() );
+    if (!start_child( args, FALSE, pi ))
+    {
+        CloseHandle( event );
+        return pi->hProcess = NULL;
+    }
+    handles[0] = event;
+    handles[1] = pi->hProcess;
+    if (WaitForMultipleObjects( 2, handles, FALSE, 15000 ))
+    {
+        TerminateProcess( pi->hProcess, 1 );
+        CloseHandle( pi->hProcess );
+        CloseHandle( pi->hThread );
+        pi->hProcess = NULL;
+    }
+    CloseHandle( event );
+    return pi->hProcess;
+}
+
+static void test_process_exit(void)
+{
+    struct test_port_instance inst;
+    PROCESS_INFORMATION pi;
+    USHORT start;
+    SOCKET s;
+    int err;
+
+    /* a free range, given up again for the child */
+    s = create_socket( AF_INET, SOCK_STREAM );
+    err = acquire_free_range( s, 4, &start, &inst, NULL );
+    ok( !err, "acquire failed, error %d\n", err );
+    closesocket( s );
+    if (err) return;
+
+    ok( start_holder( start, &pi ) != NULL, "the child did not acquire the range\n" );
+    if (!pi.hProcess) return;
+    err = range_state( start, 4, 2000 );
+    ok( err == WSAEADDRINUSE, "range held by the child: got error %d\n", err );
+    err = range_state( start + 3, 2, 0 );
+    ok( err == WSAEADDRINUSE, "range overlapping the child's: got error %d\n", err );
+    TerminateProcess( pi.hProcess, 0 );
+    ok( !WaitForSingleObject( pi.hProcess, 5000 ), "the child did not end\n" );
+    CloseHandle( pi.hProcess );
+    CloseHandle( pi.hThread );
+    err = range_state( start, 4, 5000 );
+    ok( !err, "range of the killed child: got error %d\n", err );
+}
+
+/* Runs in a child: has inherited the socket, says so with the first event,
+ * and closes it with CloseHandle() when the parent sets the second. */
+static void child_socket( const char *sock, const char *ready, const char *go )
+{
+    SetEvent( (HANDLE)(ULONG_PTR)strtoul( ready, NULL, 16 ) );
+    WaitForSingleObject( (HANDLE)(ULONG_PTR)strtoul( go, NULL, 16 ), 20000 );
+    ok( CloseHandle( (HANDLE)(ULONG_PTR)strtoul( sock, NULL, 16 ) ), "CloseHandle failed\n" );
+}
+
 static void test_other_process_handle(void)
 {
+    SECURITY_ATTRIBUTES sa = { sizeof(sa), NULL, TRUE };
+    struct test_port_instance inst;
     PROCESS_INFORMATION pi;
-    STARTUPINFOA si;
-    WSAPROTOCOL_INFOW *info;
-    HANDLE ready, done, mapping = NULL;
-    char name[64], cmdline[MAX_PATH + 160], **argv;
-    unsigned int how;
-    ULONG64 token;
+    HANDLE ready, go;
+    char args[128];
     USHORT start;
     SOCKET s;
     BOOL ret;
     int err;
 
-    winetest_get_mainargs( &argv );
-    for (how = 0; how < 2; how++)
-    {
-        winetest_push_context( how ? "inherited" : "WSADuplicateSocket" );
-        if ((s = reserved_socket( FALSE, &start, &token )) == INVALID_SOCKET)
-        {
-            winetest_pop_context();
-            continue;
-        }
-        sprintf( name, "portres_lifetime_ready_%lu", GetCurrentProcessId() );
-        ready = CreateEventA( NULL, FALSE, FALSE, name );
-        sprintf( name, "portres_lifetime_done_%lu", GetCurrentProcessId() );
-        done = CreateEventA( NULL, TRUE, FALSE, name );
-        memset( &si, 0, sizeof(si) );
-        si.cb = sizeof(si);
-        if (how)
-        {
-            sprintf( cmdline, "\"%s\" reservation child_socket inherit %lx %lu", argv[0], (ULONG)(ULONG_PTR)s,
-                     GetCurrentProcessId() );
-            ret = CreateProcessA( NULL, cmdline, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi );
-        }
-        else
-        {
-            sprintf( name, "portres_lifetime_info_%lu", GetCurrentProcessId() );
-            mapping = CreateFileMappingA( INVALID_HANDLE_VALUE, NULL, PAGE_READWRITE, 0, sizeof(*info), name );
-            sprintf( cmdline, "\"%s\" reservation child_socket dup %s %lu", argv[0], name, GetCurrentProcessId() );
-            ret = CreateProcessA( NULL, cmdline, NULL, NULL, FALSE, CREATE_SUSPENDED, NULL, NULL, &si, &pi );
-            if (ret && mapping && (info = MapViewOfFile( mapping, FILE_MAP_WRITE, 0, 0, sizeof(*info) )))
-            {
-                err = WSADuplicateSocketW( s, pi.dwProcessId, info );
-                ok( !err, "WSADuplicateSocket failed, error %d\n", WSAGetLastError() );
-                UnmapViewOfFile( info );
-            }
-            if (ret) ResumeThread( pi.hThread );
-        }
-        ok( ret, "CreateProcess failed, error %lu\n", GetLastError() );
-        if (ret)
-        {
-            ok( !WaitForSingleObject( ready, 20000 ), "the child did not take the socket\n" );
-            closesocket( s );
-            s = INVALID_SOCKET;
-            err = range_free( start, 4 );
-            ok( err == WSAEADDRINUSE, "range while the child holds the socket: got error %d\n", err );
-            SetEvent( done );
-            ok( !WaitForSingleObject( ready, 20000 ), "the child did not close the socket\n" );
-            /* UNVERIFIED on Windows: the child's closesocket, the last
-             * handle, is taken to end the reservation at once */
-            err = range_free( start, 4 );
-            ok( !err, "range after the child closed the socket: got error %d\n", err );
-            finish_child( &pi );
-        }
-        if (s != INVALID_SOCKET) closesocket( s );
-        if (mapping) CloseHandle( mapping );
-        mapping = NULL;
-        CloseHandle( ready );
-        CloseHandle( done );
-        winetest_pop_context();
-    }
-}
-
-/* An associated socket's bind takes the address lengths Windows takes:
- * programs pass the size of a SOCKADDR_STORAGE or a SOCKADDR_INET. */
-static void test_bind_address_lengths(void)
-{
-    static const int lengths[] = { 0, sizeof(SOCKADDR_INET), sizeof(SOCKADDR_STORAGE) };
-    struct test_port_instance inst;
-    SOCKADDR_STORAGE addr;
-    unsigned int i, f;
-    SOCKET acq, s;
-    USHORT start, port;
-    int err, len;
-
-    acq = create_socket( AF_INET, SOCK_STREAM );
-    err = acquire_free_range( acq, 8, &start, &inst, NULL );
+    s = create_socket( AF_INET, SOCK_STREAM );
+    err = acquire_free_range( s, 4, &start, &inst, NULL );
     ok( !err, "acquire failed, error %d\n", err );
     if (err)
     {
-        closesocket( acq );
+        closesocket( s );
         return;
     }
-    for (f = 0; f < ARRAY_SIZE(families); f++)
-    for (i = 0; i < ARRAY_SIZE(lengths); i++)
-    {
-        len = lengths[i];
-        if (!len) len = families[f] == AF_INET ? (int)sizeof(struct sockaddr_in) : (int)sizeof(struct sockaddr_in6);
-        winetest_push_context( "%s, length %d", families[f] == AF_INET ? "ipv4" : "ipv6", len );
-        memset( &addr, 0, sizeof(addr) );
-        addr.ss_family = families[f];
-        s = create_socket( families[f], SOCK_STREAM );
-        err = associate_token( s, inst.Token, NULL );
-        ok( !err, "associate failed, error %d\n", err );
-        err = bind( s, (struct sockaddr *)&addr, len ) ? WSAGetLastError() : 0;
-        ok( !err, "bind to port 0 failed, error %d\n", err );
-        port = local_port( s );
-        ok( port >= start && port < start + 8, "bound to %u, reservation %u-%u\n", port, start, start + 7 );
-        closesocket( s );
+    SetHandleInformation( (HANDLE)s, HANDLE_FLAG_INHERIT, HANDLE_FLAG_INHERIT );
+    ready = CreateEventA( &sa, FALSE, FALSE, NULL );
+    go = CreateEventA( &sa, FALSE, FALSE, NULL );
+    sprintf( args, "socket %lx %lx %lx", (ULONG)(ULONG_PTR)s, (ULONG)(ULONG_PTR)ready, (ULONG)(ULONG_PTR)go );
+    ret = start_child( args, TRUE, &pi );
+    ok( ret, "CreateProcess failed, error %lu\n", GetLastError() );
+    ok( !ret || !WaitForSingleObject( ready, 20000 ), "the child did not start\n" );
+    closesocket( s );
+    err = range_state( start, 4, 0 );
+    ok( err == WSAEADDRINUSE, "range while the child has the socket: got error %d\n", err );
+    SetEvent( go );
+    if (ret) finish_child( &pi );
+    err = range_state( start, 4, 2000 );
+    ok( !err, "range after the child closed the socket: got error %d\n", err );
+    CloseHandle( ready );
+    CloseHandle( go );
+}
 
-        s = create_socket( families[f], SOCK_STREAM );
-        err = associate_token( s, inst.Token, NULL );
-        ok( !err, "associate failed, error %d\n", err );
-        if (families[f] == AF_INET) ((struct sockaddr_in *)&addr)->sin_port = htons( start + 8 );
-        else ((struct sockaddr_in6 *)&addr)->sin6_port = htons( start + 8 );
-        err = bind( s, (struct sockaddr *)&addr, len ) ? WSAGetLastError() : 0;
-        ok( err == WSAEINVAL, "bind outside the reservation: got error %d\n", err );
-        closesocket( s );
-        winetest_pop_context();
+/* Section C: SIO_ASSOCIATE_PORT_RESERVATION and explicit binds */
+
+/* a socket s associated with a reservation of ports that holder acquired */
+struct associated
+{
+    SOCKET holder, s;
+    int type;
+    USHORT start;
+    ULONG64 token;
+    int err;            /* 0 or the first error */
+};
+
+static void associate_socket( struct associated *a, int family, int type, USHORT count )
+{
+    struct test_port_instance inst;
+
+    a->type = type;
+    a->holder = create_socket( family, type );
+    a->s = create_socket( family, type );
+    a->err = acquire_free_range( a->holder, count, &a->start, &inst, NULL );
+    a->token = inst.Token;
+    if (!a->err) a->err = associate_token( a->s, a->token );
+}
+
+/* closes a TCP socket with a reset, so that its port does not stay in
+ * TIME_WAIT where later tests want to reserve it */
+static void close_abortive( SOCKET s, int type )
+{
+    LINGER linger = { 1, 0 };
+
+    if (type == SOCK_STREAM) setsockopt( s, SOL_SOCKET, SO_LINGER, (char *)&linger, sizeof(linger) );
+    closesocket( s );
+}
+
+static void close_associated( struct associated *a )
+{
+    close_abortive( a->s, a->type );
+    closesocket( a->holder );
+}
+
+static void test_associate(void)
+{
+    INET_PORT_RESERVATION_TOKEN token;
+    struct associated a;
+    USHORT port = 0;
+    SOCKET s;
+    int err;
+
+    associate_socket( &a, AF_INET, SOCK_STREAM, 4 );
+    if (!a.err && !(a.err = bind_port( a.s, AF_INET, TRUE, 0, FALSE ))) port = local_port( a.s );
+    ok( !a.err && port >= a.start && port < a.start + 4, "bound to %u, reservation at %u, error %d\n", port, a.start, a.err );
+    if (a.err || port < a.start || port >= a.start + 4)
+    {
+        close_associated( &a );
+        return;
     }
-    closesocket( acq );
+
+    /* UNVERIFIED on Windows: the ioctl "must be issued before the socket is
+     * bound"; a bound socket is taken to give WSAEINVAL. */
+    err = associate_token( a.s, a.token );
+    ok( err == WSAEINVAL, "associate after bind: got error %d\n", err );
+
+    s = create_socket( AF_INET, SOCK_STREAM );
+    token.Token = a.token;
+    check_ioctl_error( s, SIO_ASSOCIATE_PORT_RESERVATION, &token, sizeof(token) - 1, NULL, 0, WSAEINVAL );
+    check_ioctl_error( s, SIO_ASSOCIATE_PORT_RESERVATION, NULL, sizeof(token), NULL, 0, WSAEFAULT );
+    check_ioctl_error( (SOCKET)0xdeadbeef, SIO_ASSOCIATE_PORT_RESERVATION, &token, sizeof(token), NULL, 0,
+                       WSAENOTSOCK );
+    err = associate_token( s, TEST_TOKEN_UNKNOWN );
+    ok( is_token_refusal( err ), "unknown token: got error %d\n", err );
+    err = associate_token( s, INVALID_PORT_RESERVATION_TOKEN );
+    ok( is_token_refusal( err ), "token 0: got error %d\n", err );
+    run_child_foreign( "associate", a.token );
+
+    /* a released reservation; the socket bound in it keeps its port */
+    err = release_token( a.holder, a.token );
+    ok( !err, "release failed, error %d\n", err );
+    err = associate_token( s, a.token );
+    ok( is_token_refusal( err ), "released token: got error %d\n", err );
+    ok( local_port( a.s ) == port, "got port %u, expected %u\n", local_port( a.s ), port );
+    closesocket( s );
+    close_associated( &a );
+}
+
+static void test_associate_bind(void)
+{
+    struct associated a;
+    unsigned int i, j;
+    USHORT port = 0, port2, left;
+    SOCKET s, s2;
+    int err;
+
+    associate_socket( &a, AF_INET, SOCK_STREAM, 3 );
+    if (!a.err && !(a.err = bind_port( a.s, AF_INET, FALSE, 0, TRUE ))) port = local_port( a.s );
+    ok( !a.err && port >= a.start && port < a.start + 3, "bound to %u, reservation at %u, error %d\n", port, a.start, a.err );
+    close_associated( &a );
+    if (a.err || port < a.start || port >= a.start + 3) return;
+
+    for (i = 0; i < ARRAY_SIZE(families); i++)
+    {
+        for (j = 0; j < ARRAY_SIZE(types); j++)
+        {
+            winetest_push_context( "%s %s", families[i] == AF_INET ? "AF_INET" : "AF_INET6", type_name( types[j] ) );
+            associate_socket( &a, families[i], types[j], 3 );
+            if (a.holder == INVALID_SOCKET)
+            {
+                skip( "no socket, error %d\n", a.err );
+                close_associated( &a );
+                winetest_pop_context();
+                continue;
+            }
+            ok( !a.err, "acquire or associate failed, error %d\n", a.err );
+
+            /* UNVERIFIED on Windows: which free port of the reservation a
+             * port-0 bind gets (the lowest, at random?): any of them */
+            err = bind_port( a.s, families[i], FALSE, 0, TRUE );
+            port = local_port( a.s );
+            ok( !err && port >= a.start && port < a.start + 3, "bound to %u, error %d\n", port, err );
+            s = create_socket( families[i], types[j] );
+            err = associate_token( s, a.token );
+            if (!err) err = bind_port( s, families[i], TRUE, 0, FALSE );
+            port2 = local_port( s );
+            ok( !err && port2 >= a.start && port2 < a.start + 3 && port2 != port, "bound to %u, error %d\n", port2, err );
+
+            /* the acquiring socket may use its reservation too, here with
+             * an explicit port, the one left */
+            left = 3 * a.start + 3 - port - port2;
+            err = associate_token( a.holder, a.token );
+            if (!err) err = bind_port( a.holder, families[i], TRUE, left, FALSE );
+            ok( !err && local_port( a.holder ) == left, "bind to port %u failed, error %d\n", left, err );
+
+            /* UNVERIFIED on Windows: the error when all ports are taken */
+            s2 = create_socket( families[i], types[j] );
+            err = associate_token( s2, a.token );
+            if (!err) err = bind_port( s2, families[i], FALSE, 0, FALSE );
+            ok( err == WSAEADDRINUSE || err == WSAENOBUFS || err == WSAEADDRNOTAVAIL, "got error %d\n", err );
+            closesocket( s2 );
+
+            /* UNVERIFIED on Windows: the error of an explicit port outside */
+            s2 = create_socket( families[i], types[j] );
+            err = associate_token( s2, a.token );
+            if (!err) err = bind_port( s2, families[i], TRUE, a.start + 3, FALSE );
+            ok( err == WSAEINVAL || err == WSAEACCES || err == WSAEADDRNOTAVAIL, "outside: got error %d\n", err );
+            closesocket( s2 );
+            closesocket( s );
+            close_associated( &a );
+            winetest_pop_context();
+        }
+    }
+}
+
+static void test_explicit_bind(void)
+{
+    PROCESS_INFORMATION pi;
+    struct associated a;
+    USHORT port = 0, start;
+    unsigned int i;
+    SOCKET s;
+    int err;
+
+    associate_socket( &a, AF_INET, SOCK_STREAM, 4 );
+    if (!a.err && !(a.err = bind_port( a.s, AF_INET, TRUE, 0, FALSE ))) port = local_port( a.s );
+    ok( !a.err && port >= a.start && port < a.start + 4, "bound to %u, reservation at %u, error %d\n", port, a.start, a.err );
+    if (a.err || port < a.start || port >= a.start + 4)
+    {
+        close_associated( &a );
+        return;
+    }
+    start = a.start;
+
+    /* UNVERIFIED on Windows: the sockets of the process that are not
+     * associated, the acquiring one included, cannot bind into its runtime
+     * reservation: WSAEACCES, as for another process's, or WSAEADDRINUSE. */
+    for (i = 0; i < ARRAY_SIZE(families); i++)
+    {
+        if ((s = create_socket( families[i], SOCK_STREAM )) == INVALID_SOCKET) continue;
+        err = bind_port( s, families[i], FALSE, start + 3, FALSE );
+        ok( err == WSAEACCES || err == WSAEADDRINUSE, "family %d: got error %d\n", families[i], err );
+        closesocket( s );
+        /* the other protocol binds freely */
+        s = create_socket( families[i], SOCK_DGRAM );
+        err = bind_port( s, families[i], TRUE, start + 3, FALSE );
+        ok( !err, "family %d: udp bind into the tcp reservation: got error %d\n", families[i], err );
+        closesocket( s );
+    }
+    err = bind_port( a.holder, AF_INET, TRUE, start + 2, FALSE );
+    ok( err == WSAEACCES || err == WSAEADDRINUSE, "the acquiring socket: got error %d\n", err );
+    close_associated( &a );
+
+    /* the runtime reservation of another process: WSAEACCES */
+    range_state( start, 4, 2000 );
+    ok( start_holder( start, &pi ) != NULL, "the child did not acquire the range\n" );
+    if (pi.hProcess)
+    {
+        s = create_socket( AF_INET, SOCK_STREAM );
+        err = bind_port( s, AF_INET, FALSE, start + 1, FALSE );
+        ok( err == WSAEACCES, "bind into another process's reservation: got error %d\n", err );
+        closesocket( s );
+        TerminateProcess( pi.hProcess, 0 );
+        WaitForSingleObject( pi.hProcess, 5000 );
+        CloseHandle( pi.hProcess );
+        CloseHandle( pi.hThread );
+    }
+
+    /* released, the ports are ordinary ones */
+    range_state( start, 4, 5000 );
+    s = create_socket( AF_INET, SOCK_STREAM );
+    err = bind_port( s, AF_INET, TRUE, start + 3, FALSE );
+    ok( !err, "bind after the release: got error %d\n", err );
+    closesocket( s );
+}
+
+/* Section D: implicit binds (connect, sendto) and port-0 binds */
+
+enum method { METHOD_CONNECT, METHOD_WSACONNECT, METHOD_SENDTO, METHOD_WSASENDTO, METHOD_WSASENDMSG };
+
+static const char * const method_names[] = { "connect", "WSAConnect", "sendto", "WSASendTo", "WSASendMsg" };
+
+#define method_type( method ) ((method) <= METHOD_WSACONNECT ? SOCK_STREAM : SOCK_DGRAM)
+
+/* one of the calls that bind an unbound socket; 0 or the WSA error */
+static int call_method( enum method method, SOCKET s, const struct sockaddr *to, int len )
+{
+    GUID guid = WSAID_WSASENDMSG;
+    LPFN_WSASENDMSG pWSASendMsg = NULL;
+    char data[1] = { 'x' };
+    DWORD size;
+    WSABUF buf;
+    WSAMSG msg;
+    int ret = SOCKET_ERROR;
+
+    buf.buf = data;
+    buf.len = sizeof(data);
+    switch (method)
+    {
+    case METHOD_CONNECT:
+        ret = connect( s, to, len );
+        break;
+    case METHOD_WSACONNECT:
+        ret = WSAConnect( s, to, len, NULL, NULL, NULL, NULL );
+        break;
+    case METHOD_SENDTO:
+        ret = sendto( s, data, sizeof(data), 0, to, len ) == sizeof(data) ? 0 : SOCKET_ERROR;
+        break;
+    case METHOD_WSASENDTO:
+        ret = WSASendTo( s, &buf, 1, &size, 0, to, len, NULL, NULL );
+        break;
+    case METHOD_WSASENDMSG:
+        WSAIoctl( s, SIO_GET_EXTENSION_FUNCTION_POINTER, &guid, sizeof(guid), &pWSASendMsg, sizeof(pWSASendMsg),
+                  &size, NULL, NULL );
+        if (!pWSASendMsg) return WSAEOPNOTSUPP;
+        memset( &msg, 0, sizeof(msg) );
+        msg.name = (struct sockaddr *)to;
+        msg.namelen = len;
+        msg.lpBuffers = &buf;
+        msg.dwBufferCount = 1;
+        ret = pWSASendMsg( s, &msg, 0, &size, NULL, NULL );
+        break;
+    }
+    return ret ? WSAGetLastError() : 0;
+}
+
+/* Lets the method bind the unbound s implicitly, towards a peer on the
+ * loopback address; 0 or the error, *port the port s got. */
+static int implicit_bind( SOCKET s, int family, enum method method, USHORT *port )
+{
+    struct sockaddr_storage addr;
+    int len = sizeof(addr), err;
+    SOCKET peer, accepted;
+
+    *port = 0;
+    peer = create_socket( family, method_type( method ) );
+    if (!(err = bind_port( peer, family, TRUE, 0, FALSE )) && method_type( method ) == SOCK_STREAM &&
+        listen( peer, 1 )) err = WSAGetLastError();
+    if (!err && getsockname( peer, (struct sockaddr *)&addr, &len )) err = WSAGetLastError();
+    if (!err && !(err = call_method( method, s, (struct sockaddr *)&addr, len ))) *port = local_port( s );
+    if (!err && method_type( method ) == SOCK_STREAM && (accepted = accept( peer, NULL, NULL )) != INVALID_SOCKET)
+        close_abortive( accepted, SOCK_STREAM );
+    closesocket( peer );
+    return err;
+}
+
+static void test_associated_implicit_bind(void)
+{
+    struct associated a;
+    unsigned int i, method;
+    USHORT port = 0;
+
+    associate_socket( &a, AF_INET, SOCK_STREAM, 4 );
+    if (!a.err) a.err = implicit_bind( a.s, AF_INET, METHOD_CONNECT, &port );
+    ok( !a.err && port >= a.start && port < a.start + 4, "connect bound to %u, reservation at %u, error %d\n", port, a.start, a.err );
+    close_associated( &a );
+    if (a.err || port < a.start || port >= a.start + 4) return;
+
+    /* "if and when the socket is bound", its port comes from the reservation */
+    for (i = 0; i < ARRAY_SIZE(families); i++)
+    {
+        for (method = METHOD_CONNECT; method <= METHOD_WSASENDMSG; method++)
+        {
+            winetest_push_context( "%s %s", families[i] == AF_INET ? "AF_INET" : "AF_INET6", method_names[method] );
+            associate_socket( &a, families[i], method_type( method ), 4 );
+            if (a.holder != INVALID_SOCKET)
+            {
+                if (!a.err) a.err = implicit_bind( a.s, families[i], method, &port );
+                ok( !a.err && port >= a.start && port < a.start + 4, "bound to %u, reservation at %u, error %d\n",
+                    port, a.start, a.err );
+            }
+            else skip( "no socket, error %d\n", a.err );
+            close_associated( &a );
+            winetest_pop_context();
+        }
+    }
+}
+
+/* Wildcard blocks, which Windows takes from the dynamic range, where it
+ * takes the ports of port-0 and implicit binds from. */
+#define BLOCK_SIZE  2048
+#define MAX_BLOCKS  4
+#define BIND_COUNT  60
+#define CALL_COUNT  20
+
+struct blocks
+{
+    SOCKET holder[ARRAY_SIZE(types)];
+    USHORT start[ARRAY_SIZE(types)][MAX_BLOCKS];
+    unsigned int count[ARRAY_SIZE(types)];
+};
+
+static BOOL in_blocks( const struct blocks *b, int type, USHORT port )
+{
+    unsigned int i, t = type == SOCK_STREAM ? 0 : 1;
+
+    for (i = 0; i < b->count[t]; i++)
+        if (port >= b->start[t][i] && port - b->start[t][i] < BLOCK_SIZE) return TRUE;
+    return FALSE;
+}
+
+static void test_unassociated_implicit_bind(void)
+{
+    SOCKET sockets[BIND_COUNT], s;
+    USHORT ports[BIND_COUNT], port = 0;
+    unsigned int i, j, k, n, failed, landed, shared;
+    struct test_port_instance inst;
+    struct associated a;
+    struct blocks b;
+    BOOL on = TRUE;
+    int err;
+
+    associate_socket( &a, AF_INET, SOCK_STREAM, 4 );
+    if (!a.err) a.err = implicit_bind( a.s, AF_INET, METHOD_CONNECT, &port );
+    ok( !a.err && port >= a.start && port < a.start + 4, "connect bound to %u, reservation at %u, error %d\n", port, a.start, a.err );
+    close_associated( &a );
+    if (a.err || port < a.start || port >= a.start + 4) return;
+
+    memset( &b, 0, sizeof(b) );
+    for (i = 0; i < ARRAY_SIZE(types); i++)
+    {
+        b.holder[i] = create_socket( AF_INET, types[i] );
+        while (b.count[i] < MAX_BLOCKS && !acquire_ports( b.holder[i], 0, BLOCK_SIZE, &inst, NULL ))
+            b.start[i][b.count[i]++] = ntohs( inst.StartPort );
+    }
+    ok( b.count[0] && b.count[1], "got %u tcp and %u udp blocks of %u ports\n", b.count[0], b.count[1], BLOCK_SIZE );
+
+    /* port-0 binds, with the options and address lengths programs use; the
+     * sockets stay open, so that each must get a port of its own */
+    for (i = 0; i < ARRAY_SIZE(families); i++)
+    {
+        for (j = 0; j < ARRAY_SIZE(types); j++)
+        {
+            failed = landed = shared = 0;
+            for (k = 0; k < BIND_COUNT; k++)
+            {
+                sockets[k] = create_socket( families[i], types[j] );
+                if (k % 4 == 1) setsockopt( sockets[k], SOL_SOCKET, SO_REUSEADDR, (char *)&on, sizeof(on) );
+                if (k % 4 == 2) setsockopt( sockets[k], SOL_SOCKET, SO_EXCLUSIVEADDRUSE, (char *)&on, sizeof(on) );
+                err = bind_port( sockets[k], families[i], FALSE, 0, k % 4 == 3 );
+                ports[k] = err ? 0 : local_port( sockets[k] );
+                if (!ports[k]) failed++;
+                else if (in_blocks( &b, types[j], ports[k] )) landed++;
+                for (n = 0; ports[k] && n < k; n++) if (ports[n] == ports[k]) shared++;
+            }
+            for (k = 0; k < BIND_COUNT; k++) closesocket( sockets[k] );
+            ok( !failed && !landed && !shared, "family %d %s: of %u binds, %u failed, %u got a reserved port, "
+                "%u a port given before\n", families[i], type_name( types[j] ), BIND_COUNT, failed, landed, shared );
+        }
+    }
+
+    /* implicit binds */
+    for (i = 0; i < ARRAY_SIZE(families); i++)
+    {
+        for (j = METHOD_CONNECT; j <= METHOD_WSASENDMSG; j++)
+        {
+            failed = landed = 0;
+            for (k = 0; k < CALL_COUNT; k++)
+            {
+                s = create_socket( families[i], method_type( j ) );
+                if ((err = implicit_bind( s, families[i], j, &port ))) failed++;
+                else if (in_blocks( &b, method_type( j ), port )) landed++;
+                close_abortive( s, method_type( j ) );
+            }
+            ok( !failed && !landed, "family %d %s: of %u calls, %u failed (error %d), %u got a reserved port\n",
+                families[i], method_names[j], CALL_COUNT, failed, err, landed );
+        }
+    }
+    for (i = 0; i < ARRAY_SIZE(types); i++) closesocket( b.holder[i] );
 }
 
 START_TEST(reservation)
 {
     WSADATA data;
     char **argv;
-    int argc, ret;
+    int argc;
 
     argc = winetest_get_mainargs( &argv );
-    if (argc >= 3 && !strcmp( argv[2], "noinit" ))
+    if (WSAStartup( MAKEWORD(2, 2), &data ))
     {
-        child_not_initialised();
+        skip( "WSAStartup failed\n" );
         return;
     }
 
-    test_module_lookup();
-
-    ret = WSAStartup( MAKEWORD(2, 2), &data );
-    ok( !ret, "WSAStartup failed, error %d\n", ret );
-    if (ret) return;
-
-    if (argc >= 3)
+    if (argc >= 6 && !strcmp( argv[2], "foreign" )) child_foreign( argv[3], argv[4], argv[5] );
+    else if (argc >= 5 && !strcmp( argv[2], "hold" )) child_hold( argv[3], argv[4] );
+    else if (argc >= 6 && !strcmp( argv[2], "socket" )) child_socket( argv[3], argv[4], argv[5] );
+    else
     {
-        if (!strcmp( argv[2], "child_foreign" ) && argc >= 4)
-            child_foreign( argv[3] );
-        else if (!strcmp( argv[2], "child_hold" ) && argc >= 6)
-            child_hold( argv[3], argv[4], argv[5] );
-        else if (!strcmp( argv[2], "child_binds" ) && argc >= 4)
-            child_binds( argc, argv );
-        else if (!strcmp( argv[2], "child_socket" ) && argc >= 6)
-            child_socket( argv[3], argv[4], argv[5] );
-        else if (!strcmp( argv[2], "child_persistent" ))
-            child_persistent();
-        else
-            ok( 0, "unknown child mode %s\n", argv[2] );
-        WSACleanup();
-        return;
+        test_acquire();
+        test_acquire_errors();
+        test_acquire_wildcard();
+        test_release();
+        test_overlapped();
+
+        test_close();
+        test_duplicate_handle();
+        test_crt_close();
+        test_process_exit();
+        test_other_process_handle();
+
+        test_associate();
+        test_associate_bind();
+        test_explicit_bind();
+
+        test_associated_implicit_bind();
+        test_unassociated_implicit_bind();
     }
-
-    test_acquire();
-    test_acquire_overlap();
-    test_acquire_port_in_use();
-    test_acquire_invalid();
-    test_acquire_wildcard();
-    test_token_buffers();
-    test_unsupported_socket();
-    test_not_socket();
-    test_not_initialised();
-    test_release();
-    test_foreign_token();
-    test_associate();
-    test_associate_bind();
-    test_overlapped_event();
-    test_overlapped_apc();
-    test_overlapped_iocp();
-    test_closesocket();
-    test_explicit_bind();
-    test_automatic_bind();
-    test_implicit_bind();
-    test_associate_implicit_bind();
-    test_other_process_binds();
-    test_persistent_bind();
-    test_process_exit();
-    test_close_handle();
-    test_crt_close();
-    test_duplicate_handle();
-    test_reused_handle();
-    test_other_process_handle();
-    test_bind_address_lengths();
-
     WSACleanup();
 }
