@@ -185,8 +185,8 @@ static void finish_child( PROCESS_INFORMATION *pi )
 }
 
 #define check_ioctl_error(a, b, c, d, e, f, g) check_ioctl_error_( __FILE__, __LINE__, a, b, c, d, e, f, g )
-static void check_ioctl_error_( const char *file, int line, SOCKET s, DWORD code, void *in, DWORD in_size,
-                                void *out, DWORD out_size, int expect )
+static DWORD check_ioctl_error_( const char *file, int line, SOCKET s, DWORD code, void *in, DWORD in_size,
+                                 void *out, DWORD out_size, int expect )
 {
     DWORD size = 0xdeadbeef;
     int ret, err;
@@ -195,6 +195,7 @@ static void check_ioctl_error_( const char *file, int line, SOCKET s, DWORD code
     ret = WSAIoctl( s, code, in, in_size, out, out_size, &size, NULL, NULL );
     err = WSAGetLastError();
     ok_(file, line)( ret == SOCKET_ERROR && err == expect, "got %d, error %d, expected %d\n", ret, err, expect );
+    return size;
 }
 
 /* Section A: SIO_ACQUIRE_PORT_RESERVATION and SIO_RELEASE_PORT_RESERVATION */
@@ -277,10 +278,10 @@ static void test_acquire_errors(void)
     struct test_port_instance inst;
     INET_PORT_RANGE range;
     unsigned char big[32];
-    DWORD size = 0xdeadbeef;
     USHORT start, port;
     unsigned int i;
     HANDLE event;
+    DWORD size;
     SOCKET s, s2;
     int err;
 
@@ -308,8 +309,8 @@ static void test_acquire_errors(void)
     check_ioctl_error( s, SIO_RELEASE_PORT_RESERVATION, NULL, sizeof(token), NULL, 0, WSAEFAULT );
     /* an output buffer too small gives WSAEINVAL and no bytes; a larger one
      * is fine, and only the instance is written */
-    if (WSAIoctl( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &inst, 15, &size, NULL, NULL )) err = WSAGetLastError();
-    ok( err == WSAEINVAL && !size, "got error %d, size %lu\n", err, size );
+    size = check_ioctl_error( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &inst, 15, WSAEINVAL );
+    ok( !size, "got size %lu\n", size );
     memset( big, 0xcc, sizeof(big) );
     err = WSAIoctl( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), big, sizeof(big), &size, NULL, NULL );
     ok( !err && size == sizeof(inst) && big[sizeof(inst)] == 0xcc, "got %d, size %lu\n", err, size );
@@ -597,34 +598,28 @@ static void test_crt_close(void)
     ok( !failed, "%u of 11 reservations failed, the last with error %d\n", failed, err );
 }
 
-/* Runs in a child: holds [start, start + 4) until it is killed. */
-static void child_hold( const char *start, const char *parent )
+/* Runs in a child: holds [start, start + 4), says so with the inherited
+ * event, and waits to be killed. */
+static void child_hold( const char *start, const char *event )
 {
     struct test_port_instance inst;
-    char name[64];
-    HANDLE event;
-    SOCKET s;
-    int err;
+    SOCKET s = create_socket( AF_INET, SOCK_STREAM );
+    int err = acquire_ports( s, atoi( start ), 4, &inst, NULL );
 
-    sprintf( name, "reservation_hold_%s", parent );
-    event = OpenEventA( EVENT_MODIFY_STATE, FALSE, name );
-    s = create_socket( AF_INET, SOCK_STREAM );
-    err = acquire_ports( s, atoi( start ), 4, &inst, NULL );
-    ok( !err && event, "acquire in the child failed, error %d\n", err );
-    if (!err && event && SetEvent( event )) Sleep( 30000 );
+    ok( !err, "acquire in the child failed, error %d\n", err );
+    if (!err && SetEvent( (HANDLE)(ULONG_PTR)strtoul( event, NULL, 16 ) )) Sleep( 30000 );
     closesocket( s );
 }
 
 /* a child that holds [start, start + 4), NULL if it does not */
 static HANDLE start_holder( USHORT start, PROCESS_INFORMATION *pi )
 {
-    char name[64], args[64];
-    HANDLE event, handles[2];
+    SECURITY_ATTRIBUTES sa = { sizeof(sa), NULL, TRUE };
+    HANDLE event = CreateEventA( &sa, TRUE, FALSE, NULL ), handles[2];
+    char args[64];
 
-    sprintf( name, "reservation_hold_%lu", GetCurrentProcessId() );
-    event = CreateEventA( NULL, TRUE, FALSE, name );
-    sprintf( args, "hold %u %lu", start, GetCurrentProcessId() );
-    if (!start_child( args, FALSE, pi ))
+    sprintf( args, "hold %u %lx", start, (ULONG)(ULONG_PTR)event );
+    if (!start_child( args, TRUE, pi ))
     {
         CloseHandle( event );
         return pi->hProcess = NULL;
