@@ -52,8 +52,6 @@ C_ASSERT( sizeof(struct test_port_instance) == 16 );
 
 #define TEST_TOKEN_UNKNOWN  ((ULONG64)0x1234)
 
-static const int families[] = { AF_INET, AF_INET6 };
-static const char * const family_names[] = { "AF_INET", "AF_INET6" };
 static const int types[] = { SOCK_STREAM, SOCK_DGRAM };
 static const char * const type_names[] = { "tcp", "udp" };
 static unsigned int next_slot;
@@ -335,7 +333,8 @@ static void test_acquire_errors(void)
     else skip( "cannot create a raw ICMP socket, error %d\n", WSAGetLastError() );
     closesocket( s );
     event = CreateEventA( NULL, FALSE, FALSE, NULL );
-    check_ioctl_error( (SOCKET)event, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &inst, sizeof(inst), WSAENOTSOCK );
+    check_ioctl_error( (SOCKET)event, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &inst, sizeof(inst),
+                       WSAENOTSOCK );
     check_ioctl_error( (SOCKET)event, SIO_RELEASE_PORT_RESERVATION, &token, sizeof(token), NULL, 0, WSAENOTSOCK );
     CloseHandle( event );
 }
@@ -715,6 +714,9 @@ static void test_other_process_handle(void)
 
 /* Section C: SIO_ASSOCIATE_PORT_RESERVATION and explicit binds */
 
+static const int families[] = { AF_INET, AF_INET6 };
+static const char * const family_names[] = { "AF_INET", "AF_INET6" };
+
 /* a socket s associated with a reservation of ports that holder acquired */
 struct associated
 {
@@ -763,7 +765,7 @@ static void test_associate(void)
 
     associate_socket( &a, AF_INET, SOCK_STREAM, 4 );
     if (!a.err && !(a.err = bind_port( a.s, AF_INET, TRUE, 0, FALSE ))) port = local_port( a.s );
-    ok( !a.err && port >= a.start && port < a.start + 4, "bound to %u, reservation at %u, error %d\n", port, a.start, a.err );
+    ok( !a.err && port >= a.start && port < a.start + 4, "port %u, reserved %u, error %d\n", port, a.start, a.err );
     if (a.err || port < a.start || port >= a.start + 4)
     {
         close_associated( &a );
@@ -811,21 +813,22 @@ static void test_associate_bind(void)
         {
             /* UNVERIFIED on Windows: which free port of the reservation a
              * port-0 bind gets (the lowest, at random?): any of them */
+            winetest_push_context( "%s %s", family_names[i], type_names[j] );
             associate_socket( &a, families[i], types[j], 3 );
             port = 0;
             if (!a.err && !(a.err = bind_port( a.s, families[i], FALSE, 0, TRUE ))) port = local_port( a.s );
-            ok( !a.err && port >= a.start && port < a.start + 3, "%s %s: bound to %u, reservation at %u, error %d\n", family_names[i], type_names[j], port, a.start, a.err );
+            ok( !a.err && port >= a.start && port < a.start + 3, "port %u, reserved %u, error %d\n", port, a.start, a.err );
             if (a.err || port < a.start || port >= a.start + 3)
             {
                 close_associated( &a );
+                winetest_pop_context();
                 return;
             }
-            winetest_push_context( "%s %s", family_names[i], type_names[j] );
             s = create_socket( families[i], types[j] );
             err = associate_token( s, a.token );
             if (!err) err = bind_port( s, families[i], TRUE, 0, FALSE );
             port2 = local_port( s );
-            ok( !err && port2 >= a.start && port2 < a.start + 3 && port2 != port, "bound to %u, error %d\n", port2, err );
+            ok( !err && port2 >= a.start && port2 < a.start + 3 && port2 != port, "port %u, error %d\n", port2, err );
 
             /* the acquiring socket may use its reservation too, here with
              * an explicit port, the one left */
@@ -865,7 +868,7 @@ static void test_explicit_bind(void)
 
     associate_socket( &a, AF_INET, SOCK_STREAM, 4 );
     if (!a.err && !(a.err = bind_port( a.s, AF_INET, TRUE, 0, FALSE ))) port = local_port( a.s );
-    ok( !a.err && port >= a.start && port < a.start + 4, "bound to %u, reservation at %u, error %d\n", port, a.start, a.err );
+    ok( !a.err && port >= a.start && port < a.start + 4, "port %u, reserved %u, error %d\n", port, a.start, a.err );
     if (a.err || port < a.start || port >= a.start + 4)
     {
         close_associated( &a );
@@ -1010,11 +1013,13 @@ static void test_implicit_bind(void)
     {
         for (j = METHOD_CONNECT; j <= METHOD_WSASENDTO; j++)
         {
+            winetest_push_context( "%s %s", family_names[i], method_names[j] );
             associate_socket( &a, families[i], method_type( j ), 4 );
             port = 0;
             if (!a.err) a.err = implicit_bind( a.s, families[i], j, &port );
-            ok( !a.err && port >= a.start && port < a.start + 4, "%s %s: bound to %u, reservation at %u, error %d\n", family_names[i], method_names[j], port, a.start, a.err );
+            ok( !a.err && port >= a.start && port < a.start + 4, "port %u, reserved %u, error %d\n", port, a.start, a.err );
             close_associated( &a );
+            winetest_pop_context();
             if (a.err || port < a.start || port >= a.start + 4) return;
         }
     }
