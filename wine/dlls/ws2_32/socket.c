@@ -69,24 +69,8 @@
         return ret ? -1 : 0;
     }
 
-/*@ associate @*/
+/*@ associate-label @*/
     case SIO_ASSOCIATE_PORT_RESERVATION:
-    {
-        DWORD ret;
-
-        if (in_size < sizeof(INET_PORT_RESERVATION_TOKEN))
-        {
-            SetLastError( WSAEINVAL );
-            return -1;
-        }
-        if (!in_buff)
-        {
-            SetLastError( WSAEFAULT );
-            return -1;
-        }
-        ret = server_ioctl_sock( s, IOCTL_AFD_WINE_ASSOCIATE_PORT_RESERVATION, in_buff,
-                                 sizeof(INET_PORT_RESERVATION_TOKEN), NULL, 0, ret_size, overlapped, completion );
-        SetLastError( ret );
-        return ret ? -1 : 0;
-    }
-
+/*@ associate-code @*/
+        ret = server_ioctl_sock( s, code == SIO_RELEASE_PORT_RESERVATION ? IOCTL_AFD_WINE_RELEASE_PORT_RESERVATION
+                                 : IOCTL_AFD_WINE_ASSOCIATE_PORT_RESERVATION, in_buff,
