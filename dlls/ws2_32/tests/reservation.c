@@ -93,45 +93,6 @@ static int acquire_free_range( SOCKET s, USHORT count, USHORT *start, struct tes
     return err;
 }
 
-static int token_ioctl( SOCKET s, DWORD code, ULONG64 token )
-{
-    INET_PORT_RESERVATION_TOKEN in;
-    DWORD size;
-
-    in.Token = token;
-    WSASetLastError( 0xdeadbeef );
-    return WSAIoctl( s, code, &in, sizeof(in), NULL, 0, &size, NULL, NULL ) ? WSAGetLastError() : 0;
-}
-
-#define release_token( s, token )   token_ioctl( s, SIO_RELEASE_PORT_RESERVATION, token )
-#define associate_token( s, token ) token_ioctl( s, SIO_ASSOCIATE_PORT_RESERVATION, token )
-
-/* 0 when [start, start + count) can be reserved now, else the error
- * (WSAEADDRINUSE while something holds it).  A release may complete a
- * little after the call that causes it: a held range is asked again for up
- * to wait ms. */
-static int range_state( USHORT start, USHORT count, DWORD wait )
-{
-    struct test_port_instance inst;
-    DWORD ticks = GetTickCount();
-    SOCKET s = create_socket( AF_INET, SOCK_STREAM );
-    int err;
-
-    while ((err = acquire_ports( s, start, count, &inst, NULL )) == WSAEADDRINUSE && GetTickCount() - ticks < wait)
-        Sleep( 50 );
-    if (!err) release_token( s, inst.Token );
-    closesocket( s );
-    return err;
-}
-
-/* UNVERIFIED on Windows: a token the process may not use (unknown,
- * released, 0, another process's) is refused with WSAEINVAL, or maybe
- * WSAEACCES. */
-static BOOL is_token_refusal( int err )
-{
-    return err == WSAEINVAL || err == WSAEACCES;
-}
-
 /* Binds s to port of the any or the loopback address; 0 or the WSA error.
  * The address length is that of the family's structure, or with storage
  * that of a SOCKADDR_STORAGE, as many programs pass it. */
@@ -162,26 +123,6 @@ static USHORT local_port( SOCKET s )
     return ntohs( ((struct sockaddr_in *)&addr)->sin_port );
 }
 
-/* starts this test again as "argv0 reservation args" */
-static BOOL start_child( const char *args, BOOL inherit, PROCESS_INFORMATION *pi )
-{
-    char cmdline[1024], **argv;
-    STARTUPINFOA si;
-
-    memset( &si, 0, sizeof(si) );
-    si.cb = sizeof(si);
-    winetest_get_mainargs( &argv );
-    snprintf( cmdline, sizeof(cmdline), "\"%s\" reservation %s", argv[0], args );
-    return CreateProcessA( NULL, cmdline, NULL, NULL, inherit, 0, NULL, NULL, &si, pi );
-}
-
-static void finish_child( PROCESS_INFORMATION *pi )
-{
-    wait_child_process( pi->hProcess );
-    CloseHandle( pi->hProcess );
-    CloseHandle( pi->hThread );
-}
-
 #define check_ioctl_error(a, b, c, d, e, f, g) check_ioctl_error_( __FILE__, __LINE__, a, b, c, d, e, f, g )
 static DWORD check_ioctl_error_( const char *file, int line, SOCKET s, DWORD code, void *in, DWORD in_size,
                                  void *out, DWORD out_size, int expect )
@@ -196,7 +137,7 @@ static DWORD check_ioctl_error_( const char *file, int line, SOCKET s, DWORD cod
     return size;
 }
 
-/* Section A: SIO_ACQUIRE_PORT_RESERVATION and SIO_RELEASE_PORT_RESERVATION */
+/* Section A: SIO_ACQUIRE_PORT_RESERVATION */
 
 static void test_acquire(void)
 {
@@ -337,6 +278,67 @@ static void test_acquire_errors(void)
                        WSAENOTSOCK );
     check_ioctl_error( (SOCKET)event, SIO_RELEASE_PORT_RESERVATION, &token, sizeof(token), NULL, 0, WSAENOTSOCK );
     CloseHandle( event );
+}
+
+/* Section B: SIO_RELEASE_PORT_RESERVATION, and how the ioctls complete */
+
+static int token_ioctl( SOCKET s, DWORD code, ULONG64 token )
+{
+    INET_PORT_RESERVATION_TOKEN in;
+    DWORD size;
+
+    in.Token = token;
+    WSASetLastError( 0xdeadbeef );
+    return WSAIoctl( s, code, &in, sizeof(in), NULL, 0, &size, NULL, NULL ) ? WSAGetLastError() : 0;
+}
+
+#define release_token( s, token )   token_ioctl( s, SIO_RELEASE_PORT_RESERVATION, token )
+#define associate_token( s, token ) token_ioctl( s, SIO_ASSOCIATE_PORT_RESERVATION, token )
+
+/* 0 when [start, start + count) can be reserved now, else the error
+ * (WSAEADDRINUSE while something holds it).  A release may complete a
+ * little after the call that causes it: a held range is asked again for up
+ * to wait ms. */
+static int range_state( USHORT start, USHORT count, DWORD wait )
+{
+    struct test_port_instance inst;
+    DWORD ticks = GetTickCount();
+    SOCKET s = create_socket( AF_INET, SOCK_STREAM );
+    int err;
+
+    while ((err = acquire_ports( s, start, count, &inst, NULL )) == WSAEADDRINUSE && GetTickCount() - ticks < wait)
+        Sleep( 50 );
+    if (!err) release_token( s, inst.Token );
+    closesocket( s );
+    return err;
+}
+
+/* UNVERIFIED on Windows: a token the process may not use (unknown,
+ * released, 0, another process's) is refused with WSAEINVAL, or maybe
+ * WSAEACCES. */
+static BOOL is_token_refusal( int err )
+{
+    return err == WSAEINVAL || err == WSAEACCES;
+}
+
+/* starts this test again as "argv0 reservation args" */
+static BOOL start_child( const char *args, BOOL inherit, PROCESS_INFORMATION *pi )
+{
+    char cmdline[1024], **argv;
+    STARTUPINFOA si;
+
+    memset( &si, 0, sizeof(si) );
+    si.cb = sizeof(si);
+    winetest_get_mainargs( &argv );
+    snprintf( cmdline, sizeof(cmdline), "\"%s\" reservation %s", argv[0], args );
+    return CreateProcessA( NULL, cmdline, NULL, NULL, inherit, 0, NULL, NULL, &si, pi );
+}
+
+static void finish_child( PROCESS_INFORMATION *pi )
+{
+    wait_child_process( pi->hProcess );
+    CloseHandle( pi->hProcess );
+    CloseHandle( pi->hThread );
 }
 
 /* Runs in a child: the parent's token, in two halves, is refused by the
@@ -489,7 +491,7 @@ static void test_overlapped(void)
             "%u: got %u ports at %u\n", i, test_inst[i].NumberOfPorts, ntohs( test_inst[i].StartPort ) );
 }
 
-/* Section B: the life of a reservation, which ends with the last handle of its socket */
+/* Section C: the life of a reservation, which ends with the last handle of its socket */
 
 static void test_close(void)
 {
@@ -712,7 +714,7 @@ static void test_other_process_handle(void)
     CloseHandle( go );
 }
 
-/* Section C: SIO_ASSOCIATE_PORT_RESERVATION and explicit binds */
+/* Section D: SIO_ASSOCIATE_PORT_RESERVATION and explicit binds */
 
 static const int families[] = { AF_INET, AF_INET6 };
 static const char * const family_names[] = { "AF_INET", "AF_INET6" };
@@ -918,7 +920,7 @@ static void test_explicit_bind(void)
     closesocket( s );
 }
 
-/* Section D: implicit binds (connect, sendto) and port-0 binds */
+/* Section E: implicit binds (connect, sendto) and port-0 binds */
 
 enum method { METHOD_CONNECT, METHOD_WSACONNECT, METHOD_SENDTO, METHOD_WSASENDTO };
 
