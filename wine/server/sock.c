@@ -105,21 +105,33 @@ static int is_port_in_use( struct sock *sock, unsigned int port )
     return ret;
 }
 
-/* the last port that keeps the range from being reserved, or 0 when it is free */
-static unsigned int get_unavailable_port( struct sock *sock, struct list *reservations,
-                                          unsigned int start, unsigned int count )
+/* The first port of a free block of count ports starting between start and
+ * last, or 0: a block is free when it overlaps no reservation and no port
+ * of it is bound on the host.  The reservations are walked once. */
+static unsigned int find_free_ports( struct sock *sock, struct list *reservations,
+                                     unsigned int start, unsigned int count, unsigned int last )
 {
-    struct port_reservation *reservation;
+    struct port_reservation *reservation = NULL;
+    struct list *ptr = list_head( reservations );
     unsigned int port;
 
-    LIST_FOR_EACH_ENTRY( reservation, reservations, struct port_reservation, entry )
+    while (start <= last)
     {
-        if (reservation->start >= start + count) break;
-        if (reservation->start + reservation->count > start)
-            return reservation->start + reservation->count - 1;
+        for (; ptr; ptr = list_next( reservations, ptr ))
+        {
+            reservation = LIST_ENTRY( ptr, struct port_reservation, entry );
+            if (reservation->start + reservation->count > start) break;
+        }
+        if (ptr && reservation->start < start + count)
+        {
+            start = reservation->start + reservation->count;
+            continue;
+        }
+        for (port = start + count - 1; port >= start; port--)
+            if (is_port_in_use( sock, port )) break;
+        if (port < start) return start;
+        start = port + 1;
     }
-    for (port = start + count - 1; port >= start; port--)
-        if (is_port_in_use( sock, port )) return port;
     return 0;
 }
 
@@ -128,7 +140,7 @@ static void acquire_port_reservation( struct sock *sock )
     const INET_PORT_RANGE *range = get_req_data();
     struct list *reservations = get_port_reservations( sock ), *ptr;
     struct port_reservation *reservation;
-    unsigned int start, count, port;
+    unsigned int start, count;
     struct
     {
         INET_PORT_RANGE range;
@@ -153,24 +165,13 @@ static void acquire_port_reservation( struct sock *sock )
         return;
     }
 
-    if (start)
+    /* without a start, a block of the dynamic port range */
+    if (start) start = find_free_ports( sock, reservations, start, count, start );
+    else if (count <= 16384) start = find_free_ports( sock, reservations, 49152, count, 65536 - count );
+    if (!start)
     {
-        if (get_unavailable_port( sock, reservations, start, count ))
-        {
-            set_error( STATUS_ADDRESS_ALREADY_EXISTS );
-            return;
-        }
-    }
-    else
-    {
-        /* a block of the dynamic port range */
-        for (start = 49152; start + count <= 65536; start = port + 1)
-            if (!(port = get_unavailable_port( sock, reservations, start, count ))) break;
-        if (start + count > 65536)
-        {
-            set_error( STATUS_ADDRESS_ALREADY_EXISTS );
-            return;
-        }
+        set_error( STATUS_ADDRESS_ALREADY_EXISTS );
+        return;
     }
 
     if (!(reservation = mem_alloc( sizeof(*reservation) ))) return;
@@ -318,7 +319,7 @@ static int check_port_reservations( struct sock *sock, union unix_sockaddr *addr
     for (i = 0; i < 16384; i++)
     {
         port = last_port = last_port < 65535 ? last_port + 1 : 49152;
-        if (get_unavailable_port( sock, reservations, port, 1 )) continue;
+        if (!find_free_ports( sock, reservations, port, 1, port )) continue;
         set_unix_port( addr, port );
         return 0;
     }
