@@ -21,30 +21,15 @@
  */
 
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "benchlib.h"
+
 #define PORTS   1024
 #define ROUNDS  15
-
-static double now_us( void )
-{
-    struct timespec ts;
-
-    clock_gettime( CLOCK_MONOTONIC, &ts );
-    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int compare_doubles( const void *a, const void *b )
-{
-    double x = *(const double *)a, y = *(const double *)b;
-
-    return x < y ? -1 : x > y;
-}
 
 int main( void )
 {
@@ -56,7 +41,7 @@ int main( void )
     addr.sin6_family = AF_INET6;
     for (r = 0; r < ROUNDS; r++)
     {
-        start = now_us();
+        start = bench_now_us();
         for (i = 0; i < PORTS; i++)
         {
             if ((fd = socket( AF_INET6, SOCK_STREAM, 0 )) < 0) return 1;
@@ -65,9 +50,8 @@ int main( void )
             bind( fd, (struct sockaddr *)&addr, sizeof(addr) );
             close( fd );
         }
-        rounds[r] = (now_us() - start) / PORTS;
+        rounds[r] = (bench_now_us() - start) / PORTS;
     }
-    qsort( rounds, ROUNDS, sizeof(*rounds), compare_doubles );
-    printf( "probe %.3f\n", rounds[ROUNDS / 2] );
+    printf( "probe %.3f\n", bench_median( rounds, ROUNDS ) );
     return 0;
 }
