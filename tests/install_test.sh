@@ -7,9 +7,12 @@
 # port reservations; check notices a damaged prefix and install repairs it,
 # also after "wine wineboot -u"; uninstall puts Wine's own files back,
 # byte for byte, and removes the overrides, after which portdemo fails as
-# under stock Wine.  Nothing goes into the system's Wine directory (the
-# bridge is reached through WINEDLLPATH, as portres-wine does).  Prints
-# PASS, FAIL and SKIP lines and "RESULT passed=N failed=N skipped=N" last.
+# under stock Wine.  The bridge is reached through WINEDLLPATH, as
+# portres-wine does, until a plain "portres install" (what root runs) puts
+# it into Wine's own DLL directory: the test runs a Wine of its own
+# (tools/wine-view), so that this is its own directory, not the system's,
+# which the test checks it leaves alone.  Prints PASS and FAIL lines and
+# "RESULT passed=N failed=N skipped=N" last.
 #
 # Copyright 2026 The portres authors
 #
@@ -28,18 +31,12 @@
 # Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
 #
 # Usage: tests/install_test.sh   (the build tree is found from the
-# script's place; WINE, WINESERVER, WINEDEBUG, WINEDLLPATH and
-# PORTRES_SERVER are respected, WINEPREFIX is our own)
+# script's place; WINESERVER, WINEDEBUG, WINEDLLPATH and PORTRES_SERVER
+# are respected, WINE and WINEPREFIX are our own)
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/tests/prefixlib.sh"
-WINE=${WINE:-wine}
 wineserver=${WINESERVER:-wineserver}
-if ! command -v "$WINE" >/dev/null 2>&1; then
-    echo "SKIP wine is not installed: the proxies cannot be installed into a prefix"
-    skipped=$((skipped + 1))
-    finish
-fi
 for file in portres programs/portres/portres-install dlls/ws2_32/ws2_32.dll dlls/iphlpapi/iphlpapi.dll \
             dlls/portres/portres.dll dlls/portres/portres.so programs/netsh/netsh.exe \
             programs/portdemo/portdemo.exe; do
@@ -51,6 +48,7 @@ for file in portres programs/portres/portres-install dlls/ws2_32/ws2_32.dll dlls
 done
 
 dir=$(mktemp -d /tmp/portres-install-XXXXXX)
+own_wine "$dir/wine"
 WINEPREFIX=$dir/prefix
 WINEDEBUG=${WINEDEBUG:-fixme-all}
 server=${PORTRES_SERVER:-$top/server/portres-server}
@@ -81,10 +79,10 @@ trap 'cleanup; exit 1' HUP INT TERM
 # Runs the admin command; its exit status is in $status, its output in
 # $out and $err.
 #
-# "install" always gets --no-system: run as root, a plain "portres install"
+# "install" gets --no-system until the last part: a plain "portres install"
 # copies the bridge (portres.dll, portres.so) into Wine's own DLL directory
-# (/usr/lib/x86_64-linux-gnu/wine on Debian) because it can write there,
-# and a test must not change the system.  portres' usage does not list
+# (/usr/lib/x86_64-linux-gnu/wine on Debian, here the one of our own Wine)
+# when it can write there, as root can.  portres' usage does not list
 # --no-system, but portres passes its arguments on to portres-install,
 # which takes it; the first test makes sure that they get there.
 portres()
@@ -222,6 +220,14 @@ case "$wine_dlldir" in
 esac
 [ -f "$wine_dlldir/x86_64-windows/ntdll.dll" ] || wine_dlldir=
 system_bridge >"$dir/system.before"
+# the installed Wine's directory, which our Wine's mirrors and nothing here
+# may change
+host_dlldir=${wine_dlldir#"$dir/wine"}
+[ -n "$wine_dlldir" ] && [ "$host_dlldir" != "$wine_dlldir" ] &&
+    [ ! -e "$wine_dlldir/x86_64-windows/portres.dll" ] && [ ! -e "$wine_dlldir/x86_64-unix/portres.so" ]
+result $? "the prefix runs a Wine of the test's own, without a bridge in its DLL directory ${wine_dlldir:-(not found)}"
+host_bridge() { (wine_dlldir=$host_dlldir; system_bridge); }
+host_bridge >"$dir/host.before"
 
 portres install --no-system
 [ $status = 0 ] && grep -q "installed into prefix $WINEPREFIX" "$out"
@@ -257,18 +263,14 @@ portdemo
 [ $status = 0 ] && grep -qx 'portdemo: success' "$out"
 result $? "plain wine portdemo.exe (WINEDLLPATH, PORTRES_SERVER) reserves ports: portdemo: success"
 
-# without the bridge on WINEDLLPATH the proxies forward everything to Wine,
-# and the reservation ioctls fail, with an err:portres line saying why
-if [ -n "$wine_dlldir" ] && [ -f "$wine_dlldir/x86_64-windows/portres.dll" ]; then
-    echo "SKIP the bridge is installed in Wine's own DLL directory: no missing bridge to test"
-    skipped=$((skipped + 1))
-else
-    (unset WINEDLLPATH; WINEDEBUG=$WINEDEBUG,err+portres portdemo; exit $status)
-    status=$?
-    [ $status != 0 ] && ! grep -q 'portdemo: success' "$out" &&
-        grep -q 'SIO_ACQUIRE_PORT_RESERVATION failed, error 10045$' "$out" && grep -q 'err:portres' "$err"
-    result $? "plain wine portdemo.exe without the bridge on WINEDLLPATH: WSAEOPNOTSUPP (10045) and an err:portres line"
-fi
+# without the bridge on WINEDLLPATH (and none in our Wine's directory) the
+# proxies forward everything to Wine, and the reservation ioctls fail, with
+# an err:portres line saying why
+(unset WINEDLLPATH; WINEDEBUG=$WINEDEBUG,err+portres portdemo; exit $status)
+status=$?
+[ $status != 0 ] && ! grep -q 'portdemo: success' "$out" &&
+    grep -q 'SIO_ACQUIRE_PORT_RESERVATION failed, error 10045$' "$out" && grep -q 'err:portres' "$err"
+result $? "plain wine portdemo.exe without the bridge on WINEDLLPATH: WSAEOPNOTSUPP (10045) and an err:portres line"
 
 # ---------------------------------------------------------------------------
 # 4. a damaged prefix: check says so, install repairs it
@@ -361,6 +363,35 @@ portdemo
 [ $status != 0 ] && ! grep -q 'portdemo: success' "$out" &&
     grep -q 'SIO_ACQUIRE_PORT_RESERVATION failed, error 10045$' "$out"
 result $? "plain wine portdemo.exe after uninstall fails as under stock Wine (WSAEOPNOTSUPP, 10045)"
+
+# ---------------------------------------------------------------------------
+# 7. a plain "portres install", as root runs it: the bridge goes into Wine's
+# own DLL directory (our Wine's), and a plain wine needs no WINEDLLPATH
+
+portres install
+[ $status = 0 ] &&
+    cmp -s "$wine_dlldir/x86_64-windows/portres.dll" "$top/dlls/portres/portres.dll" &&
+    cmp -s "$wine_dlldir/x86_64-unix/portres.so" "$top/dlls/portres/portres.so"
+result $? "portres install: exit status 0, the build's portres.dll and portres.so in Wine's DLL directory"
+
+(unset WINEDLLPATH; portdemo; exit $status)
+status=$?
+[ $status = 0 ] && grep -qx 'portdemo: success' "$out"
+result $? "plain wine portdemo.exe with the bridge in Wine's DLL directory, no WINEDLLPATH: portdemo: success"
+
+(unset WINEDLLPATH; portres check; exit $status)
+status=$?
+[ $status = 0 ]
+result $? "check with the bridge in Wine's DLL directory: exit status 0"
+
+portres uninstall
+[ $status = 0 ] && [ ! -e "$wine_dlldir/x86_64-windows/portres.dll" ] && [ ! -e "$wine_dlldir/x86_64-unix/portres.so" ]
+result $? "uninstall removes the bridge it put into Wine's DLL directory"
+
+status=none
+host_bridge >"$dir/host.after"
+cmp -s "$dir/host.before" "$dir/host.after"
+result $? "the installed Wine's own directory $host_dlldir is as before the test"
 
 cleanup
 finish

@@ -46,6 +46,20 @@ remove_server_dirs()
 # cleanup: stops the servers of a test's prefix ($WINEPREFIX: the
 # wineserver, $WINESERVER or "wineserver", and the portres server $server)
 # and removes the test's directory $dir, the prefix's home
+# own_wine DIR: $WINE (and $WINELOADER) become a Wine of our own in DIR,
+# the installed one without any portres bridge in its DLL directory
+# (tools/wine-view); without an installed Wine, the test fails and ends.
+own_wine()
+{
+    if ! WINE=$("$top/tools/wine-view" "$1"); then
+        echo "FAIL Wine is not installed: run tools/install-deps (or apt-get install wine wine64)"
+        failed=$((failed + 1))
+        finish
+    fi
+    WINELOADER=$WINE
+    export WINE WINELOADER
+}
+
 cleanup()
 {
     [ -n "$dir" ] || return

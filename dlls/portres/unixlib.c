@@ -20,6 +20,8 @@
  * Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
  */
 
+#define _GNU_SOURCE
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,6 +148,16 @@ static NTSTATUS unix_socket_id( void *args )
     return params->id ? STATUS_SUCCESS : STATUS_INVALID_PARAMETER;
 }
 
+static NTSTATUS unix_library_path( void *args )
+{
+    struct bridge_library_path_params *params = args;
+    Dl_info info;
+
+    if (!dladdr( (void *)unix_library_path, &info ) || !info.dli_fname) return STATUS_NOT_FOUND;
+    snprintf( params->path, sizeof(params->path), "%s", info.dli_fname );
+    return STATUS_SUCCESS;
+}
+
 /* the table Wine looks up in the unixlib, in enum bridge_call order */
 const unixlib_entry_t __wine_unix_call_funcs[] =
 {
@@ -153,6 +165,7 @@ const unixlib_entry_t __wine_unix_call_funcs[] =
     unix_error_message,
     unix_get_map,
     unix_socket_id,
+    unix_library_path,
 };
 
 PORTRES_C_ASSERT( sizeof(__wine_unix_call_funcs) / sizeof(__wine_unix_call_funcs[0]) == bridge_nb_calls );

@@ -37,6 +37,7 @@ enum bridge_call
     bridge_error_message,
     bridge_get_map,
     bridge_socket_id,
+    bridge_library_path,
     bridge_nb_calls
 };
 
@@ -79,6 +80,13 @@ struct bridge_socket_id_params
     uint32_t ip_version;      /* out: 4 or 6 */
     int32_t  unix_fd;         /* portres.dll's business: a descriptor of the socket, which the unixlib closes */
     uint32_t pad;
+};
+
+/* the file this unixlib was loaded from, as Wine opened it: which bridge a
+ * process runs, when several are installed */
+struct bridge_library_path_params
+{
+    char path[4096];        /* out */
 };
 
 #endif /* __PORTRES_BRIDGE_H */

@@ -36,6 +36,7 @@
 #include <mswsock.h>
 
 #include "wine/test.h"
+#include "portres/bridge.h"
 
 /* The SDK declares INET_PORT_RESERVATION_INSTANCE with anonymous members in
  * C and named ones in C++, so the tests use a private structure with the
@@ -660,6 +661,99 @@ static void test_module_lookup(void)
     ok( (void *)GetProcAddress( by_name, "WSAIoctl" ) == (void *)WSAIoctl, "WSAIoctl of the module by name differs\n" );
 }
 
+/* The whole contents of a file, or NULL. */
+static char *read_whole_file( const char *path, DWORD *size )
+{
+    HANDLE file = CreateFileA( path, GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE, NULL, OPEN_EXISTING, 0, NULL );
+    char *data = NULL, *grown;
+    DWORD alloc = 0, got;
+
+    *size = 0;
+    if (file == INVALID_HANDLE_VALUE) return NULL;
+    for (;;)
+    {
+        if (*size + 4096 > alloc)
+        {
+            alloc = alloc ? alloc * 2 : 65536;
+            if (!(grown = realloc( data, alloc + 1 ))) break;
+            data = grown;
+        }
+        if (!ReadFile( file, data + *size, alloc - *size, &got, NULL ) || !got) break;
+        *size += got;
+    }
+    CloseHandle( file );
+    if (data) data[*size] = 0;
+    return data;
+}
+
+static BOOL same_contents( const char *path1, const char *path2 )
+{
+    DWORD size1, size2;
+    char *data1 = read_whole_file( path1, &size1 ), *data2 = read_whole_file( path2, &size2 );
+    BOOL same = data1 && data2 && size1 == size2 && !memcmp( data1, data2, size1 );
+
+    free( data1 );
+    free( data2 );
+    return same;
+}
+
+/* Whether two paths name the same file (the volume and the file's index:
+ * the device and inode of a Unix file). */
+static BOOL same_file( const char *path1, const char *path2 )
+{
+    BY_HANDLE_FILE_INFORMATION info1, info2;
+    HANDLE file1, file2;
+    BOOL same = FALSE;
+
+    file1 = CreateFileA( path1, 0, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING, 0, NULL );
+    file2 = CreateFileA( path2, 0, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, NULL, OPEN_EXISTING, 0, NULL );
+    if (file1 != INVALID_HANDLE_VALUE && file2 != INVALID_HANDLE_VALUE &&
+        GetFileInformationByHandle( file1, &info1 ) && GetFileInformationByHandle( file2, &info2 ))
+        same = info1.dwVolumeSerialNumber == info2.dwVolumeSerialNumber &&
+               info1.nFileIndexHigh == info2.nFileIndexHigh && info1.nFileIndexLow == info2.nFileIndexLow;
+    if (file1 != INVALID_HANDLE_VALUE) CloseHandle( file1 );
+    if (file2 != INVALID_HANDLE_VALUE) CloseHandle( file2 );
+    return same;
+}
+
+/* The process runs the proxies and the bridge of the build this program
+ * belongs to (dlls/ws2_32/tests/ of it), not others installed in the prefix
+ * or in Wine's own DLL directory. */
+static void test_loaded_build(void)
+{
+    static const char tail[] = "\\dlls\\ws2_32\\tests\\proxy_test.exe";
+    static struct bridge_library_path_params params;
+    char top[MAX_PATH], module[MAX_PATH], ours[MAX_PATH + 64], bridge[MAX_PATH + 8] = "";
+    NTSTATUS (CDECL *p_portres_call)( unsigned int code, void *params );
+    HMODULE bridge_module;
+    NTSTATUS status;
+    DWORD len;
+
+    len = GetModuleFileNameA( NULL, top, sizeof(top) );
+    ok( len > strlen( tail ) && !_stricmp( top + len - strlen( tail ), tail ), "run from %s\n", top );
+    if (len <= strlen( tail )) return;
+    top[len - strlen( tail )] = 0;
+
+    GetModuleFileNameA( GetModuleHandleA( "ws2_32.dll" ), module, sizeof(module) );
+    sprintf( ours, "%s\\dlls\\ws2_32\\ws2_32.dll", top );
+    ok( same_contents( module, ours ), "%s is not the build's %s\n", module, ours );
+    GetModuleFileNameA( LoadLibraryA( "iphlpapi.dll" ), module, sizeof(module) );
+    sprintf( ours, "%s\\dlls\\iphlpapi\\iphlpapi.dll", top );
+    ok( same_contents( module, ours ), "%s is not the build's %s\n", module, ours );
+
+    /* the proxies' bridge: portres.dll, and the unixlib Wine loaded for it */
+    bridge_module = LoadLibraryA( "portres.dll" );
+    ok( bridge_module != NULL, "cannot load portres.dll, error %lu\n", GetLastError() );
+    p_portres_call = (void *)GetProcAddress( bridge_module, "portres_call" );
+    ok( p_portres_call != NULL, "portres.dll has no portres_call\n" );
+    status = p_portres_call ? p_portres_call( bridge_library_path, &params ) : (NTSTATUS)STATUS_NOT_SUPPORTED;
+    ok( !status, "bridge_library_path failed, status %#lx\n", status );
+    if (!status) sprintf( bridge, "Z:%.*s", MAX_PATH, params.path );
+    sprintf( ours, "%s\\dlls\\portres\\portres.so", top );
+    ok( bridge[0] && same_file( bridge, ours ), "the process runs the bridge %s, not the build's %s\n",
+        bridge[0] ? bridge + 2 : "(none)", ours );
+}
+
 /* A socket with a reservation of its own, found in the test range; the
  * acquiring socket is also associated with it when associate is set. */
 static SOCKET reserved_socket( BOOL associate, USHORT *start, ULONG64 *token )
@@ -806,6 +900,7 @@ START_TEST(proxy)
         return;
     }
 
+    test_loaded_build();
     test_not_initialised();
     test_reused_handle();
     test_no_implicit_bind();
