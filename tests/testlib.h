@@ -3,7 +3,10 @@
  *
  * Each test case runs in a child process of its own, so a crash fails that
  * case only; the program ends with a "RESULT passed=N failed=N skipped=N"
- * line that tests/run-tests adds up.
+ * line that tests/run-tests adds up.  Its unit is the check: each check()
+ * counts as passed or failed, each test_skip() as skipped, and a case that
+ * crashes or fails with no failed check counts as one failure.  A loop of
+ * many iterations keeps counters and makes one check() that reports them.
  *
  * Copyright 2026 The portres authors
  *
