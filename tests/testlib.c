@@ -131,6 +131,28 @@ void test_check( const char *file, int line, int cond, const char *format, ... )
     printf( "\n" );
 }
 
+int test_tally( struct test_tally *tally, int cond, const char *format, ... )
+{
+    va_list args;
+
+    tally->count++;
+    if (cond) return cond;
+    if (!tally->failed++)
+    {
+        va_start( args, format );
+        vsnprintf( tally->first, sizeof(tally->first), format, args );
+        va_end( args );
+    }
+    return cond;
+}
+
+void test_check_tally( const char *file, int line, const struct test_tally *tally, const char *what )
+{
+    if (!tally->count) test_check( file, line, 0, "none of the %s ran", what );
+    else test_check( file, line, !tally->failed, "%u of %u %s failed%s%s", tally->failed, tally->count, what,
+                     tally->failed ? ", the first: " : "", tally->failed ? tally->first : "" );
+}
+
 void test_skip( const char *format, ... )
 {
     va_list args;
