@@ -47,7 +47,8 @@ struct test_tally
 /* cond for one iteration; returns it */
 extern int test_tally( struct test_tally *tally, int cond, const char *format, ... )
     __attribute__((format(printf, 3, 4)));
-extern void test_check_tally( const char *file, int line, const struct test_tally *tally, const char *what );
+extern void test_check_tally( const char *file, int line, const struct test_tally *tally, const char *what,
+                              int may_be_empty );
 extern int test_failures( void );
 extern void run_test( const char *name, void (*func)( void ) );
 extern int test_summary( void );
@@ -82,7 +83,9 @@ extern pid_t test_keeper_pid( const char *server_dir );
 
 #define check(cond, ...) test_check( __FILE__, __LINE__, !!(cond), __VA_ARGS__ )
 #define tally(t, cond, ...) test_tally( (t), !!(cond), __VA_ARGS__ )
-#define check_tally(t, what) test_check_tally( __FILE__, __LINE__, (t), (what) )
+#define check_tally(t, what) test_check_tally( __FILE__, __LINE__, (t), (what), 0 )
+/* the same for a loop that may rightly run no iteration */
+#define check_tally_maybe_empty(t, what) test_check_tally( __FILE__, __LINE__, (t), (what), 1 )
 #define TEST(name) static void name( void )
 #define RUN(name) run_test( #name, name )
 
