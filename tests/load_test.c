@@ -682,6 +682,7 @@ static void client_main( unsigned int index, unsigned long long seed )
  */
 
 static unsigned int spawn_count;
+static struct test_tally forks;   /* of the clients, checked at the end */
 
 static void spawn_client( unsigned int index )
 {
@@ -702,7 +703,7 @@ static void spawn_client( unsigned int index )
         client_main( index, seed );
         _exit( 0 );
     }
-    check( pid > 0, "fork: %s", strerror( errno ) );
+    tally( &forks, pid > 0, "fork: %s", strerror( errno ) );
     slot->pid = pid > 0 ? pid : 0;
 }
 
@@ -1403,6 +1404,7 @@ TEST(test_load)
     }
     run_phase( "server killed too", server_kills );
 
+    check_tally( &forks, "forks of a client" );
     printf( "%u checks, %.1f s in all, %u client processes started\n", checks, now() - begin, spawn_count );
     munmap( shared, sizeof(*shared) );
 }
