@@ -178,6 +178,7 @@ TEST(test_wildcard)
     struct engine_info info;
     unsigned short start, count;
     unsigned int i, port;
+    struct test_tally acquires = { 0 }, inside = { 0 };
 
     engine_get_dynamic_range( engine, ENGINE_TCP, &start, &count );
     check( start == 49152 && count == 16384, "default range %u+%u", start, count );
@@ -187,7 +188,9 @@ TEST(test_wildcard)
     /* fragment a small range: one-port holes that a block of 3 cannot use */
     check( engine_set_dynamic_range( engine, ENGINE_UDP, 20000, 300 ) == STATUS_SUCCESS, "set range refused" );
     for (port = 20000; port < 20290; port += 3)
-        check( engine_acquire( client, ENGINE_UDP, port, 2, 8, &info ) == STATUS_SUCCESS, "%u refused", port );
+        tally( &acquires, engine_acquire( client, ENGINE_UDP, port, 2, 8, &info ) == STATUS_SUCCESS, "%u refused",
+               port );
+    check_tally( &acquires, "acquires of 2 ports every 3" );
     check_engine( engine );
     /* 20290..20299 is the only room for 3; 20290, 20291 are bound on the host */
     busy[ENGINE_UDP][20291] = 1;
@@ -202,8 +205,9 @@ TEST(test_wildcard)
     for (i = 0; i < 200; i++)
     {
         if (engine_acquire( client, ENGINE_UDP, 0, 1, 8, &info )) break;
-        check( info.start >= 20000 && info.start < 20300, "got %u outside the range", info.start );
+        tally( &inside, info.start >= 20000 && info.start < 20300, "got %u outside the range", info.start );
     }
+    check_tally( &inside, "wildcard blocks inside the dynamic range" );
     check( i < 200, "the range never filled up" );
     check( engine_set_dynamic_range( engine, ENGINE_TCP, 1024, 1000 ) == STATUS_INVALID_PARAMETER, "start 1024" );
     check( engine_set_dynamic_range( engine, ENGINE_TCP, 2000, 254 ) == STATUS_INVALID_PARAMETER, "254 ports" );
@@ -226,6 +230,7 @@ TEST(test_tokens)
     struct engine_client *client;
     struct engine_info info;
     portres_token_t *tokens = malloc( N * sizeof(*tokens) );
+    struct test_tally granted = { 0 }, unique = { 0 };
     unsigned int i;
 
     colliding_rng = 1;
@@ -235,13 +240,15 @@ TEST(test_tokens)
     {
         unsigned int status = i % 2 ? engine_acquire( client, ENGINE_TCP, 1 + i, 1, i, &info )
                                     : engine_persistent_create( engine, ENGINE_UDP, 1 + i, 1, &info.token );
-        check( status == STATUS_SUCCESS, "%u: status %#x", i, status );
+        tally( &granted, status == STATUS_SUCCESS, "%u: status %#x", i, status );
         tokens[i] = info.token;
     }
+    check_tally( &granted, "acquires and persistent creates" );
     qsort( tokens, N, sizeof(*tokens), cmp_token );
     check( tokens[0] != 0, "token 0 handed out" );
-    for (i = 1; i < N; i++) check( tokens[i] != tokens[i - 1], "token %#llx handed out twice",
+    for (i = 1; i < N; i++) tally( &unique, tokens[i] != tokens[i - 1], "token %#llx handed out twice",
                                    (unsigned long long)tokens[i] );
+    check_tally( &unique, "tokens different from the one before in order" );
     check_engine( engine );
     engine_destroy( engine );
     free( tokens );
@@ -392,9 +399,8 @@ TEST(test_persistent)
 
 static int count_entry( void *ctx, const struct engine_info *info )
 {
-    unsigned int *seen = ctx;
-    check( info->start == 10 + 3 * seen[0], "entry %u starts at %u", seen[0], info->start );
-    seen[0]++;
+    struct test_tally *seen = ctx;
+    tally( seen, info->start == 10 + 3 * seen->count, "entry %u starts at %u", seen->count, info->start );
     return 0;
 }
 
@@ -477,12 +483,16 @@ TEST(test_enum)
     struct engine *engine = create();
     struct engine_client *client = engine_client_create( engine, 100 );
     struct engine_info info;
-    unsigned int i, seen = 0;
+    struct test_tally acquires = { 0 }, seen = { 0 };
+    unsigned int i;
 
     for (i = 0; i < 20000; i++)
-        check( engine_acquire( client, ENGINE_TCP, 10 + 3 * i, 2, i / 7, &info ) == STATUS_SUCCESS, "acquire %u", i );
+        tally( &acquires, engine_acquire( client, ENGINE_TCP, 10 + 3 * i, 2, i / 7, &info ) == STATUS_SUCCESS,
+               "acquire %u", i );
+    check_tally( &acquires, "acquires" );
     engine_enum( engine, client, ENGINE_TCP, 0, count_entry, &seen );
-    check( seen == 20000, "listed %u", seen );
+    check_tally( &seen, "entries listed in order" );
+    check( seen.count == 20000, "listed %u", seen.count );
     check( engine_count( engine, ENGINE_TCP ) == 20000, "counted %u", engine_count( engine, ENGINE_TCP ) );
     for (i = 0; i < 20000 / 7 + 1; i++) engine_socket_closed( client, i );
     check( engine_count( engine, ENGINE_TCP ) == 0, "left %u", engine_count( engine, ENGINE_TCP ) );
@@ -512,7 +522,9 @@ TEST(test_wildcard_model)
     struct engine *engine = create();
     struct engine_client *client = engine_client_create( engine, 100 );
     struct engine_info info;
+    struct test_tally setup = { 0 }, fits = { 0 }, invariants = { 0 };
     unsigned int round, i, port, dyn_start, dyn_end;
+    char error[256];
     int expect;
 
     for (round = 0; round < 40; round++)
@@ -525,13 +537,14 @@ TEST(test_wildcard_model)
         memset( busy[ENGINE_TCP], 0, sizeof(busy[ENGINE_TCP]) );
         dyn_start = 2000 + fake_token( NULL ) % 50000;
         dyn_end = dyn_start + 255 + fake_token( NULL ) % (65536 - dyn_start - 255);
-        check( engine_set_dynamic_range( engine, ENGINE_TCP, dyn_start, dyn_end - dyn_start ) == STATUS_SUCCESS,
-               "set range %u-%u", dyn_start, dyn_end - 1 );
+        tally( &setup, engine_set_dynamic_range( engine, ENGINE_TCP, dyn_start, dyn_end - dyn_start ) == STATUS_SUCCESS,
+               "round %u: set range %u-%u", round, dyn_start, dyn_end - 1 );
         for (port = dyn_start; port < dyn_end; port++)
         {
             if (fake_token( NULL ) % 100 >= density) continue;
             if (fake_token( NULL ) % 4 == 0) busy[ENGINE_TCP][port] = 1;
-            else check( engine_acquire( client, ENGINE_TCP, port, 1, 1, &info ) == STATUS_SUCCESS, "port %u", port );
+            else tally( &setup, engine_acquire( client, ENGINE_TCP, port, 1, 1, &info ) == STATUS_SUCCESS,
+                        "round %u: acquire of port %u", round, port );
             taken[port] = 1;
         }
         for (i = 0; i < sizeof(counts) / sizeof(counts[0]); i++)
@@ -540,18 +553,22 @@ TEST(test_wildcard_model)
 
             expect = naive_fit( taken, dyn_start, dyn_end, counts[i] );
             status = engine_acquire( client, ENGINE_TCP, 0, counts[i], 2, &info );
-            if (expect < 0) check( status == STATUS_ADDRESS_ALREADY_EXISTS, "round %u: %u ports: status %#x, "
-                                   "expected none", round, counts[i], status );
+            if (expect < 0) tally( &fits, status == STATUS_ADDRESS_ALREADY_EXISTS, "round %u: %u ports: status "
+                                   "%#x, expected none", round, counts[i], status );
             else
             {
-                check( status == STATUS_SUCCESS && info.start == expect && info.count == counts[i],
+                tally( &fits, status == STATUS_SUCCESS && info.start == expect && info.count == counts[i],
                        "round %u (%u%% taken): %u ports: status %#x at %u, expected %d", round, density,
                        counts[i], status, info.start, expect );
                 if (!status) engine_release( client, info.token );
             }
         }
-        check_engine( engine );
+        tally( &invariants, engine_check( engine, error, sizeof(error) ), "round %u: invariant broken: %s", round,
+               error );
     }
+    check_tally( &setup, "range settings and acquires of the fragments" );
+    check_tally( &fits, "wildcard acquires, each against the model's lowest fit" );
+    check_tally( &invariants, "rounds' invariants" );
     memset( busy[ENGINE_TCP], 0, sizeof(busy[ENGINE_TCP]) );
     engine_destroy( engine );
 }

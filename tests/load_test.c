@@ -682,6 +682,7 @@ static void client_main( unsigned int index, unsigned long long seed )
  */
 
 static unsigned int spawn_count;
+static struct test_tally forks;   /* of the clients, checked at the end */
 
 static void spawn_client( unsigned int index )
 {
@@ -702,7 +703,7 @@ static void spawn_client( unsigned int index )
         client_main( index, seed );
         _exit( 0 );
     }
-    check( pid > 0, "fork: %s", strerror( errno ) );
+    tally( &forks, pid > 0, "fork: %s", strerror( errno ) );
     slot->pid = pid > 0 ? pid : 0;
 }
 
@@ -780,16 +781,19 @@ static unsigned long long total_resets( void )
 /* the failures the clients found in the answers */
 static void report_client_failures( void )
 {
+    struct test_tally clients = { 0 };
     unsigned int i;
 
     for (i = 0; i < NB_CLIENTS; i++)
     {
         struct client_slot *slot = &shared->clients[i];
 
-        check( !slot->failures, "client %u: %u wrong answers, the first: %s", i, slot->failures, slot->failure );
+        tally( &clients, !slot->failures, "client %u: %u wrong answers, the first: %s", i, slot->failures,
+               slot->failure );
         slot->failures = 0;
         checks++;
     }
+    check_tally( &clients, "clients, each with right answers only," );
 }
 
 /***********************************************************************
@@ -927,12 +931,14 @@ static void check_map( const struct listing *listing )
             return;
         }
     }
+    check( 1, "the map equals the list" );
 }
 
 /* the store file holds exactly the listed persistent reservations and our dynamic ranges */
 static void check_store( const struct listing *listing )
 {
     unsigned int p, i, start, count, found[2] = { 0, 0 }, dyn = 0, bad_dyn = 0, matched = 0, status;
+    struct test_tally tokens = { 0 }, known = { 0 };
     unsigned long long token;
     char line[256], proto[8];
     portres_token_t looked_up;
@@ -956,16 +962,18 @@ static void check_store( const struct listing *listing )
                 const struct portres_entry *e = &listing->entries[p][i];
                 if (e->kind != PORTRES_KIND_PERSISTENT || e->start != start || e->count != count) continue;
                 status = portres_persistent_lookup( protocols[p], start, count, &looked_up );
-                check( !status && looked_up == token, "store: %s %u+%u has token %016llx, the server %016llx "
+                tally( &tokens, !status && looked_up == token, "store: %s %u+%u has token %016llx, the server %016llx "
                        "(status %#x)", proto, start, count, token, (unsigned long long)looked_up, status );
                 matched++;
                 break;
             }
-            check( i < listing->nb[p], "store: %s %u+%u is not a persistent reservation of the server", proto,
+            tally( &known, i < listing->nb[p], "store: %s %u+%u is not a persistent reservation of the server", proto,
                    start, count );
         }
     }
     fclose( file );
+    check_tally_maybe_empty( &known, "reservations of the store, each one of the server's," );
+    check_tally_maybe_empty( &tokens, "reservations of the store, each with the server's token," );
     for (p = 0; p < 2; p++)
     {
         unsigned int persistent = 0;
@@ -982,6 +990,7 @@ static void check_store( const struct listing *listing )
 static void check_persistent( const struct listing *listing, unsigned int *nb_present, unsigned int *nb_uncertain )
 {
     unsigned int p, slot, i, status;
+    struct test_tally slots = { 0 }, anchored = { 0 };
     portres_token_t token;
 
     *nb_present = *nb_uncertain = 0;
@@ -998,7 +1007,7 @@ static void check_persistent( const struct listing *listing, unsigned int *nb_pr
                 const struct portres_entry *e = &listing->entries[p][i];
                 if (e->start == start && e->count == SLOT_PORTS && e->kind == PORTRES_KIND_PERSISTENT) present = 1;
             }
-            check( present - net >= low && present - net <= high, "slot %s %u: %s, after %u creates and %u deletes "
+            tally( &slots, present - net >= low && present - net <= high, "slot %s %u: %s, after %u creates and %u deletes "
                    "(and %u creates and %u deletes of unknown outcome)", protocol_names[p], start,
                    present ? "present" : "absent", shared->created[p][slot], shared->deleted[p][slot],
                    shared->maybe_created[p][slot], shared->maybe_deleted[p][slot] );
@@ -1013,16 +1022,20 @@ static void check_persistent( const struct listing *listing, unsigned int *nb_pr
         {
             if (!anchors[p][i]) continue;
             status = portres_persistent_lookup( protocols[p], ANCHOR_BASE + 10 * i, 2, &token );
-            check( !status && token == anchors[p][i], "anchor %s %u: status %#x, token %016llx, created as %016llx",
-                   protocol_names[p], ANCHOR_BASE + 10 * i, status, (unsigned long long)token,
+            tally( &anchored, !status && token == anchors[p][i], "anchor %s %u: status %#x, token %016llx, created "
+                   "as %016llx", protocol_names[p], ANCHOR_BASE + 10 * i, status, (unsigned long long)token,
                    (unsigned long long)anchors[p][i] );
             checks++;
         }
     }
+    check_tally( &slots, "persistent slots, each as their creates and deletes allow," );
+    /* an anchor that was in use on the host is not made */
+    check_tally_maybe_empty( &anchored, "anchors, each with its token," );
 }
 
 /* the listed runtime reservations of a client are exactly those it says it holds */
-static void check_client_holdings( const struct listing *listing, unsigned int index, unsigned int *nb_runtime )
+static void check_client_holdings( const struct listing *listing, unsigned int index, unsigned int *nb_runtime,
+                                   struct test_tally *theirs, struct test_tally *all_listed )
 {
     const struct client_slot *slot = &shared->clients[index];
     unsigned char matched[MAX_HELD];
@@ -1042,14 +1055,14 @@ static void check_client_holdings( const struct listing *listing, unsigned int i
                 const struct held *h = &slot->held[j];
                 if (!matched[j] && h->protocol == p && h->start == e->start && h->count == e->count) break;
             }
-            check( j < slot->nb_held, "client %u (pid %d): %s %u+%u is its for the server, not for it", index,
+            tally( theirs, j < slot->nb_held, "client %u (pid %d): %s %u+%u is its for the server, not for it", index,
                    (int)slot->pid, protocol_names[p], e->start, e->count );
             if (j < slot->nb_held) matched[j] = 1;
             checks++;
         }
     }
-    check( listed == slot->nb_held, "client %u (pid %d): the server lists %u runtime reservations of it, it holds %u",
-           index, (int)slot->pid, listed, slot->nb_held );
+    tally( all_listed, listed == slot->nb_held, "client %u (pid %d): the server lists %u runtime reservations of it, "
+           "it holds %u", index, (int)slot->pid, listed, slot->nb_held );
     *nb_runtime += listed;
 }
 
@@ -1074,6 +1087,7 @@ static int port_held( unsigned int protocol, unsigned short port )
  * clients here do not bind). */
 static void check_kernel_holds( const char *phase, unsigned int *nb_ports )
 {
+    struct test_tally held = { 0 };
     unsigned int i, j, k, port;
 
     for (i = 0; i < NB_CLIENTS; i++)
@@ -1091,13 +1105,14 @@ static void check_kernel_holds( const char *phase, unsigned int *nb_ports )
                     if (slot->socks[k].assoc == ASSOC_OWN && slot->socks[k].token == h->token &&
                         slot->socks[k].given == port) break;
                 if (k < NB_SOCKETS) continue;
-                check( port_held( h->protocol, port ), "%s: %s port %u of client %u's %u+%u is free on the host",
-                       phase, protocol_names[h->protocol], port, i, h->start, h->count );
+                tally( &held, port_held( h->protocol, port ), "%s: %s port %u of client %u's %u+%u is free on the "
+                       "host", phase, protocol_names[h->protocol], port, i, h->start, h->count );
                 (*nb_ports)++;
                 checks++;
             }
         }
     }
+    check_tally_maybe_empty( &held, "ports of the clients' runtime reservations, each held on the host," );
 }
 
 /* the checks while the clients hold still */
@@ -1108,6 +1123,7 @@ static void check_paused( const char *phase, unsigned int nb_live )
     struct check_state_reply state;
     unsigned int p, i, j, status, count[2][3] = { { 0 } }, nb_runtime = 0, present, uncertain, held_ports = 0;
     unsigned int min_sockets = 0, max_sockets = 0, min_assocs = 0, max_assocs = 0;
+    struct test_tally order = { 0 }, kinds = { 0 }, owners = { 0 }, theirs = { 0 }, all_listed = { 0 };
 
     if (!wait_clients( nb_live + 1, &state )) return;
     status = check_state( &state, message, sizeof(message) );
@@ -1124,22 +1140,27 @@ static void check_paused( const char *phase, unsigned int nb_live )
         {
             const struct portres_entry *e = &listing.entries[p][i];
 
-            check( e->start >= end && e->count && e->start + e->count <= 65536, "%s %u+%u overlaps the one before",
-                   protocol_names[p], e->start, e->count );
+            tally( &order, e->start >= end && e->count && e->start + e->count <= 65536, "%s %u+%u overlaps the one "
+                   "before", protocol_names[p], e->start, e->count );
             end = e->start + e->count;
-            check( e->kind == PORTRES_KIND_RUNTIME || e->kind == PORTRES_KIND_PERSISTENT, "%s %u: kind %u",
+            tally( &kinds, e->kind == PORTRES_KIND_RUNTIME || e->kind == PORTRES_KIND_PERSISTENT, "%s %u: kind %u",
                    protocol_names[p], e->start, e->kind );
-            if (e->kind == PORTRES_KIND_PERSISTENT) check( !e->owner_pid, "persistent with an owner" );
+            if (e->kind == PORTRES_KIND_PERSISTENT)
+                tally( &owners, !e->owner_pid, "%s %u+%u: persistent with an owner", protocol_names[p], e->start,
+                       e->count );
             else
             {
                 for (j = 0; j < NB_CLIENTS; j++) if (shared->clients[j].pid == (pid_t)e->owner_pid) break;
-                check( j < NB_CLIENTS && kill( e->owner_pid, 0 ) == 0, "%s %u+%u: runtime of pid %u, which is not "
-                       "a live client", protocol_names[p], e->start, e->count, e->owner_pid );
+                tally( &owners, j < NB_CLIENTS && kill( e->owner_pid, 0 ) == 0, "%s %u+%u: runtime of pid %u, which "
+                       "is not a live client", protocol_names[p], e->start, e->count, e->owner_pid );
             }
-            count[p][e->kind]++;
+            if (e->kind <= PORTRES_KIND_PERSISTENT) count[p][e->kind]++;
             checks += 3;
         }
     }
+    check_tally_maybe_empty( &order, "listed reservations, each in order and apart," );
+    check_tally_maybe_empty( &kinds, "listed reservations, each runtime or persistent," );
+    check_tally_maybe_empty( &owners, "listed reservations, each persistent or of a live client," );
     check( count[0][PORTRES_KIND_RUNTIME] == state.tcp_runtime &&
            count[0][PORTRES_KIND_PERSISTENT] == state.tcp_persistent &&
            count[1][PORTRES_KIND_RUNTIME] == state.udp_runtime &&
@@ -1155,7 +1176,7 @@ static void check_paused( const char *phase, unsigned int nb_live )
         const struct client_slot *slot = &shared->clients[i];
 
         if (!slot->pid) continue;
-        check_client_holdings( &listing, i, &nb_runtime );
+        check_client_holdings( &listing, i, &nb_runtime, &theirs, &all_listed );
         for (j = 0; j < NB_SOCKETS; j++)
         {
             unsigned int k, holds = 0;
@@ -1167,6 +1188,8 @@ static void check_paused( const char *phase, unsigned int nb_live )
             if (slot->socks[j].assoc) max_assocs++;
         }
     }
+    check_tally_maybe_empty( &theirs, "runtime reservations listed, each held by its client," );
+    check_tally_maybe_empty( &all_listed, "live clients, each with all it holds listed," );
     check( state.sockets >= min_sockets && state.sockets <= max_sockets, "the server knows %u sockets, the clients "
            "%u to %u", state.sockets, min_sockets, max_sockets );
     check( state.associations >= min_assocs && state.associations <= max_assocs, "the server knows %u associations, "
@@ -1307,8 +1330,8 @@ static void run_phase( const char *name, unsigned int server_kills )
     {
         check( kills_done == server_kills, "%u server kills of %u", kills_done, server_kills );
         check( portres_connect( &server_pid ) == STATUS_SUCCESS, "no server: %s", portres_error_message() );
-        for (i = 0; i < kills_done; i++)
-            check( server_pid != (unsigned int)killed_servers[i], "the killed server %u answers", server_pid );
+        for (i = 0; i < kills_done; i++) if (server_pid == (unsigned int)killed_servers[i]) break;
+        check( i == kills_done, "the killed server %u answers", server_pid );
     }
 
     /* half are killed, half exit; then nothing of theirs may remain */
@@ -1365,8 +1388,8 @@ TEST(test_load)
         check( !status, "set_dynamic_range: %#x: %s", status, portres_error_message() );
         for (i = 0; i < NB_ANCHORS; i++)
         {
-            if (!anchors[p][i]) continue;
             status = portres_persistent_create( protocols[p], ANCHOR_BASE + 10 * i, 2, 1, &anchors[p][i] );
+            if (status) anchors[p][i] = 0;  /* not checked later */
             if (status == STATUS_SHARING_VIOLATION) printf( "anchor %s %u is in use on the host: not checked\n",
                                                             protocol_names[p], ANCHOR_BASE + 10 * i );
             else check( !status, "anchor %s %u: status %#x", protocol_names[p], ANCHOR_BASE + 10 * i, status );
@@ -1381,6 +1404,7 @@ TEST(test_load)
     }
     run_phase( "server killed too", server_kills );
 
+    check_tally( &forks, "forks of a client" );
     printf( "%u checks, %.1f s in all, %u client processes started\n", checks, now() - begin, spawn_count );
     munmap( shared, sizeof(*shared) );
 }

@@ -498,6 +498,7 @@ TEST(test_token_randomness)
     enum { N = 20000 };
     portres_token_t *tokens = malloc( N * sizeof(*tokens) ), *sorted = malloc( N * sizeof(*tokens) );
     unsigned int i, bit, bits[64] = { 0 }, zero = 0, close_steps = 0, strides = 0, dups = 0;
+    struct test_tally requests = { 0 }, balanced = { 0 };
     unsigned long long flipped = 0;
     unsigned short port, first;
 
@@ -505,13 +506,12 @@ TEST(test_token_randomness)
     port = test_free_ports( 1 );
     for (i = 0; i < N; i++)
     {
-        if (portres_acquire( PORTRES_PROTO_TCP, port, 1, 0x10, &tokens[i], &first ) ||
-            portres_release( tokens[i] ))
-        {
-            check( 0, "acquire and release %u: %s", i, portres_error_message() );
-            return;
-        }
+        if (!tally( &requests, !portres_acquire( PORTRES_PROTO_TCP, port, 1, 0x10, &tokens[i], &first ) &&
+                    !portres_release( tokens[i] ), "acquire and release %u: %s", i, portres_error_message() ))
+            break;
     }
+    check_tally( &requests, "acquires and releases" );
+    if (requests.failed) return;
     for (i = 0; i < N; i++)
     {
         zero += !tokens[i];
@@ -527,8 +527,9 @@ TEST(test_token_randomness)
     check( !strides, "%u tokens continue the step of the two before", strides );
     /* each count is binomial(20000, 1/2): 1000 off is 14 standard deviations */
     for (bit = 0; bit < 64; bit++)
-        check( bits[bit] >= N * 45 / 100 && bits[bit] <= N * 55 / 100, "bit %u is set in %u of %u tokens", bit,
-               bits[bit], N );
+        tally( &balanced, bits[bit] >= N * 45 / 100 && bits[bit] <= N * 55 / 100, "bit %u is set in %u of %u tokens",
+               bit, bits[bit], N );
+    check_tally( &balanced, "bits of the tokens, each set in 45 to 55%," );
     /* about 32 bits differ from one token to the next (the mean of 19999 has a deviation of 0.03) */
     check( flipped >= 31ull * (N - 1) && flipped <= 33ull * (N - 1), "%.2f bits differ between consecutive tokens",
            (double)flipped / (N - 1) );
@@ -597,6 +598,7 @@ TEST(test_tokens_from_getrandom)
     static portres_token_t traced[64 * N];
     portres_token_t tokens[N];
     unsigned int i, j, nb_traced, found = 0;
+    struct test_tally requests = { 0 };
     unsigned short port, first;
     const char *prefix;
     int status;
@@ -627,9 +629,10 @@ TEST(test_tokens_from_getrandom)
     port = test_free_ports( 1 );
     for (i = 0; i < N; i++)
     {
-        check( portres_acquire( PORTRES_PROTO_TCP, port, 1, 0x10, &tokens[i], &first ) == STATUS_SUCCESS &&
+        tally( &requests, portres_acquire( PORTRES_PROTO_TCP, port, 1, 0x10, &tokens[i], &first ) == STATUS_SUCCESS &&
                portres_release( tokens[i] ) == STATUS_SUCCESS, "acquire %u: %s", i, portres_error_message() );
     }
+    check_tally( &requests, "acquires and releases" );
     portres_disconnect();
     test_stop_server();
     waitpid( pid, &status, 0 );

@@ -54,20 +54,32 @@ static int wait_for( int (*pred)( const void *ctx ), const void *ctx )
     return 0;
 }
 
-static void server_dir( char *buf, size_t size )
+/* the server directory of the current prefix; 0, or -1 when there is none */
+static int find_server_dir( char *buf, size_t size )
 {
     char prefix[PORTRES_PATH_MAX];
 
-    check( !portres_prefix_dir( prefix, sizeof(prefix), 1 ), "prefix: %s", portres_error_message() );
-    check( !portres_server_dir( prefix, buf, size, 1 ), "server dir: %s", portres_error_message() );
+    if (portres_prefix_dir( prefix, sizeof(prefix), 1 ) || portres_server_dir( prefix, buf, size, 1 )) return -1;
+    return 0;
 }
 
-/* pid holding the server lock of the current prefix, 0 if none */
+static void server_dir( char *buf, size_t size )
+{
+    check( !find_server_dir( buf, size ), "server dir: %s", portres_error_message() );
+}
+
+/* pid holding the server lock of the current prefix, 0 if none, -1 when the
+ * server directory is unknown (the conditions polled need no check of their
+ * own, so that the count of checks does not depend on the time taken) */
 static int lock_owner( void )
 {
     char dir[PORTRES_PATH_MAX], path[PORTRES_PATH_MAX + 8];
 
-    server_dir( dir, sizeof(dir) );
+    if (find_server_dir( dir, sizeof(dir) ))
+    {
+        printf( "server dir: %s\n", portres_error_message() );
+        return -1;
+    }
     snprintf( path, sizeof(path), "%s/lock", dir );
     return test_lock_owner( path );
 }
@@ -112,6 +124,48 @@ static int raw_connect( void )
            "raw connect: server directory too long: %s", dir );
     fd = socket( AF_UNIX, SOCK_STREAM, 0 );
     check( connect( fd, (struct sockaddr *)&addr, sizeof(addr) ) == 0, "raw connect: %s", strerror( errno ) );
+    return fd;
+}
+
+/* a raw connection, its init answered; -1 when it cannot be had (no
+ * checks: for loops that reconnect as often as the server closes) */
+static int raw_open_quiet( void )
+{
+    char dir[PORTRES_PATH_MAX];
+    struct sockaddr_un addr;
+    union generic_request req;
+    union generic_reply reply;
+    size_t done = 0;
+    ssize_t ret;
+    int fd;
+
+    if (find_server_dir( dir, sizeof(dir) )) return -1;
+    memset( &addr, 0, sizeof(addr) );
+    addr.sun_family = AF_UNIX;
+    if (snprintf( addr.sun_path, sizeof(addr.sun_path), "%s/socket", dir ) >= (int)sizeof(addr.sun_path) ||
+        (fd = socket( AF_UNIX, SOCK_STREAM, 0 )) == -1) return -1;
+    memset( &req, 0, sizeof(req) );
+    req.init_request.__header.req = REQ_init;
+    req.init_request.version = PORTRES_PROTOCOL_VERSION;
+    if (connect( fd, (struct sockaddr *)&addr, sizeof(addr) ) ||
+        send( fd, &req, sizeof(req), MSG_NOSIGNAL ) != (ssize_t)sizeof(req))
+    {
+        close( fd );
+        return -1;
+    }
+    while (done < sizeof(reply))
+    {
+        struct pollfd pfd = { fd, POLLIN, 0 };
+
+        if (poll( &pfd, 1, 5000 ) != 1 || (ret = recv( fd, (char *)&reply + done, sizeof(reply) - done, 0 )) <= 0)
+            break;
+        done += ret;
+    }
+    if (done < sizeof(reply) || reply.reply_header.status)
+    {
+        close( fd );
+        return -1;
+    }
     return fd;
 }
 
@@ -233,6 +287,7 @@ TEST(test_clients_and_ownership)
     unsigned int expect = 1;
     portres_token_t token;
     unsigned short first, base;
+    struct test_tally saw = { 0 }, owned = { 0 }, exited = { 0 };
     pid_t pids[3];
     char c;
 
@@ -242,23 +297,26 @@ TEST(test_clients_and_ownership)
     check( portres_acquire( PORTRES_PROTO_TCP, base, 10, 0x10, &token, &first ) == STATUS_SUCCESS, "acquire" );
     for (i = 0; i < 3; i++) pids[i] = spawn_holder( &ready[i], go, token, base + 5, base + 10 + 10 * i );
     for (i = 0; i < 3; i++)
-        check( read( ready[i], &c, 1 ) == 1 && c == 'y', "client %d saw wrong results", i );
+        tally( &saw, read( ready[i], &c, 1 ) == 1 && c == 'y', "client %d saw wrong results", i );
+    check_tally( &saw, "clients' acquires and refusals of a foreign token" );
     expect = 4;
     check( has_entries( &expect ), "not 4 reservations" );
     for (i = 0; i < 3; i++)
     {
         struct query_port_reply info;
-        check( !portres_query_port( PORTRES_PROTO_TCP, base + 10 + 10 * i, &info ) &&
+        tally( &owned, !portres_query_port( PORTRES_PROTO_TCP, base + 10 + 10 * i, &info ) &&
                info.owner_pid == (unsigned int)pids[i] && !info.is_mine && !info.token,
                "client %d: owner %u, mine %u", i, info.owner_pid, info.is_mine );
     }
+    check_tally( &owned, "queries of a client's reservation" );
     check( portres_release( 0 ) == STATUS_INVALID_PARAMETER, "token 0 released" );
     close( go[1] );
     for (i = 0; i < 3; i++)
     {
         waitpid( pids[i], &status, 0 );
-        check( WIFEXITED( status ) && !WEXITSTATUS( status ), "client %d status %#x", i, status );
+        tally( &exited, WIFEXITED( status ) && !WEXITSTATUS( status ), "client %d status %#x", i, status );
     }
+    check_tally( &exited, "clients' exits" );
     expect = 1;
     check( wait_for( has_entries, &expect ), "a dead client's reservations remain" );
     check( portres_release( token ) == STATUS_SUCCESS, "own release" );
@@ -380,6 +438,7 @@ TEST(test_startup_race)
 {
     enum { N = 20 };
     int start[2], results[2], done[2], i, status, failed = 0;
+    struct test_tally answered = { 0 }, same = { 0 };
     unsigned int pids[N];
     pid_t children[N];
 
@@ -405,12 +464,13 @@ TEST(test_startup_race)
     close( start[1] );
     close( done[0] );
     for (i = 0; i < N; i++)
-        check( read( results[0], &pids[i], sizeof(pids[i]) ) == sizeof(pids[i]), "no result from client %d", i );
+        if (!tally( &answered, read( results[0], &pids[i], sizeof(pids[i]) ) == sizeof(pids[i]),
+                    "no result from client %d", i )) pids[i] = 0;
+    check_tally( &answered, "clients' results" );
     for (i = 0; i < N; i++)
-    {
-        check( pids[i] != 0, "client %d could not connect", i );
-        check( pids[i] == pids[0], "client %d got server %u, client 0 server %u", i, pids[i], pids[0] );
-    }
+        tally( &same, pids[i] && pids[i] == pids[0], "client %d got server %u, client 0 server %u", i, pids[i],
+               pids[0] );
+    check_tally( &same, "clients connected to the one server" );
     check( (int)pids[0] == lock_owner(), "server %u does not hold the lock (%d does)", pids[0], lock_owner() );
     /* the losers of the race may take a moment to exit */
     check( wait_for( one_server, NULL ), "%d servers run for the prefix", count_servers() );
@@ -423,12 +483,22 @@ TEST(test_startup_race)
     check( !failed, "%d clients failed", failed );
 }
 
-static void check_lookup( unsigned int protocol, unsigned short start, unsigned short count, portres_token_t expect )
+/* the lookup finds the token expected; a check, or an iteration of tally when one is given */
+static void check_lookup_tally( struct test_tally *t, unsigned int protocol, unsigned short start,
+                                unsigned short count, portres_token_t expect )
 {
     portres_token_t token = 0;
     unsigned int status = portres_persistent_lookup( protocol, start, count, &token );
-    check( status == STATUS_SUCCESS && token == expect, "lookup %u+%u: status %#x token %#llx, expected %#llx",
-           start, count, status, (unsigned long long)token, (unsigned long long)expect );
+    int ok = status == STATUS_SUCCESS && token == expect;
+    const char *format = "lookup %u+%u: status %#x token %#llx, expected %#llx";
+
+    if (t) tally( t, ok, format, start, count, status, (unsigned long long)token, (unsigned long long)expect );
+    else check( ok, format, start, count, status, (unsigned long long)token, (unsigned long long)expect );
+}
+
+static void check_lookup( unsigned int protocol, unsigned short start, unsigned short count, portres_token_t expect )
+{
+    check_lookup_tally( NULL, protocol, start, count, expect );
 }
 
 TEST(test_persistence_across_restart)
@@ -476,13 +546,15 @@ TEST(test_persistence_across_crash)
     struct query_port_reply info;
     unsigned short first, base;
     unsigned int status, i;
+    struct test_tally created = { 0 }, found = { 0 };
     pid_t pid;
 
     test_prefix();
     base = test_free_ports( 205 );
     for (i = 0; i < 20; i++)
-        check( portres_persistent_create( PORTRES_PROTO_TCP, base + 10 * i, 5, 1, &tokens[i] ) == STATUS_SUCCESS,
-               "create %u", i );
+        tally( &created, portres_persistent_create( PORTRES_PROTO_TCP, base + 10 * i, 5, 1, &tokens[i] ) ==
+               STATUS_SUCCESS, "create %u", i );
+    check_tally( &created, "persistent creates" );
     check( portres_acquire( PORTRES_PROTO_TCP, base + 200, 5, 0x10, &runtime, &first ) == STATUS_SUCCESS, "acquire" );
     pid = current_server();
     check( kill( pid, SIGKILL ) == 0, "kill: %s", strerror( errno ) );
@@ -491,7 +563,8 @@ TEST(test_persistence_across_crash)
     status = portres_persistent_lookup( PORTRES_PROTO_TCP, base, 5, &token );
     check( status == STATUS_SUCCESS && token == tokens[0], "request after the crash: %#x", status );
     check( current_server() != (unsigned int)pid, "no new server" );
-    for (i = 0; i < 20; i++) check_lookup( PORTRES_PROTO_TCP, base + 10 * i, 5, tokens[i] );
+    for (i = 0; i < 20; i++) check_lookup_tally( &found, PORTRES_PROTO_TCP, base + 10 * i, 5, tokens[i] );
+    check_tally( &found, "lookups of the persistent reservations after the crash" );
     status = portres_query_port( PORTRES_PROTO_TCP, base + 202, &info );
     check( !status && info.kind == PORTRES_KIND_RUNTIME && info.is_mine && info.token == runtime &&
            info.start == base + 200 && info.count == 5, "the runtime reservation after the crash: %#x, kind %u, "
@@ -505,6 +578,7 @@ TEST(test_malformed_requests)
     union generic_request req;
     union generic_reply reply;
     unsigned int seed = 12345, i;
+    struct test_tally data_ok = { 0 }, reconnects = { 0 };
     int fd, closed = 0, answered = 0;
 
     test_prefix();
@@ -575,21 +649,23 @@ TEST(test_malformed_requests)
         {
             closed++;
             close( fd );
-            fd = raw_connect();
-            raw_init( fd, PORTRES_PROTOCOL_VERSION );
+            if (!tally( &reconnects, (fd = raw_open_quiet()) != -1, "request %u: cannot connect again", i )) break;
             continue;
         }
         answered++;
         if (reply.reply_header.data_size)
         {
             char data[PORTRES_MAX_REPLY_DATA];
-            check( reply.reply_header.data_size <= sizeof(data), "reply data %u", reply.reply_header.data_size );
-            check( recv( fd, data, reply.reply_header.data_size, MSG_WAITALL ) ==
-                   (ssize_t)reply.reply_header.data_size, "reply data lost" );
+            if (tally( &data_ok, reply.reply_header.data_size <= sizeof(data), "request %u: reply data %u", i,
+                       reply.reply_header.data_size ))
+                tally( &data_ok, recv( fd, data, reply.reply_header.data_size, MSG_WAITALL ) ==
+                       (ssize_t)reply.reply_header.data_size, "request %u: reply data lost", i );
         }
     }
-    close( fd );
+    if (fd != -1) close( fd );
+    check_tally( &reconnects, "connections again after the server closed one" );
     check( closed > 0 && answered > 0, "garbage: %d closed, %d answered", closed, answered );
+    check_tally_maybe_empty( &data_ok, "replies with data to garbage, each whole and in bounds" );
     check_serving();
 
     /* a client that sends without reading does not hold the others up */
@@ -615,6 +691,7 @@ TEST(test_wildcard_and_dynamic_range)
     portres_token_t token;
     unsigned short first, base;
     unsigned int i, status;
+    struct test_tally inside = { 0 };
 
     test_prefix();
     base = test_free_ports( 255 );
@@ -626,8 +703,9 @@ TEST(test_wildcard_and_dynamic_range)
     for (i = 0; i < 300; i++)
     {
         if ((status = portres_acquire( PORTRES_PROTO_UDP, 0, 10, 0x20 + i, &token, &first ))) break;
-        check( first >= base && first + 9 < base + 255, "block %u at %u", i, first );
+        tally( &inside, first >= base && first + 9 < base + 255, "block %u at %u", i, first );
     }
+    check_tally( &inside, "wildcard blocks inside the dynamic range" );
     check( status == STATUS_ADDRESS_ALREADY_EXISTS, "full range: status %#x after %u blocks", status, i );
     check( i >= 20 && i <= 25, "%u blocks of 10 fitted in 255 ports", i );
 }
@@ -685,21 +763,23 @@ TEST(test_associate_and_bind)
 struct list_order
 {
     unsigned int base;
-    unsigned int n;
+    struct test_tally entries;
 };
 
 static int check_order( void *ctx, const struct portres_entry *entry )
 {
     struct list_order *order = ctx;
-    check( entry->start == order->base + 2 * order->n && entry->count == 1, "entry %u: %u+%u", order->n,
+    unsigned int n = order->entries.count;
+
+    tally( &order->entries, entry->start == order->base + 2 * n && entry->count == 1, "entry %u: %u+%u", n,
            entry->start, entry->count );
-    order->n++;
     return 0;
 }
 
 TEST(test_list_paging)
 {
-    struct list_order order = { 0, 0 };
+    struct list_order order = { 0 };
+    struct test_tally acquires = { 0 };
     portres_token_t token;
     unsigned short first;
     unsigned int i;
@@ -707,10 +787,12 @@ TEST(test_list_paging)
     test_prefix();
     order.base = test_free_ports( 6000 );
     for (i = 0; i < 3000; i++)
-        check( portres_acquire( PORTRES_PROTO_TCP, order.base + 2 * i, 1, 0x10, &token, &first ) == STATUS_SUCCESS,
-               "acquire %u", i );
+        tally( &acquires, portres_acquire( PORTRES_PROTO_TCP, order.base + 2 * i, 1, 0x10, &token, &first ) ==
+               STATUS_SUCCESS, "acquire %u", i );
+    check_tally( &acquires, "acquires" );
     check( portres_list( PORTRES_PROTO_TCP, check_order, &order ) == STATUS_SUCCESS, "list" );
-    check( order.n == 3000, "listed %u", order.n );
+    check_tally( &order.entries, "entries listed in order" );
+    check( order.entries.count == 3000, "listed %u", order.entries.count );
 }
 
 struct expected_map
@@ -736,20 +818,24 @@ static int mark_entry( void *ctx, const struct portres_entry *entry )
 
 static const unsigned int map_protocols[] = { PORTRES_PROTO_TCP, PORTRES_PROTO_UDP };
 
-/* what the server's tables say, for both protocols */
-static void expect_tables( struct expected_map expected[2], int persistent_only )
+/* what the server's tables say, for both protocols; 0 when a list fails */
+static int expect_tables( struct expected_map expected[2], int persistent_only )
 {
     unsigned int i;
+    int ret = 1;
 
     for (i = 0; i < 2; i++)
     {
         memset( &expected[i], 0, sizeof(expected[i]) );
         expected[i].persistent_only = persistent_only;
-        check( portres_list( map_protocols[i], mark_entry, &expected[i] ) == STATUS_SUCCESS, "list" );
+        if (portres_list( map_protocols[i], mark_entry, &expected[i] ) != STATUS_SUCCESS) ret = 0;
     }
+    return ret;
 }
 
-static void check_map_equals( const struct portres_map *map, const struct expected_map expected[2], int step )
+/* 1 when the map says what expected says, else 0 with what differs in msg */
+static int map_equals( const struct portres_map *map, const struct expected_map expected[2], int step, char *msg,
+                       size_t size )
 {
     unsigned int i, port, wrong = 0;
     int runtime = 0;
@@ -763,17 +849,33 @@ static void check_map_equals( const struct portres_map *map, const struct expect
                 wrong++;
         }
     }
-    check( !(map->generation & 1), "step %d: the generation %u is odd at rest", step, map->generation );
-    check( !wrong, "step %d: %u ports differ between the map and the tables", step, wrong );
+    if (map->generation & 1) snprintf( msg, size, "step %d: the generation %u is odd at rest", step, map->generation );
+    else if (wrong) snprintf( msg, size, "step %d: %u ports differ between the map and the tables", step, wrong );
+    return !(map->generation & 1) && !wrong;
+}
+
+static void check_map_equals( const struct portres_map *map, const struct expected_map expected[2], int step )
+{
+    char msg[128];
+
+    check( map_equals( map, expected, step, msg, sizeof(msg) ), "%s", msg );
 }
 
 /* the published map says exactly what the server's tables say */
-static void check_map_equals_tables( const struct portres_map *map, int step )
+static int map_equals_tables( const struct portres_map *map, int step, char *msg, size_t size )
 {
     static struct expected_map expected[2];
 
-    expect_tables( expected, 0 );
-    check_map_equals( map, expected, step );
+    if (expect_tables( expected, 0 )) return map_equals( map, expected, step, msg, size );
+    snprintf( msg, size, "step %d: cannot list the reservations", step );
+    return 0;
+}
+
+static void check_map_equals_tables( const struct portres_map *map, int step )
+{
+    char msg[128];
+
+    check( map_equals_tables( map, step, msg, sizeof(msg) ), "%s", msg );
 }
 
 TEST(test_shared_map)
@@ -782,7 +884,9 @@ TEST(test_shared_map)
     const struct portres_map *map;
     portres_token_t tokens[64];
     unsigned int seed = 4242, i, n = 0;
+    struct test_tally steps = { 0 };
     unsigned short first, base;
+    char msg[128];
     int runtime = 0;
 
     test_prefix();
@@ -820,12 +924,13 @@ TEST(test_shared_map)
                 portres_persistent_delete( protocol, start, count, 1 );
             break;
         }
-        check_map_equals_tables( map, i );
+        tally( &steps, map_equals_tables( map, i, msg, sizeof(msg) ), "%s", msg );
     }
+    check_tally( &steps, "random requests, each followed by a map equal to the tables" );
 
     /* a server that exits leaves the persistent reservations published, so
      * that binds keep avoiding them; the runtime ones go with their clients */
-    expect_tables( persistent, 1 );
+    check( expect_tables( persistent, 1 ), "cannot list the reservations" );
     portres_disconnect();
     test_stop_server();
     check( wait_for( no_server, NULL ), "the server did not exit" );

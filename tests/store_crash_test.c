@@ -210,7 +210,8 @@ static char *read_file( const char *path, size_t *len )
     *len = 0;
     if ((fd = open( path, O_RDONLY | O_CLOEXEC )) == -1)
     {
-        check( errno == ENOENT, "cannot open %s: %s", path, strerror( errno ) );
+        /* a file that is not there is an answer, not a check */
+        if (errno != ENOENT) check( 0, "cannot open %s: %s", path, strerror( errno ) );
         return NULL;
     }
     buf = malloc( size + 1 );
@@ -810,20 +811,26 @@ static int list_entry( void *ctx, const struct portres_entry *e )
     return 0;
 }
 
-static void check_lookup( int p, const struct entry *entry, unsigned int expect_status, int trial )
+/* the lookup finds the entry, or expect_status: a check, or an iteration of t */
+static void check_lookup( struct test_tally *t, int p, const struct entry *entry, unsigned int expect_status,
+                          int trial )
 {
     portres_token_t token = 0;
     unsigned int status = portres_persistent_lookup( protocols[p], entry->start, entry->count, &token );
+    int ok = status == expect_status && (status || token == entry->token);
+    char message[256];
 
-    check( status == expect_status && (status || token == entry->token),
-           "trial %d: lookup %s %u+%u: status %#x token %#llx, expected status %#x token %#llx", trial,
-           protocol_names[p], entry->start, entry->count, status, (unsigned long long)token, expect_status,
-           entry->token );
+    snprintf( message, sizeof(message), "trial %d: lookup %s %u+%u: status %#x token %#llx, expected status %#x "
+              "token %#llx", trial, protocol_names[p], entry->start, entry->count, status,
+              (unsigned long long)token, expect_status, entry->token );
+    if (t) tally( t, ok, "%s", message );
+    else check( ok, "%s", message );
 }
 
 /* start a new server through the client library, as any client does, and
- * check that it loaded the state; then stop it */
-static void check_restart( const struct state *st, const struct op *op, int is_new, pid_t dead, int trial )
+ * check that it loaded the state (each fact an iteration of t); then stop it */
+static void check_restart( const struct state *st, const struct op *op, int is_new, pid_t dead, int trial,
+                           struct test_tally *t )
 {
     struct list_check list;
     unsigned short start, count;
@@ -831,31 +838,31 @@ static void check_restart( const struct state *st, const struct op *op, int is_n
     int index;
 
     status = portres_connect( &pid );
-    check( status == STATUS_SUCCESS, "trial %d: no new server: %s", trial, portres_error_message() );
+    tally( t, status == STATUS_SUCCESS, "trial %d: no new server: %s", trial, portres_error_message() );
     if (status) return;
-    check( pid != (unsigned int)dead, "trial %d: the killed server %u answers", trial, pid );
+    tally( t, pid != (unsigned int)dead, "trial %d: the killed server %u answers", trial, pid );
     for (p = 0; p < NB_PROTOCOLS; p++)
     {
         memset( &list, 0, sizeof(list) );
         list.st = st;
         list.p = p;
         status = portres_list( protocols[p], list_entry, &list );
-        check( !status && list.n == st->nb[p] && !list.wrong,
+        tally( t, !status && list.n == st->nb[p] && !list.wrong,
                "trial %d: the new server lists %u %s reservations (%u wrong, status %#x), the store %u", trial,
                list.n, protocol_names[p], list.wrong, status, st->nb[p] );
         status = portres_get_dynamic_range( protocols[p], &start, &count );
-        check( !status && start == st->dyn_start[p] && count == st->dyn_count[p],
+        tally( t, !status && start == st->dyn_start[p] && count == st->dyn_count[p],
                "trial %d: dynamic range %u+%u", trial, start, count );
     }
     /* the changed reservation, and two that were not touched, with their tokens */
-    if ((index = find_entry( st, op->entry.start )) >= 0) check_lookup( 0, &st->entries[0][index], 0, trial );
-    else check_lookup( 0, &op->entry, STATUS_NOT_FOUND, trial );
-    check( (index >= 0) == (is_new == (op->type == OP_CREATE)), "trial %d: the %s reservation is %s", trial,
+    if ((index = find_entry( st, op->entry.start )) >= 0) check_lookup( t, 0, &st->entries[0][index], 0, trial );
+    else check_lookup( t, 0, &op->entry, STATUS_NOT_FOUND, trial );
+    tally( t, (index >= 0) == (is_new == (op->type == OP_CREATE)), "trial %d: the %s reservation is %s", trial,
            is_new ? "new" : "old", index >= 0 ? "there" : "missing" );
-    check_lookup( 0, &st->entries[0][rng_below( st->nb[0] )], 0, trial );
-    check_lookup( 1, &st->entries[1][rng_below( st->nb[1] )], 0, trial );
+    check_lookup( t, 0, &st->entries[0][rng_below( st->nb[0] )], 0, trial );
+    check_lookup( t, 1, &st->entries[1][rng_below( st->nb[1] )], 0, trial );
     portres_disconnect();
-    check( stop_server( SIGTERM ), "trial %d: the new server did not stop", trial );
+    tally( t, stop_server( SIGTERM ), "trial %d: the new server did not stop", trial );
 }
 
 enum { TMP_ABSENT, TMP_TORN, TMP_WHOLE, NB_TMP };
@@ -876,6 +883,8 @@ TEST(test_kill_while_saving)
     const char *env;
     double begin = now();
     struct op op;
+    struct test_tally answered = { 0 }, unlocked = { 0 }, traced = { 0 }, whole = { 0 }, before = { 0 };
+    struct test_tally after = { 0 }, restarted = { 0 };
 
     test_prefix();
     /* 240 traced servers take 40 s as built, and up to 2 minutes built with
@@ -915,7 +924,9 @@ TEST(test_kill_while_saving)
     old_text = read_file( store_path, &old_len );
     printf( "store: %u tcp and %u udp reservations, %zu bytes\n", model.nb[0], model.nb[1], old_len );
 
-    for (trial = 0; trial < TRIALS && test_failures() < 10; trial++)
+    /* each fact of a trial is an iteration of its tally; ten failures end the trials */
+    for (trial = 0; trial < TRIALS && answered.failed + unlocked.failed + traced.failed + whole.failed + before.failed +
+                                      after.failed + restarted.failed < 10; trial++)
     {
         unsigned long long token = 0;
         int point;
@@ -935,17 +946,17 @@ TEST(test_kill_while_saving)
             break;
         }
         status = send_op( &op, &token );
-        check( status == STATUS_CONNECTION_RESET, "trial %u: %s at %s #%u: the server answered %#x", trial,
+        tally( &answered, status == STATUS_CONNECTION_RESET, "trial %u: %s at %s #%u: the server answered %#x", trial,
                op_names[op.type], calib[op.type].window[point].name, calib[op.type].window[point].occurrence,
                status );
         portres_disconnect();
         if (status != STATUS_CONNECTION_RESET) kill( server_pid, SIGKILL );
         reap_strace( strace_pid, server_pid );
-        check( !lock_owner(), "trial %u: the lock outlived the killed server", trial );
+        tally( &unlocked, !lock_owner(), "trial %u: the lock outlived the killed server", trial );
 
         /* where the kill landed */
         read_trace( &trace );
-        check( trace.killed, "trial %u: the trace does not end in SIGKILL", trial );
+        tally( &traced, trace.killed, "trial %u: the trace does not end in SIGKILL", trial );
         landed = trace.last;
         if (landed < 0) outside++;
         else kills++;
@@ -965,13 +976,13 @@ TEST(test_kill_while_saving)
         apply_op( &model, &op, &expect_new );
         is_old = state_equal( &parsed, &model ) && len == old_len && !memcmp( text, old_text, len );
         is_new = state_equal( &parsed, &expect_new );
-        check( is_old || is_new, "trial %u: %s killed at %s #%u (point %d): the store is neither the old nor the "
+        tally( &whole, is_old || is_new, "trial %u: %s killed at %s #%u (point %d): the store is neither the old nor the "
                "new state", trial, op_names[op.type], trace.last_call.name, trace.last_call.occurrence, landed );
         if (landed >= 0 && landed < renames[op.type])
-            check( is_old, "trial %u: killed at %s before the rename, the store is not the old state", trial,
+            tally( &before, is_old, "trial %u: killed at %s before the rename, the store is not the old state", trial,
                    trace.last_call.name );
         if (landed > renames[op.type])
-            check( is_new, "trial %u: killed at %s after the rename, the store is not the new state", trial,
+            tally( &after, is_new, "trial %u: killed at %s after the rename, the store is not the new state", trial,
                    trace.last_call.name );
 
         /* what the temporary file holds: it must not matter to the next server */
@@ -982,7 +993,7 @@ TEST(test_kill_while_saving)
         free( tmp_text );
 
         if (is_new) model = parsed;  /* with the token of a created reservation */
-        check_restart( &model, &op, is_new, server_pid, trial );
+        check_restart( &model, &op, is_new, server_pid, trial, &restarted );
 
         if (landed >= 0) outcomes[op.type][landed][is_new]++;
         totals[op.type][is_new]++;
@@ -990,6 +1001,13 @@ TEST(test_kill_while_saving)
         old_text = text;
         old_len = len;
     }
+    check_tally( &answered, "kills inside a save, each with the request unanswered," );
+    check_tally( &unlocked, "killed servers, each without its lock after," );
+    check_tally( &traced, "traces, each ending in SIGKILL," );
+    check_tally( &whole, "stores after a kill, each the old or the new state," );
+    check_tally_maybe_empty( &before, "kills before the rename, each leaving the old state," );
+    check_tally_maybe_empty( &after, "kills after the rename, each leaving the new state," );
+    check_tally( &restarted, "facts of the restarted servers, each as the store says," );
 
     /* a server's next save replaces whatever temporary file the kills left */
     if (!test_failures())
@@ -1078,7 +1096,7 @@ TEST(test_stray_temp_file)
         status = portres_list( PORTRES_PROTO_TCP, list_entry, &list );
         check( !status && list.n == model.nb[0] && !list.wrong, "%s: the server lists %u reservations (%u wrong), "
                "the store %u", kinds[i], list.n, list.wrong, model.nb[0] );
-        check_lookup( 0, &model.entries[0][0], 0, -1 );
+        check_lookup( NULL, 0, &model.entries[0][0], 0, -1 );
         choose_op( &model, &op );
         status = send_op( &op, &token );
         check( status == STATUS_SUCCESS, "%s: create: status %#x", kinds[i], status );

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <sched.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -40,12 +41,45 @@
 
 #define EXIT_SKIPPED 77
 
-static int failures;
+/* The counts of the checks of the case that runs, in memory shared with
+ * its child (and the processes that child forks): a check is counted in the
+ * process that makes it, so the counts survive the child's crash. */
+struct case_counts
+{
+    unsigned int passed, failed, skipped;
+};
+
+static struct case_counts *counts;
+static int failures;    /* the failed checks of this process, for test_failures() */
 static int skipped;
-static int passed_total, failed_total, skipped_total;
+static unsigned int passed_total, failed_total, skipped_total;
 static const char *current_name = "";
 static char prefix[PATH_MAX];
 static char server[PATH_MAX];
+
+/* made before the first fork: the children count into it */
+static void init_counts( void )
+{
+    if (counts) return;
+    counts = mmap( NULL, sizeof(*counts), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0 );
+    if (counts == MAP_FAILED)
+    {
+        perror( "mmap" );
+        exit( 1 );
+    }
+    memset( counts, 0, sizeof(*counts) );
+}
+
+/* the counts so far go into the totals; the next case starts from 0 */
+static void take_counts( struct case_counts *taken )
+{
+    taken->passed = __atomic_exchange_n( &counts->passed, 0, __ATOMIC_SEQ_CST );
+    taken->failed = __atomic_exchange_n( &counts->failed, 0, __ATOMIC_SEQ_CST );
+    taken->skipped = __atomic_exchange_n( &counts->skipped, 0, __ATOMIC_SEQ_CST );
+    passed_total += taken->passed;
+    failed_total += taken->failed;
+    skipped_total += taken->skipped;
+}
 
 void test_init( int argc, char *argv[] )
 {
@@ -54,6 +88,7 @@ void test_init( int argc, char *argv[] )
     ssize_t len;
 
     setvbuf( stdout, NULL, _IOLBF, 0 );
+    init_counts();
     if (env && *env)
     {
         snprintf( server, sizeof(server), "%s", env );
@@ -81,7 +116,13 @@ void test_check( const char *file, int line, int cond, const char *format, ... )
 {
     va_list args;
 
-    if (cond) return;
+    init_counts();
+    if (cond)
+    {
+        __atomic_add_fetch( &counts->passed, 1, __ATOMIC_SEQ_CST );
+        return;
+    }
+    __atomic_add_fetch( &counts->failed, 1, __ATOMIC_SEQ_CST );
     failures++;
     printf( "%s:%d: %s: check failed: ", file, line, current_name );
     va_start( args, format );
@@ -90,10 +131,35 @@ void test_check( const char *file, int line, int cond, const char *format, ... )
     printf( "\n" );
 }
 
+int test_tally( struct test_tally *tally, int cond, const char *format, ... )
+{
+    va_list args;
+
+    tally->count++;
+    if (cond) return cond;
+    if (!tally->failed++)
+    {
+        va_start( args, format );
+        vsnprintf( tally->first, sizeof(tally->first), format, args );
+        va_end( args );
+    }
+    return cond;
+}
+
+void test_check_tally( const char *file, int line, const struct test_tally *tally, const char *what,
+                       int may_be_empty )
+{
+    if (!tally->count) test_check( file, line, may_be_empty, "none of the %s ran", what );
+    else test_check( file, line, !tally->failed, "%u of %u %s failed%s%s", tally->failed, tally->count, what,
+                     tally->failed ? ", the first: " : "", tally->failed ? tally->first : "" );
+}
+
 void test_skip( const char *format, ... )
 {
     va_list args;
 
+    init_counts();
+    __atomic_add_fetch( &counts->skipped, 1, __ATOMIC_SEQ_CST );
     skipped = 1;
     printf( "%s: skipped: ", current_name );
     va_start( args, format );
@@ -142,12 +208,18 @@ const char *test_prefix( void )
     return prefix;
 }
 
-/* run a test case in a child; it passes when it exits 0 with no failed check */
+/* Run a test case in a child.  Each check() of the case counts as passed
+ * or failed, each test_skip() as skipped; a child that dies or exits with a
+ * failure but had no failed check counts one failure.  The case passes
+ * when it exits 0 with no failed check. */
 void run_test( const char *name, void (*func)( void ) )
 {
-    int status;
+    struct case_counts got;
+    int status, crashed;
     pid_t pid;
 
+    init_counts();
+    take_counts( &got );  /* checks made outside a case */
     fflush( stdout );
     if (!(pid = fork()))
     {
@@ -155,28 +227,24 @@ void run_test( const char *name, void (*func)( void ) )
         prefix[0] = 0;
         alarm( 120 );  /* a hung test fails rather than hanging the run */
         failures = 0;
+        skipped = 0;
         func();
         remove_prefix();
         fflush( stdout );
         _exit( failures ? 1 : skipped ? EXIT_SKIPPED : 0 );
     }
     while (waitpid( pid, &status, 0 ) == -1 && errno == EINTR);
-    if (WIFEXITED( status ) && WEXITSTATUS( status ) == 0)
+    take_counts( &got );
+    crashed = !WIFEXITED( status ) || (WEXITSTATUS( status ) != 0 && WEXITSTATUS( status ) != EXIT_SKIPPED);
+    if (WIFSIGNALED( status )) printf( "%s: killed by signal %d\n", name, WTERMSIG( status ) );
+    if (crashed && !got.failed)
     {
-        printf( "PASS %s\n", name );
-        passed_total++;
-    }
-    else if (WIFEXITED( status ) && WEXITSTATUS( status ) == EXIT_SKIPPED)
-    {
-        printf( "SKIP %s\n", name );
-        skipped_total++;
-    }
-    else
-    {
-        if (WIFSIGNALED( status )) printf( "%s: killed by signal %d\n", name, WTERMSIG( status ) );
-        printf( "FAIL %s\n", name );
+        if (WIFEXITED( status )) printf( "%s: exit status %d with no failed check\n", name, WEXITSTATUS( status ) );
         failed_total++;
     }
+    if (crashed || got.failed) printf( "FAIL %s\n", name );
+    else if (WEXITSTATUS( status ) == EXIT_SKIPPED) printf( "SKIP %s\n", name );
+    else printf( "PASS %s\n", name );
 }
 
 /* whether a bind of the port fails because some socket holds it */
@@ -407,6 +475,10 @@ pid_t test_keeper_pid( const char *server_dir )
 
 int test_summary( void )
 {
-    printf( "RESULT passed=%d failed=%d skipped=%d\n", passed_total, failed_total, skipped_total );
+    struct case_counts got;
+
+    init_counts();
+    take_counts( &got );  /* checks made after the last case */
+    printf( "RESULT passed=%u failed=%u skipped=%u\n", passed_total, failed_total, skipped_total );
     return failed_total ? 1 : 0;
 }

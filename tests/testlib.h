@@ -3,7 +3,10 @@
  *
  * Each test case runs in a child process of its own, so a crash fails that
  * case only; the program ends with a "RESULT passed=N failed=N skipped=N"
- * line that tests/run-tests adds up.
+ * line that tests/run-tests adds up.  Its unit is the check: each check()
+ * counts as passed or failed, each test_skip() as skipped, and a case that
+ * crashes or fails with no failed check counts as one failure.  A loop of
+ * many iterations keeps counters and makes one check() that reports them.
  *
  * Copyright 2026 The portres authors
  *
@@ -31,6 +34,21 @@
 extern void test_check( const char *file, int line, int cond, const char *format, ... )
     __attribute__((format(printf, 4, 5)));
 extern void test_skip( const char *format, ... ) __attribute__((format(printf, 1, 2)));
+
+/* A loop of many iterations makes one check: each iteration tallies its
+ * outcome (the first failure's message is kept), and check_tally() after
+ * the loop reports "N of M WHAT failed, the first: ..." (a loop that never
+ * ran fails too).  Start from struct test_tally t = { 0 }. */
+struct test_tally
+{
+    unsigned int count, failed;
+    char first[512];
+};
+/* cond for one iteration; returns it */
+extern int test_tally( struct test_tally *tally, int cond, const char *format, ... )
+    __attribute__((format(printf, 3, 4)));
+extern void test_check_tally( const char *file, int line, const struct test_tally *tally, const char *what,
+                              int may_be_empty );
 extern int test_failures( void );
 extern void run_test( const char *name, void (*func)( void ) );
 extern int test_summary( void );
@@ -64,6 +82,10 @@ extern int test_bind( int family, int type, unsigned short port, int reuse, unsi
 extern pid_t test_keeper_pid( const char *server_dir );
 
 #define check(cond, ...) test_check( __FILE__, __LINE__, !!(cond), __VA_ARGS__ )
+#define tally(t, cond, ...) test_tally( (t), !!(cond), __VA_ARGS__ )
+#define check_tally(t, what) test_check_tally( __FILE__, __LINE__, (t), (what), 0 )
+/* the same for a loop that may rightly run no iteration */
+#define check_tally_maybe_empty(t, what) test_check_tally( __FILE__, __LINE__, (t), (what), 1 )
 #define TEST(name) static void name( void )
 #define RUN(name) run_test( #name, name )
 

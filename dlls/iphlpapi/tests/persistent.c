@@ -558,11 +558,13 @@ START_TEST(persistent)
     HANDLE linked = NULL;
     WSADATA data;
     char **argv;
-    int argc;
+    int argc, ret;
 
     argc = winetest_get_mainargs( &argv );
     if (!init_functions()) return;
-    if (WSAStartup( MAKEWORD(2, 2), &data )) return;
+    ret = WSAStartup( MAKEWORD(2, 2), &data );
+    ok( !ret, "WSAStartup failed, error %d\n", ret );
+    if (ret) return;
 
     if (argc >= 3)
     {
