@@ -5,7 +5,7 @@
 # against the Windows SDK do, must compile with -Wall -Werror both against
 # MinGW-w64's mstcpip.h and against Wine's mstcpip.h (libwine-dev) with the
 # fragment inserted before its "#ifndef USE_WS_PREFIX", as tools/wine-patches
-# inserts it.  Each compiler that is missing is a skip.
+# inserts it.  A compiler that is missing is a failure.
 #
 # Copyright 2026 The portres authors
 #
@@ -43,8 +43,8 @@ compile()
     name=$1 compiler=$2 lang=$3
     shift 3
     if ! command -v "$compiler" >/dev/null 2>&1; then
-        echo "SKIP $name: $compiler is not installed"
-        skipped=$((skipped + 1))
+        echo "FAIL $name: $compiler is not installed: run tools/install-deps"
+        failed=$((failed + 1))
         return
     fi
     if "$compiler" -x "$lang" -Wall -Werror "$@" -c "$src" -o "$tmp/out.o" >"$tmp/log" 2>&1; then
@@ -71,8 +71,8 @@ if [ -f "$wine_include/windows/mstcpip.h" ] && [ -d "$wine_include/msvcrt" ]; th
         failed=$((failed + 1))
     fi
 else
-    echo "SKIP Wine's headers: $wine_include/windows/mstcpip.h or $wine_include/msvcrt is missing (libwine-dev)"
-    skipped=$((skipped + 1))
+    echo "FAIL Wine's headers: $wine_include/windows/mstcpip.h or $wine_include/msvcrt is missing: run tools/install-deps (libwine-dev)"
+    failed=$((failed + 1))
 fi
 # Wine's headers alone, with Wine's C runtime headers, as Wine's PE modules are built
 wine_pe="-nostdinc -I$tmp/include -I$wine_include/windows -I$wine_include/msvcrt -DEXPECT_WINE_HEADERS"
