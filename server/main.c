@@ -62,12 +62,13 @@ static void usage( FILE *out )
              "   -d[n], --debug[=n]       trace requests to stderr\n"
              "   -f, --foreground         stay in the foreground\n"
              "   -h, --help               show this help\n"
-             "   -k[n], --kill[=n]        stop the running server (with signal n) and wait for it\n"
+             "   -k[n], --kill[=n]        stop the running server (with signal n) and wait for it;\n"
+             "                            exits with 2 when no server runs, 1 when it cannot stop it\n"
              "       --no-keeper          serve without a keeper: a crash of the server then loses\n"
              "                            the runtime reservations (for tests of the store)\n"
              "   -p[n], --persistent[=n]  stay n seconds after the last client (default: forever)\n"
              "   -v, --version            show the version\n"
-             "   -w, --wait               wait until the running server exits\n" );
+             "   -w, --wait               wait until the running server exits (at once if none runs)\n" );
 }
 
 /* A runtime reservation holds a descriptor a port: as many as the system
@@ -105,13 +106,28 @@ static void sleep_ms( int ms )
     nanosleep( &ts, NULL );
 }
 
-/* -k and -w: act on the running server, if any, and wait until it has
- * gone (after a crash, its keeper may have started the next one) */
+/* what -k says and returns when the prefix has no server; -w has nothing
+ * to wait for then, and succeeds */
+static int no_server( int kill_signal )
+{
+    if (!kill_signal) return 0;
+    fprintf( stderr, "portres-server: no server is running for %s\n", prefix );
+    return 2;
+}
+
+/* -k and -w: act on the running server and wait until it has gone (after
+ * a crash, its keeper may have started the next one); -k exits 0 when it
+ * stopped one, 2 when none runs, 1 when it could not tell or stop it */
 static int kill_or_wait( int kill_signal, int wait )
 {
     int pid, waited;
 
-    if ((pid = lock_owner()) <= 0) return pid == -1 ? 1 : 0;
+    if ((pid = lock_owner()) == -1)
+    {
+        fprintf( stderr, "portres-server: cannot read the lock %s: %s\n", lock_path, strerror( errno ) );
+        return 1;
+    }
+    if (!pid) return no_server( kill_signal );
     if (kill_signal && kill( pid, kill_signal ) == -1)
     {
         fprintf( stderr, "portres-server: cannot signal the server (pid %d): %s\n", pid, strerror( errno ) );
@@ -311,13 +327,14 @@ int main( int argc, char *argv[] )
 
     if (portres_prefix_dir( prefix, sizeof(prefix), !kill_signal && !wait ) == -1)
     {
-        if ((kill_signal || wait) && errno == ENOENT) return 0;  /* no prefix, no server */
+        /* no prefix, no server (prefix has its path even so) */
+        if ((kill_signal || wait) && errno == ENOENT) return no_server( kill_signal );
         fprintf( stderr, "portres-server: %s\n", portres_error_message() );
         return 1;
     }
     if (portres_server_dir( prefix, server_dir, sizeof(server_dir), !kill_signal && !wait ) == -1)
     {
-        if ((kill_signal || wait) && errno == ENOENT) return 0;
+        if ((kill_signal || wait) && errno == ENOENT) return no_server( kill_signal );
         fprintf( stderr, "portres-server: %s\n", portres_error_message() );
         return 1;
     }

@@ -6,6 +6,12 @@
  * death costs nothing either; a client that dies meanwhile loses its
  * reservations all the same
  *
+ * Every crash is proven, not assumed: the pid of the server (or keeper)
+ * before, the kill's success, that process gone, and a new one with
+ * another pid answering.  Where a time without any server matters, the
+ * keeper is stopped (SIGSTOP) while the server dies, so that nothing can
+ * start the next one until the test has done what it does meanwhile.
+ *
  * Copyright 2026 The portres authors
  *
  * This library is free software; you can redistribute it and/or
@@ -31,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -91,6 +98,24 @@ static pid_t server_pid( void )
 static int read_all( int fd, void *buf, size_t size )
 {
     return read( fd, buf, size ) == (ssize_t)size ? 0 : -1;
+}
+
+/* whether a process has ended: gone, or a zombie that nobody has reaped
+ * yet (a daemonized server's parent is whatever adopted it) */
+static int process_gone( pid_t pid )
+{
+    char path[64], line[512], *paren;
+    FILE *file;
+    int gone = 1;
+
+    if (kill( pid, 0 ) == -1 && errno == ESRCH) return 1;
+    snprintf( path, sizeof(path), "/proc/%d/stat", (int)pid );
+    if (!(file = fopen( path, "r" ))) return 1;
+    /* "pid (comm) state ...": comm may hold anything, the state follows the last ')' */
+    if (fgets( line, sizeof(line), file ) && (paren = strrchr( line, ')' )) && paren[1] == ' ')
+        gone = paren[2] == 'Z' || paren[2] == 'X';
+    fclose( file );
+    return gone;
 }
 
 /***********************************************************************
@@ -166,7 +191,9 @@ static void finish_owner( struct owner *owner, const struct report *before )
     check( !after.status[2] && !after.status[3], "the owner's releases after the crash: %#x %#x",
            after.status[2], after.status[3] );
     check( write( owner->to, "q", 1 ) == 1, "the owner went" );
-    waitpid( owner->pid, &status, 0 );
+    status = -1;
+    check( waitpid( owner->pid, &status, 0 ) == owner->pid && WIFEXITED( status ) && !WEXITSTATUS( status ),
+           "the owner's exit status %#x", status );
     close( owner->to );
     close( owner->from );
 }
@@ -177,9 +204,10 @@ static void finish_owner( struct owner *owner, const struct report *before )
 
 struct prober
 {
-    pid_t pid;
-    int   stop;         /* written to when it is to stop */
-    int   result;       /* it writes the number of binds that got in */
+    pid_t         pid;
+    int           stop;      /* written to when it is to stop */
+    int           result;    /* it writes the number of binds that got in */
+    unsigned int *rounds;    /* shared with it: the rounds it has done so far */
 };
 
 static unsigned int probe_once( const struct report *report )
@@ -205,6 +233,9 @@ static void start_prober( struct prober *prober, const struct report *report )
     int stop[2], result[2];
 
     if (pipe( stop ) || pipe( result )) abort();
+    prober->rounds = mmap( NULL, sizeof(*prober->rounds), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0 );
+    if (prober->rounds == MAP_FAILED) abort();
+    *prober->rounds = 0;
     if (!(prober->pid = fork()))
     {
         unsigned int inside = 0, rounds = 0;
@@ -217,7 +248,7 @@ static void start_prober( struct prober *prober, const struct report *report )
         do
         {
             inside += probe_once( report );
-            rounds++;
+            __atomic_store_n( prober->rounds, ++rounds, __ATOMIC_RELEASE );
         } while (read( stop[0], &c, 1 ) == -1 && errno == EAGAIN);
         inside += probe_once( report );
         if (write( result[1], &inside, sizeof(inside) ) != sizeof(inside)) _exit( 1 );
@@ -229,27 +260,97 @@ static void start_prober( struct prober *prober, const struct report *report )
     prober->result = result[0];
 }
 
-static unsigned int stop_prober( struct prober *prober )
+static unsigned int prober_rounds( const struct prober *prober )
 {
-    unsigned int inside = ~0u;
-    int status;
-
-    if (write( prober->stop, "s", 1 ) != 1 || read_all( prober->result, &inside, sizeof(inside) )) inside = ~0u;
-    waitpid( prober->pid, &status, 0 );
-    close( prober->stop );
-    close( prober->result );
-    return inside;
+    return __atomic_load_n( prober->rounds, __ATOMIC_ACQUIRE );
 }
 
-/* kill the server, and wait for the keeper's or a client's new one */
-static void kill_server( void )
+/* wait until the prober has done a whole round from now on */
+static void wait_prober_round( const struct prober *prober, const char *when )
 {
-    pid_t pid = server_pid();
+    unsigned int rounds = prober_rounds( prober );
 
-    check( pid > 0, "no server" );
-    if (pid <= 0) return;
-    kill( pid, SIGKILL );
-    check( WAIT_FOR( server_pid() != pid ), "the killed server %d holds its lock", (int)pid );
+    check( WAIT_FOR( prober_rounds( prober ) >= rounds + 2 ), "%s: the prober did no round (%u so far)", when,
+           prober_rounds( prober ) );
+}
+
+/* stop the prober: it must exit 0, and no bind of its may have got in */
+static void stop_prober( struct prober *prober, const char *when )
+{
+    unsigned int inside = ~0u, rounds = prober_rounds( prober );
+    int reported, status = -1;
+
+    reported = write( prober->stop, "s", 1 ) == 1 && !read_all( prober->result, &inside, sizeof(inside) );
+    check( waitpid( prober->pid, &status, 0 ) == prober->pid && WIFEXITED( status ) && !WEXITSTATUS( status ),
+           "%s: the prober's exit status %#x after %u rounds", when, status, rounds );
+    check( reported && !inside, "%s: %s; %u binds of another process got into the reservations in %u rounds", when,
+           reported ? "reported" : "no report", inside, rounds );
+    close( prober->stop );
+    close( prober->result );
+    munmap( prober->rounds, sizeof(*prober->rounds) );
+}
+
+/* the server that holds the lock once a request has been answered is the
+ * one that answered it: it must be the new one */
+static void check_answered_by( pid_t server, const char *when )
+{
+    pid_t holder = server_pid();
+
+    check( server > 0 && holder == server, "%s: the lock is held by %d, not by the new server %d", when, (int)holder,
+           (int)server );
+}
+
+/* SIGKILL the server and prove it: its pid before, the kill, the process
+ * gone, and a new server (the keeper starts it at once) holding the lock;
+ * the new server's pid, 0 when there is none */
+static pid_t kill_server( void )
+{
+    pid_t pid = server_pid(), next = 0;
+
+    check( pid > 0, "no server to kill" );
+    if (pid <= 0) return 0;
+    check( !kill( pid, SIGKILL ), "cannot kill the server %d: %s", (int)pid, strerror( errno ) );
+    check( WAIT_FOR( process_gone( pid ) ), "the killed server %d lives on", (int)pid );
+    check( WAIT_FOR( (next = server_pid()) > 0 && next != pid ), "no new server after the server %d was killed",
+           (int)pid );
+    return next;
+}
+
+/* a crash with no server for certain: the keeper is stopped, so that it
+ * cannot start the next server until end_crash */
+struct crash
+{
+    pid_t server;   /* the killed one */
+    pid_t keeper;   /* stopped meanwhile */
+};
+
+static void begin_crash( struct crash *crash )
+{
+    crash->server = server_pid();
+    crash->keeper = test_keeper_pid( server_dir );
+    check( crash->server > 0 && crash->keeper > 0, "no server (%d) or no keeper (%d)", (int)crash->server,
+           (int)crash->keeper );
+    if (crash->server <= 0 || crash->keeper <= 0) return;
+    check( !kill( crash->keeper, SIGSTOP ), "cannot stop the keeper %d: %s", (int)crash->keeper, strerror( errno ) );
+    check( !kill( crash->server, SIGKILL ), "cannot kill the server %d: %s", (int)crash->server, strerror( errno ) );
+    check( WAIT_FOR( process_gone( crash->server ) ), "the killed server %d lives on", (int)crash->server );
+    check( WAIT_FOR( !server_pid() ), "the lock is held by %d after the server %d was killed", (int)server_pid(),
+           (int)crash->server );
+}
+
+/* no server started meanwhile; the keeper goes on and starts the next one,
+ * whose pid this returns */
+static pid_t end_crash( struct crash *crash )
+{
+    pid_t next = 0;
+
+    if (crash->server <= 0 || crash->keeper <= 0) return 0;
+    check( !server_pid(), "a server (%d) ran while the keeper was stopped", (int)server_pid() );
+    check( !kill( crash->keeper, SIGCONT ), "cannot continue the keeper %d: %s", (int)crash->keeper,
+           strerror( errno ) );
+    check( WAIT_FOR( (next = server_pid()) > 0 && next != crash->server ), "the keeper started no new server" );
+    check( test_keeper_pid( server_dir ) == crash->keeper, "the keeper %d is gone", (int)crash->keeper );
+    return next;
 }
 
 /* the range is taken: another client cannot acquire it */
@@ -287,22 +388,26 @@ TEST(test_holds_through_crash)
     struct report report;
     struct owner owner;
     struct prober prober;
-    unsigned int inside;
+    struct crash crash;
     portres_token_t token;
+    pid_t next;
 
     test_prefix();
     find_server_dir();
     start_owner( &owner, test_free_ports( RANGE ), &report );
     check_state_counts( 2, 1, "before the crash" );
     start_prober( &prober, &report );
-    test_sleep_ms( 50 );
-    kill_server();
-    test_sleep_ms( 50 );
-    inside = stop_prober( &prober );
-    check( !inside, "%u binds of another process got into the reservations around the crash", inside );
-    check_taken( &report, "after the crash" );
+    wait_prober_round( &prober, "before the crash" );
+    begin_crash( &crash );
+    wait_prober_round( &prober, "with no server" );
+    next = end_crash( &crash );
     check_state_counts( 2, 1, "after the crash" );
+    check_answered_by( next, "after the crash" );
+    wait_prober_round( &prober, "after the crash" );
+    stop_prober( &prober, "around the crash" );
+    check_taken( &report, "after the crash" );
     finish_owner( &owner, &report );
+    check_answered_by( next, "the owner's calls after the crash" );
     check( portres_acquire( PORTRES_PROTO_TCP, report.tcp_start, RANGE, 0x99, &token, NULL ) == STATUS_SUCCESS,
            "the released range cannot be acquired" );
     check( portres_release( token ) == STATUS_SUCCESS, "release" );
@@ -320,7 +425,7 @@ static void lost_reply( int release )
     portres_token_t token = 0, again;
     unsigned short start;
     unsigned int status;
-    pid_t traced;
+    pid_t traced, next;
 
     test_prefix();
     find_server_dir();
@@ -328,8 +433,7 @@ static void lost_reply( int release )
     snprintf( cmd, sizeof(cmd), "strace -o /dev/null -e trace=sendto -e inject=sendto:signal=KILL:when=%u '%s' -f &",
               release ? 3 : 2, test_server_path() );
     check( system( cmd ) == 0, "cannot start the server under strace" );
-    check( WAIT_FOR( server_pid() > 0 ), "the traced server did not start" );
-    traced = server_pid();
+    check( WAIT_FOR( (traced = server_pid()) > 0 ), "the traced server did not start" );
     start = test_free_ports( RANGE );
     status = portres_acquire( PORTRES_PROTO_TCP, start, RANGE, 0x10, &token, NULL );
     check( status == STATUS_SUCCESS, "acquire: %#x", status );
@@ -338,8 +442,11 @@ static void lost_reply( int release )
         status = portres_release( token );
         check( status == STATUS_SUCCESS, "release whose reply was lost: %#x", status );
     }
-    check( server_pid() != traced, "the traced server did not die" );
+    check( WAIT_FOR( process_gone( traced ) ), "the traced server %d did not die", (int)traced );
     status = portres_query_port( PORTRES_PROTO_TCP, start, &info );
+    next = server_pid();
+    check( next > 0 && next != traced, "the query was answered with the lock held by %d, the traced server was %d",
+           (int)next, (int)traced );
     if (release)
     {
         check( !status && !info.kind, "the released range: %#x, kind %u", status, info.kind );
@@ -370,19 +477,24 @@ TEST(test_owner_dies_meanwhile)
 {
     struct report report;
     struct owner owner;
+    struct crash crash;
     portres_token_t token;
-    int status;
+    int status = -1;
+    pid_t next;
 
     test_prefix();
     find_server_dir();
     start_owner( &owner, test_free_ports( RANGE ), &report );
-    kill_server();
-    kill( owner.pid, SIGKILL );
-    waitpid( owner.pid, &status, 0 );
+    begin_crash( &crash );
+    check( !kill( owner.pid, SIGKILL ), "cannot kill the owner %d: %s", (int)owner.pid, strerror( errno ) );
+    check( waitpid( owner.pid, &status, 0 ) == owner.pid && WIFSIGNALED( status ) && WTERMSIG( status ) == SIGKILL,
+           "the owner's status %#x", status );
     close( owner.to );
     close( owner.from );
+    next = end_crash( &crash );
     check( WAIT_FOR( portres_acquire( PORTRES_PROTO_TCP, report.tcp_start, RANGE, 0x99, &token, NULL ) ==
                      STATUS_SUCCESS ), "the dead owner's range stays" );
+    check_answered_by( next, "the acquire after the crash" );
     check( portres_release( token ) == STATUS_SUCCESS, "release" );
     check_state_counts( 0, 0, "at the end" );
 }
@@ -394,25 +506,34 @@ TEST(test_keeper_dies)
     struct report report;
     struct owner owner;
     struct prober prober;
-    unsigned int inside;
-    pid_t keeper;
+    pid_t keeper, server, next_keeper = 0, next;
 
     test_prefix();
     find_server_dir();
     start_owner( &owner, test_free_ports( RANGE ), &report );
     keeper = test_keeper_pid( server_dir );
-    check( keeper > 0, "no keeper" );
+    server = server_pid();
+    check( keeper > 0 && server > 0, "no keeper (%d) or no server (%d)", (int)keeper, (int)server );
+    if (keeper <= 0 || server <= 0) return;
     start_prober( &prober, &report );
-    if (keeper > 0) kill( keeper, SIGKILL );
-    check( WAIT_FOR( test_keeper_pid( server_dir ) > 0 && test_keeper_pid( server_dir ) != keeper ),
-           "no new keeper" );
+    wait_prober_round( &prober, "before the keeper died" );
+    check( !kill( keeper, SIGKILL ), "cannot kill the keeper %d: %s", (int)keeper, strerror( errno ) );
+    check( WAIT_FOR( process_gone( keeper ) ), "the killed keeper %d lives on", (int)keeper );
+    check( WAIT_FOR( (next_keeper = test_keeper_pid( server_dir )) > 0 && next_keeper != keeper ),
+           "no new keeper after the keeper %d was killed", (int)keeper );
     /* answered once the server has given the new keeper everything: both
      * dying before that would lose it */
     check_state_counts( 2, 1, "after the keeper died" );
-    kill_server();
-    test_sleep_ms( 50 );
-    inside = stop_prober( &prober );
-    check( !inside, "%u binds of another process got into the reservations", inside );
+    check_answered_by( server, "after the keeper died" );
+    wait_prober_round( &prober, "after the keeper died" );
+    /* the new keeper alone has what the next server gets */
+    next = kill_server();
+    check_state_counts( 2, 1, "after the keeper and the server died" );
+    check_answered_by( next, "after the keeper and the server died" );
+    check( test_keeper_pid( server_dir ) == next_keeper, "the new keeper %d did not outlive the server",
+           (int)next_keeper );
+    wait_prober_round( &prober, "after the server died" );
+    stop_prober( &prober, "around the keeper's and the server's deaths" );
     check_taken( &report, "after the keeper and the server died" );
     finish_owner( &owner, &report );
     check_state_counts( 0, 0, "at the end" );

@@ -2,10 +2,20 @@
  * A Windows program's reservation across a crash of the reservation server
  *
  * Not a conformance test: Windows keeps reservations in its kernel, and
- * has no server to kill.  tests/run-tests starts this program with a file
- * name, kills portres-server with SIGKILL when the file says the program
- * holds its reservation, and tells it to go on; the program's next calls
- * must behave as if nothing had happened.
+ * has no server to kill.  tests/servercrash_test.sh starts this program
+ * as "servercrash_test.exe servercrash DIR", DIR being a directory that
+ * they share; files in it carry the steps:
+ *   held     we write "START COUNT PORT": we hold the block START+COUNT,
+ *            and an associated socket bound to PORT
+ *   crashed  the script writes "killed OLD NEW" once it has killed the
+ *            server OLD and seen the server NEW (another pid) take its
+ *            place, anything else when it could not
+ *   after    we write "START COUNT PORT" once our calls after the crash
+ *            are done, PORT bound by a second associated socket; the
+ *            script checks which server answered them
+ *   release  the script says go on: we release the block
+ * Our next calls must behave as if nothing had happened; a run in which
+ * the script killed nothing fails here too.
  *
  * Copyright 2026 The portres authors
  *
@@ -79,34 +89,52 @@ static int bind_port( SOCKET s, USHORT port, USHORT *got )
     return 0;
 }
 
-/* tell the script what is held, and wait until it has killed the server */
-static BOOL wait_for_crash( const char *path, USHORT start, USHORT given )
+/* write "START COUNT PORT" to DIR\name: aside first, then renamed, so
+ * that the script never reads half of it */
+static BOOL tell_script( const char *dir, const char *name, USHORT start, USHORT port )
 {
-    char tmp[MAX_PATH + 8], go[MAX_PATH + 8];
+    char path[MAX_PATH + 16], tmp[MAX_PATH + 16];
+    FILE *file;
+
+    snprintf( path, sizeof(path), "%s\\%s", dir, name );
+    snprintf( tmp, sizeof(tmp), "%s.tmp", path );
+    if (!(file = fopen( tmp, "w" ))) return FALSE;
+    fprintf( file, "%u %u %u\n", start, BLOCK, port );
+    if (fclose( file )) return FALSE;
+    return MoveFileA( tmp, path );
+}
+
+/* wait up to a minute for DIR\name from the script; its first line in buf */
+static BOOL wait_for_script( const char *dir, const char *name, char *buf, int size )
+{
+    char path[MAX_PATH + 16];
     FILE *file;
     int i;
 
-    snprintf( tmp, sizeof(tmp), "%s.tmp", path );
-    snprintf( go, sizeof(go), "%s.go", path );
-    if (!(file = fopen( tmp, "w" ))) return FALSE;
-    fprintf( file, "%u %u %u\n", start, BLOCK, given );
-    fclose( file );
-    if (!MoveFileA( tmp, path )) return FALSE;
+    snprintf( path, sizeof(path), "%s\\%s", dir, name );
+    buf[0] = 0;
     for (i = 0; i < 6000; i++)
     {
-        if (GetFileAttributesA( go ) != INVALID_FILE_ATTRIBUTES) return TRUE;
+        if (GetFileAttributesA( path ) != INVALID_FILE_ATTRIBUTES) break;
         Sleep( 10 );
     }
-    return FALSE;
+    if (!(file = fopen( path, "r" ))) return FALSE;
+    if (!fgets( buf, size, file )) buf[0] = 0;
+    fclose( file );
+    buf[strcspn( buf, "\r\n" )] = 0;
+    return TRUE;
 }
 
-static void test_crash( const char *path )
+static void test_crash( const char *dir )
 {
     struct port_instance inst;
     INET_PORT_RANGE range;
     SOCKET s, a, b, c;
     USHORT start, port_a = 0, port_b = 0, other;
+    unsigned long old_pid = 0, new_pid = 0;
+    char word[256];
     DWORD bytes;
+    BOOL killed;
     int ret;
 
     s = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP );
@@ -129,7 +157,12 @@ static void test_crash( const char *path )
     ok( port_a >= start && port_a < start + BLOCK, "associated socket got port %u, the block is %u+%u\n",
         port_a, start, BLOCK );
 
-    ok( wait_for_crash( path, start, port_a ), "the server was not killed\n" );
+    ok( tell_script( dir, "held", start, port_a ), "cannot write %s\\held, error %lu\n", dir, GetLastError() );
+    ok( wait_for_script( dir, "crashed", word, sizeof(word) ), "no word from the script about the crash\n" );
+    killed = sscanf( word, "killed %lu %lu", &old_pid, &new_pid ) == 2 && old_pid && new_pid &&
+             old_pid != new_pid;
+    ok( killed, "the script killed no server: \"%s\"\n", word );
+    if (killed) trace( "server %lu killed, server %lu in its place\n", old_pid, new_pid );
 
     /* the token, the association and the reservation are still there */
     ret = token_ioctl( b, SIO_ASSOCIATE_PORT_RESERVATION, inst.Token );
@@ -142,6 +175,10 @@ static void test_crash( const char *path )
     for (other = start; other == port_a || other == port_b; other++);
     ret = bind_port( c, other, NULL );
     ok( ret == WSAEACCES, "explicit bind into the block after the crash: error %d\n", ret );
+
+    /* the script sees which server answered us, and that it lists the block */
+    ok( tell_script( dir, "after", start, port_b ), "cannot write %s\\after, error %lu\n", dir, GetLastError() );
+    ok( wait_for_script( dir, "release", word, sizeof(word) ), "no word from the script to release\n" );
 
     /* and the release works */
     ret = token_ioctl( s, SIO_RELEASE_PORT_RESERVATION, inst.Token );
@@ -162,7 +199,7 @@ START_TEST(servercrash)
     int argc;
 
     argc = winetest_get_mainargs( &argv );
-    ok( argc >= 3, "usage: servercrash_test.exe servercrash FILE\n" );
+    ok( argc >= 3, "usage: servercrash_test.exe servercrash DIR\n" );
     if (argc < 3) return;
     ok( !WSAStartup( MAKEWORD(2, 2), &data ), "WSAStartup failed\n" );
     test_crash( argv[2] );
