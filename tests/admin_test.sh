@@ -62,7 +62,10 @@ run lookup tcp $base 8
 [ "$(cat "$out")" = "$token" ] && [ $status = 0 ]
 result $? "lookup prints the same token"
 
-"$server" -k
+"$server" -k >"$out" 2>"$err"
+status=$?
+[ $status = 0 ]
+result $? "portres-server -k stops the server that keeps the persistent range"
 run show tcp
 grep -Eq "^ +$base +$((base + 7)) +\\*\$" "$out" && [ $status = 0 ]
 result $? "the reservation survives portres-server -k"
