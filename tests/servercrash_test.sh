@@ -10,7 +10,7 @@
 # both pids.  The program's next calls must behave as if nothing had
 # happened; once they are done, the server that answered them must be the
 # new one, and "portres show tcp" must list the program's block.  Then the
-# program releases it.  Prints PASS, FAIL and SKIP lines and
+# program releases it.  Prints PASS and FAIL lines and
 # "RESULT passed=N failed=N skipped=N" last; the program's own checks are
 # counted from its summary line.  Nothing killed means FAIL, never PASS.
 #
@@ -31,22 +31,16 @@
 # Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
 #
 # Usage: tests/servercrash_test.sh   (the build tree is found from the
-# script's place; WINEPREFIX, the prefix to use, must be set; WINE,
-# WINESERVER, WINEDEBUG and PORTRES_SERVER are respected)
+# script's place; WINEPREFIX, the prefix to use, must be set; WINE (passed
+# on to portres-wine), WINESERVER, WINEDEBUG and PORTRES_SERVER are
+# respected)
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/tests/prefixlib.sh"
-WINE=${WINE:-wine}
 wineserver=${WINESERVER:-wineserver}
 server=${PORTRES_SERVER:-$top/server/portres-server}
 exe=$top/dlls/ws2_32/tests/servercrash_test.exe
-export WINE
 
-if ! command -v "$WINE" >/dev/null 2>&1; then
-    echo "SKIP wine is not installed: no Windows program to crash the server under"
-    skipped=$((skipped + 1))
-    finish
-fi
 if [ -z "$WINEPREFIX" ]; then
     echo "FAIL WINEPREFIX is not set: the test runs in the prefix it is given"
     failed=$((failed + 1))
