@@ -37,15 +37,8 @@
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/tests/prefixlib.sh"
 wineserver=${WINESERVER:-wineserver}
-for file in portres programs/portres/portres-install dlls/ws2_32/ws2_32.dll dlls/iphlpapi/iphlpapi.dll \
-            dlls/portres/portres.dll dlls/portres/portres.so programs/netsh/netsh.exe \
-            programs/portdemo/portdemo.exe; do
-    if [ ! -f "$top/$file" ]; then
-        echo "FAIL $file is not built: run make"
-        failed=$((failed + 1))
-        finish
-    fi
-done
+require_built portres programs/portres/portres-install dlls/ws2_32/ws2_32.dll dlls/iphlpapi/iphlpapi.dll \
+    dlls/portres/portres.dll dlls/portres/portres.so programs/netsh/netsh.exe programs/portdemo/portdemo.exe
 
 dir=$(mktemp -d /tmp/portres-install-XXXXXX)
 own_wine "$dir/wine"

@@ -46,6 +46,23 @@ remove_server_dirs()
 # cleanup: stops the servers of a test's prefix ($WINEPREFIX: the
 # wineserver, $WINESERVER or "wineserver", and the portres server $server)
 # and removes the test's directory $dir, the prefix's home
+# require_built FILE...: each file (a path in the build tree, or absolute)
+# is there, or the test fails and ends
+require_built()
+{
+    for file in "$@"; do
+        case "$file" in
+            /*) ;;
+            *) file=$top/$file ;;
+        esac
+        if [ ! -f "$file" ]; then
+            echo "FAIL $file is not built: run make"
+            failed=$((failed + 1))
+            finish
+        fi
+    done
+}
+
 # own_wine DIR: $WINE (and $WINELOADER) become a Wine of our own in DIR,
 # the installed one without any portres bridge in its DLL directory
 # (tools/wine-view); without an installed Wine, the test fails and ends.

@@ -47,13 +47,7 @@ if [ -z "$WINEPREFIX" ]; then
     finish
 fi
 export WINEPREFIX
-for file in "$exe" "$top/portres" "$server" "$top/portres-wine"; do
-    if [ ! -f "$file" ]; then
-        echo "FAIL $file is not built: run make"
-        failed=$((failed + 1))
-        finish
-    fi
-done
+require_built "$exe" portres "$server" portres-wine
 
 # the files we and the program exchange, the program's output, ours
 xdir=$(mktemp -d /tmp/portres-servercrash-XXXXXX)
@@ -73,19 +67,11 @@ finish_up()
 }
 trap 'finish_up; exit 1' HUP INT TERM
 
-# check STATUS DESCRIPTION: a PASS or FAIL line (prefixlib's result, but a
-# failure shows the last command's output only when there is some)
+# check STATUS DESCRIPTION: prefixlib's result, then $out and $err emptied,
+# so that a failure shows only the output of the commands since the last
 check()
 {
-    if [ "$1" = 0 ]; then
-        echo "PASS $2"
-        passed=$((passed + 1))
-    else
-        echo "FAIL $2"
-        failed=$((failed + 1))
-        sed 's/^/    out: /' "$out"
-        sed 's/^/    err: /' "$err"
-    fi
+    result "$@"
     : >"$out"
     : >"$err"
 }

@@ -29,11 +29,7 @@
 
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$top/tests/prefixlib.sh"
-if [ ! -f "$top/programs/netsh/netsh.exe" ] || [ ! -x "$top/portres" ]; then
-    echo "FAIL netsh.exe or portres is not built: run make"
-    failed=$((failed + 1))
-    finish
-fi
+require_built programs/netsh/netsh.exe portres
 
 dir=$(mktemp -d /tmp/portres-netsh-XXXXXX)
 own_wine "$dir/wine"
