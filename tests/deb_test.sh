@@ -120,7 +120,13 @@ inside()
 
     apt install -y -q "$deb" >"$files/apt-install.log" 2>&1
     result $? "apt install ./$(basename "$deb")" "$files/apt-install.log"
-    dpkg -L portres >"$files/package-files"
+    # the snapshot sees what the package brings (else the last comparison
+    # would prove nothing)
+    snapshot "$files/fs.installed"
+    grep -q ' /usr/lib/portres/ws2_32\.dll$' "$files/fs.installed" &&
+        grep -q ' /usr/lib/x86_64-linux-gnu/wine/x86_64-unix/portres\.so$' "$files/fs.installed" &&
+        ! grep -q '/usr/lib/portres' "$files/fs.before"
+    result $? "the file system's snapshot sees the package's files, the proxies and the bridge in Wine's DLL directory" "$files/fs.installed"
 
     as_user portres install
     status=$?
