@@ -11,8 +11,13 @@
 # portres-wine does, until a plain "portres install" (what root runs) puts
 # it into Wine's own DLL directory: the test runs a Wine of its own
 # (tools/wine-view), so that this is its own directory, not the system's,
-# which the test checks it leaves alone.  Prints PASS and FAIL lines and
-# "RESULT passed=N failed=N skipped=N" last.
+# which the test checks it leaves alone.  Also the faults of issue 22:
+# install right after "wineboot -i" (before the wineserver wrote
+# system.reg) does not make the prefix again; check fails when a plain wine
+# cannot reach the bridge and blames no wineboot; a prefix's uninstall
+# leaves the bridge in Wine's directory to the other prefixes; uninstall
+# leaves no portres-install.log; portres' usage lists --no-system.  Prints
+# PASS and FAIL lines and "RESULT passed=N failed=N skipped=N" last.
 #
 # Copyright 2026 The portres authors
 #
@@ -176,6 +181,11 @@ if [ $status != 2 ]; then
     finish
 fi
 
+"$top/portres" help >"$out" 2>"$err" </dev/null
+status=$?
+[ $status = 0 ] && grep -q 'install \[--no-system\]' "$out"
+result $? "portres help lists install's --no-system"
+
 # ---------------------------------------------------------------------------
 # 1. install into a fresh prefix
 
@@ -183,9 +193,10 @@ fi
 # that it puts nothing of ours into system32
 (unset WINEDLLPATH; run_wine wineboot -i; exit $status)
 status=$?
-# install wants system.reg, which the wineserver writes when it exits
-flush_registry
-[ $status = 0 ] && [ -f "$WINEPREFIX/system.reg" ] && [ -f "$sys32/ws2_32.dll" ] && [ -f "$sys32/iphlpapi.dll" ]
+# system.reg comes only when the wineserver saves the registry, which it
+# does when it exits, 3 seconds after its last program
+[ -f "$WINEPREFIX/system.reg" ] && early= || early=1
+[ $status = 0 ] && [ -f "$sys32/ws2_32.dll" ] && [ -f "$sys32/iphlpapi.dll" ]
 result $? "wine wineboot -i creates a fresh prefix"
 
 # Wine's own files, to compare with after uninstall
@@ -197,6 +208,22 @@ for file in ws2_32.dll iphlpapi.dll netsh.exe portres.dll; do
         : >"$orig/$file.none"
     fi
 done
+
+# install right away, while the wineserver still holds the new registry
+portres install --no-system
+[ $status = 0 ] && grep -q "installed into prefix $WINEPREFIX" "$out"
+result $? "portres install --no-system into a fresh prefix: exit status 0"
+
+if [ -n "$early" ]; then
+    ! grep -q 'creating the Wine prefix' "$err" && ! grep -q 'wineboot' "$WINEPREFIX/portres-install.log"
+    result $? "install right after wineboot -i, before system.reg is written, does not make the prefix again"
+else
+    echo "SKIP install right after wineboot -i: the wineserver had already written system.reg"
+    skipped=$((skipped + 1))
+fi
+status=none
+[ -f "$WINEPREFIX/system.reg" ] && ! grep -q '^#arch=win32' "$WINEPREFIX/system.reg"
+result $? "install waited for the wineserver to write system.reg (a 64-bit prefix)"
 
 # Wine's own DLL directory, from WINEDLLDIR0 in a Wine process's environment
 # (as portres-install finds it): what the bridge is there before install
@@ -212,19 +239,14 @@ case "$wine_dlldir" in
     *) wine_dlldir= ;;
 esac
 [ -f "$wine_dlldir/x86_64-windows/ntdll.dll" ] || wine_dlldir=
-system_bridge >"$dir/system.before"
 # the installed Wine's directory, which our Wine's mirrors and nothing here
 # may change
 host_dlldir=${wine_dlldir#"$dir/wine"}
 [ -n "$wine_dlldir" ] && [ "$host_dlldir" != "$wine_dlldir" ] &&
     [ ! -e "$wine_dlldir/x86_64-windows/portres.dll" ] && [ ! -e "$wine_dlldir/x86_64-unix/portres.so" ]
-result $? "the prefix runs a Wine of the test's own, without a bridge in its DLL directory ${wine_dlldir:-(not found)}"
+result $? "the prefix runs a Wine of the test's own, without a bridge in its DLL directory ${wine_dlldir:-(not found)} (install --no-system put none there)"
 host_bridge() { (wine_dlldir=$host_dlldir; system_bridge); }
 host_bridge >"$dir/host.before"
-
-portres install --no-system
-[ $status = 0 ] && grep -q "installed into prefix $WINEPREFIX" "$out"
-result $? "portres install --no-system into a fresh prefix: exit status 0"
 
 for file in ws2_32.dll iphlpapi.dll netsh.exe; do
     ours=$(echo "$OUR_FILES" | sed -n "s/^$file //p")
@@ -237,17 +259,23 @@ flush_registry
 overrides_set
 result $? "user.reg has the DllOverrides ws2_32, iphlpapi and netsh.exe = native,builtin"
 
-system_bridge >"$dir/system.after"
 [ -f "$backup/state" ] && ! grep -Eq '^system_(file|bridge) ' "$backup/state" &&
-    cmp -s "$dir/system.before" "$dir/system.after"
-result $? "install --no-system leaves Wine's own DLL directory ${wine_dlldir:-(not found)} alone"
+    grep -qxF "winedlldir $wine_dlldir" "$backup/state"
+result $? "install --no-system records Wine's DLL directory, for check, and no bridge of Wine's directory"
 
 # ---------------------------------------------------------------------------
 # 2. check
 
 portres check
 [ $status = 0 ] && grep -q "prefix $WINEPREFIX is installed" "$out"
-result $? "portres check right after install: exit status 0, installed"
+result $? "portres check right after install, the bridge on WINEDLLPATH: exit status 0, installed"
+
+# after install --no-system, a plain wine without WINEDLLPATH does not
+# reach the bridge (part 3 shows it): check must say so
+(unset WINEDLLPATH; portres check; exit $status)
+status=$?
+[ $status = 1 ] && grep -q 'a plain wine cannot reach the bridge' "$err"
+result $? "portres check after install --no-system, without the bridge on WINEDLLPATH: exit status 1, a plain wine cannot reach the bridge"
 
 # ---------------------------------------------------------------------------
 # 3. a plain "wine prog.exe" gets port reservations
@@ -270,8 +298,8 @@ result $? "plain wine portdemo.exe without the bridge on WINEDLLPATH: WSAEOPNOTS
 
 cp "$backup/ws2_32.dll" "$sys32/ws2_32.dll"
 portres check
-[ $status != 0 ] && grep -q 'ws2_32\.dll' "$err"
-result $? "system32/ws2_32.dll put back to Wine's: check exits non-zero and names ws2_32.dll"
+[ $status != 0 ] && grep -q 'ws2_32\.dll' "$err" && ! grep -q 'wineboot' "$err"
+result $? "system32/ws2_32.dll put back to Wine's: check exits non-zero, names ws2_32.dll and blames no wineboot"
 
 portres install --no-system
 [ $status = 0 ] && cmp -s "$sys32/ws2_32.dll" "$top/dlls/ws2_32/ws2_32.dll" &&
@@ -332,6 +360,10 @@ portres uninstall
 result $? "portres uninstall: exit status 0, the backup is gone"
 
 status=none
+[ ! -e "$WINEPREFIX/portres-install.log" ]
+result $? "uninstall leaves no portres-install.log in the prefix"
+
+status=none
 ok=0
 for file in ws2_32.dll iphlpapi.dll netsh.exe portres.dll; do
     if [ -f "$orig/$file" ]; then
@@ -377,9 +409,33 @@ status=$?
 [ $status = 0 ]
 result $? "check with the bridge in Wine's DLL directory: exit status 0"
 
+status=none
+! grep -q '^system_file ' "$backup/state"
+result $? "install records no file of Wine's DLL directory in the prefix's state: the bridge there is every prefix's"
+
 portres uninstall
-[ $status = 0 ] && [ ! -e "$wine_dlldir/x86_64-windows/portres.dll" ] && [ ! -e "$wine_dlldir/x86_64-unix/portres.so" ]
-result $? "uninstall removes the bridge it put into Wine's DLL directory"
+[ $status = 0 ] && cmp -s "$wine_dlldir/x86_64-windows/portres.dll" "$top/dlls/portres/portres.dll" &&
+    cmp -s "$wine_dlldir/x86_64-unix/portres.so" "$top/dlls/portres/portres.so"
+result $? "uninstall leaves the bridge in Wine's DLL directory, which other prefixes use"
+
+# another prefix, made by portres install, still gets reservations through
+# the bridge that the first prefix's install put into Wine's directory
+first_prefix=$WINEPREFIX
+WINEPREFIX=$dir/prefix2
+(unset WINEDLLPATH; portres install; exit $status)
+status=$?
+[ $status = 0 ] && grep -q 'creating the Wine prefix' "$err" && [ -f "$WINEPREFIX/system.reg" ]
+result $? "portres install into a second prefix that does not exist yet: makes it, exit status 0"
+
+(unset WINEDLLPATH; portdemo; exit $status)
+status=$?
+[ $status = 0 ] && grep -qx 'portdemo: success' "$out"
+result $? "plain wine portdemo.exe in the second prefix after the first one's uninstall: portdemo: success"
+
+"$wineserver" -k >/dev/null 2>&1
+"$server" -k >/dev/null 2>&1
+remove_server_dirs "$WINEPREFIX"
+WINEPREFIX=$first_prefix
 
 status=none
 host_bridge >"$dir/host.after"

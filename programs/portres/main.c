@@ -48,9 +48,14 @@ static void usage( FILE *out )
              "  dynamicport tcp|udp [START NUM] show or set the dynamic port range\n"
              "  checkstate                      count what the reservation server holds and check\n"
              "                                  its internal consistency (a debugging aid)\n"
-             "  install                         put the proxy DLLs and the bridge into the prefix\n"
+             "  install [--no-system]           put the proxy DLLs into the prefix, and the bridge\n"
+             "                                  into Wine's own DLL directory when it can be written\n"
+             "                                  there (as root); --no-system leaves Wine's directory\n"
+             "                                  alone (portres-wine reaches the bridge without it)\n"
              "  uninstall                       restore Wine's own DLLs in the prefix\n"
              "  check                           tell whether the prefix is installed and intact\n"
+             "                                  and a plain wine reaches the bridge\n"
+             "  (install, uninstall and check also take --quiet)\n"
              "  help                            show this help\n" );
 }
 
