@@ -47,7 +47,7 @@ if [ -z "$WINEPREFIX" ]; then
     finish
 fi
 export WINEPREFIX
-require_built "$exe" portres "$server" portres-wine
+require_built "$exe" portres "$server" portres-wine tests/server_pids
 
 # the files we and the program exchange, the program's output, ours
 xdir=$(mktemp -d /tmp/portres-servercrash-XXXXXX)
@@ -76,35 +76,10 @@ check()
     : >"$err"
 }
 
-# the pid holding the fcntl lock of the prefix's server (what the server
-# takes before it serves, and holds as long as it lives), 0 when none:
-# /proc/locks names the file by its device's major:minor and its inode
-server_pid()
-{
-    lock=$server_dir/lock
-    if [ ! -f "$lock" ]; then
-        echo 0
-        return
-    fi
-    dev=$((0x$(stat -c %D "$lock")))
-    key=$(printf '%02x:%02x:%s' $(((dev >> 8) & 0xfff | (dev >> 32) & ~0xfff)) \
-          $((dev & 0xff | (dev >> 12) & ~0xff)) "$(stat -c %i "$lock")")
-    awk -v key="$key" 'BEGIN { pid = 0 } $2 == "POSIX" && $4 == "WRITE" && $6 == key { pid = $5 }
-                       END { print pid }' /proc/locks
-}
-
-# the pid of the prefix's keeper (named portres-keeper, working in the
-# server directory), 0 when none
-keeper_pid()
-{
-    for proc in /proc/[0-9]*; do
-        [ "$(cat "$proc/comm" 2>/dev/null)" = portres-keeper ] || continue
-        [ "$(readlink "$proc/cwd" 2>/dev/null)" = "$server_dir" ] || continue
-        echo "${proc#/proc/}"
-        return
-    done
-    echo 0
-}
+# the pids of the prefix's server (the holder of its lock) and of its
+# keeper, 0 for one that does not run
+server_pid() { set -- $("$top/tests/server_pids" "$server_dir"); echo "${1:-0}"; }
+keeper_pid() { set -- $("$top/tests/server_pids" "$server_dir"); echo "${2:-0}"; }
 
 # whether a process has ended: gone, or a zombie nobody has reaped yet
 process_gone()
