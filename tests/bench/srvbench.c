@@ -10,7 +10,9 @@
  * reservations.  A benchmark: it prints a table and fails only when it
  * cannot run.  tests/bench/run-bench (make bench) runs it in a private
  * prefix; "srvbench floor" prints only the floors of the Wine rows: the
- * round trip, and the round trip with the hold of a port made or let go.
+ * round trip, and the round trip with the hold of a port made or let go;
+ * and the server's answer to a release of no reservation.
+ *
  * Copyright 2026 The portres authors
  *
  * This library is free software; you can redistribute it and/or
@@ -150,10 +152,12 @@ static double time_floor_releases( unsigned int count )
     return (bench_now_us() - start) / count;
 }
 
-/* "srvbench floor": the three floors of the Wine rows, medians of rounds */
+/* "srvbench floor": the three floors of the Wine rows, and the server's
+ * answer to a request with nothing to do, medians of rounds */
 static void print_floors( void )
 {
     static double echo[BENCH_MAX_ROUNDS], acquire[BENCH_MAX_ROUNDS], release[BENCH_MAX_ROUNDS];
+    static double unknown[BENCH_MAX_ROUNDS];
     unsigned int r;
 
     if (ops > FLOOR_MAX_OPS || ops > 65535 - FLOOR_PORT_BASE) bench_fatal( "at most %u operations a block\n",
@@ -165,7 +169,12 @@ static void print_floors( void )
         acquire[r] = time_floor_acquires( ops );
         release[r] = time_floor_releases( ops );
     }
+    check( portres_connect( NULL ), "connect to the reservation server" );
+    time_block( op_release_unknown, ops / 10 + 1 );
+    for (r = 0; r < rounds; r++) unknown[r] = time_block( op_release_unknown, ops );
+    portres_disconnect();
     printf( "floor %.3f\n", bench_median( echo, rounds ) );
+    printf( "native-unknown %.3f\n", bench_median( unknown, rounds ) );
     printf( "floor-acquire %.3f\n", bench_median( acquire, rounds ) );
     printf( "floor-release %.3f\n", bench_median( release, rounds ) );
     if (floor_in_use) printf( "floor-in-use %u\n", floor_in_use );
