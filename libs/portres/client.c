@@ -28,7 +28,6 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <spawn.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,50 +50,10 @@ static unsigned int connected_server_pid;
 static int wine_client;               /* we are a Wine process: sockets are named by inode */
 static uint64_t session;              /* what the server holds for us; 0 before the first connection */
 static unsigned int completed;        /* requests of the session answered, the handshake apart */
-static __thread char error_message[1024];
 
 #define CONNECT_ATTEMPTS 100
 /* a broken connection is opened again, and the request sent again, this often at most */
 #define RESEND_ATTEMPTS 3
-
-void portres_set_error( const char *format, ... )
-{
-    va_list args;
-    int err = errno;  /* callers look at it after us */
-
-    va_start( args, format );
-    vsnprintf( error_message, sizeof(error_message), format, args );
-    va_end( args );
-    errno = err;
-}
-
-const char *portres_error_message( void )
-{
-    return error_message[0] ? error_message : "no error";
-}
-
-const char *portres_status_name( unsigned int status )
-{
-    switch (status)
-    {
-    case STATUS_SUCCESS:                return "success";
-    case STATUS_NOT_IMPLEMENTED:        return "unknown request";
-    case STATUS_INVALID_PARAMETER:      return "invalid parameter";
-    case STATUS_NO_MEMORY:              return "out of memory";
-    case STATUS_ACCESS_DENIED:          return "access denied";
-    case STATUS_SHARING_VIOLATION:      return "a port of the range is reserved or in use";
-    case STATUS_REVISION_MISMATCH:      return "protocol version mismatch";
-    case STATUS_DISK_FULL:              return "the disk is full";
-    case STATUS_ADDRESS_ALREADY_EXISTS: return "a port of the range is reserved or in use";
-    case STATUS_CONNECTION_REFUSED:     return "cannot reach the reservation server";
-    case STATUS_CONNECTION_RESET:       return "the connection to the reservation server broke";
-    case STATUS_NOT_FOUND:              return "no such reservation";
-    case STATUS_MEDIA_WRITE_PROTECTED:  return "the prefix is read-only";
-    case STATUS_UNEXPECTED_IO_ERROR:    return "an I/O error";
-    case STATUS_INTERNAL_ERROR:         return "the server's state is inconsistent";
-    default:                            return "unknown error";
-    }
-}
 
 static int write_all( int fd, const void *buf, size_t size )
 {
