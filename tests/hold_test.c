@@ -128,14 +128,9 @@ TEST(test_port0_binds)
     /* blocks where Linux's port-0 binds land: the start of its range */
     for (t = 0; t < 2; t++)
     {
-        FILE *file = fopen( "/proc/sys/net/ipv4/ip_local_port_range", "r" );
-        unsigned int low = 32768, high = 60999;
+        unsigned int low, high;
 
-        if (file)
-        {
-            if (fscanf( file, "%u %u", &low, &high ) != 2) low = 32768;
-            fclose( file );
-        }
+        portres_auto_port_range( &low, &high );
         /* a block in the lower half, where TCP's port-0 binds go, and where UDP's go too */
         for (start[t] = low + 64; (unsigned int)start[t] + BLOCK < high; start[t] += BLOCK)
             if (portres_acquire( t ? PORTRES_PROTO_UDP : PORTRES_PROTO_TCP, start[t], BLOCK, 0x20,

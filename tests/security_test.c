@@ -42,19 +42,6 @@
 
 #define NOBODY 65534
 
-/* wait (10 s at most) for a condition that must come true */
-static int wait_for( int (*pred)( const void *ctx ), const void *ctx )
-{
-    int i;
-
-    for (i = 0; i < 1000; i++)
-    {
-        if (pred( ctx )) return 1;
-        test_sleep_ms( 10 );
-    }
-    return 0;
-}
-
 /* the server directory of the current prefix and the socket in it */
 static void server_paths( char *dir, size_t dir_size, char *sock, size_t sock_size )
 {
@@ -271,7 +258,7 @@ TEST(test_other_uid_refused)
     check( !chmod( sock, 0600 ) && !chmod( dir, 0700 ) && !chmod( top, 0700 ), "cannot close the directories" );
 
     /* nothing of the refused connection remains, and the owner is served */
-    check( wait_for( has_fds, &fds ), "server %u has %d descriptors, %d before", fds.pid,
+    check( test_wait_for( has_fds, &fds ), "server %u has %d descriptors, %d before", fds.pid,
            count_fds( fds.pid ), fds.count );
     check_serving();
     portres_disconnect();
@@ -625,7 +612,7 @@ TEST(test_tokens_from_getrandom)
                 test_server_path(), "-f", "-p", (char *)NULL );
         _exit( 127 );
     }
-    check( wait_for( server_listens, sock ), "the traced server does not listen" );
+    check( test_wait_for( server_listens, sock ), "the traced server does not listen" );
     port = test_free_ports( 1 );
     for (i = 0; i < N; i++)
     {

@@ -41,19 +41,6 @@
 #include "testlib.h"
 #include "portres/client.h"
 
-/* wait (10 s at most) for a condition that must come true */
-static int wait_for( int (*pred)( const void *ctx ), const void *ctx )
-{
-    int i;
-
-    for (i = 0; i < 1000; i++)
-    {
-        if (pred( ctx )) return 1;
-        test_sleep_ms( 10 );
-    }
-    return 0;
-}
-
 /* the server directory of the current prefix; 0, or -1 when there is none */
 static int find_server_dir( char *buf, size_t size )
 {
@@ -99,7 +86,7 @@ static int port_free( const void *ctx )
 static int wait_port_free( unsigned int protocol, unsigned int port )
 {
     unsigned int args[2] = { protocol, port };
-    return wait_for( port_free, args );
+    return test_wait_for( port_free, args );
 }
 
 static unsigned int current_server( void )
@@ -318,7 +305,7 @@ TEST(test_clients_and_ownership)
     }
     check_tally( &exited, "clients' exits" );
     expect = 1;
-    check( wait_for( has_entries, &expect ), "a dead client's reservations remain" );
+    check( test_wait_for( has_entries, &expect ), "a dead client's reservations remain" );
     check( portres_release( token ) == STATUS_SUCCESS, "own release" );
 }
 
@@ -473,7 +460,7 @@ TEST(test_startup_race)
     check_tally( &same, "clients connected to the one server" );
     check( (int)pids[0] == lock_owner(), "server %u does not hold the lock (%d does)", pids[0], lock_owner() );
     /* the losers of the race may take a moment to exit */
-    check( wait_for( one_server, NULL ), "%d servers run for the prefix", count_servers() );
+    check( test_wait_for( one_server, NULL ), "%d servers run for the prefix", count_servers() );
     close( done[1] );
     for (i = 0; i < N; i++)
     {
@@ -558,7 +545,7 @@ TEST(test_persistence_across_crash)
     check( portres_acquire( PORTRES_PROTO_TCP, base + 200, 5, 0x10, &runtime, &first ) == STATUS_SUCCESS, "acquire" );
     pid = current_server();
     check( kill( pid, SIGKILL ) == 0, "kill: %s", strerror( errno ) );
-    check( wait_for( server_replaced, &pid ), "the killed server holds its lock" );
+    check( test_wait_for( server_replaced, &pid ), "the killed server holds its lock" );
     /* the next request goes to a new server, as if nothing had happened */
     status = portres_persistent_lookup( PORTRES_PROTO_TCP, base, 5, &token );
     check( status == STATUS_SUCCESS && token == tokens[0], "request after the crash: %#x", status );
@@ -933,7 +920,7 @@ TEST(test_shared_map)
     check( expect_tables( persistent, 1 ), "cannot list the reservations" );
     portres_disconnect();
     test_stop_server();
-    check( wait_for( no_server, NULL ), "the server did not exit" );
+    check( test_wait_for( no_server, NULL ), "the server did not exit" );
     check_map_equals( map, persistent, -1 );
     check( current_server() != 0, "no new server" );
     check_map_equals_tables( map, -2 );
@@ -966,7 +953,7 @@ TEST(test_map_recovery)
     if (keeper > 0) kill( keeper, SIGKILL );
     kill( pid, SIGKILL );
     portres_disconnect();
-    check( wait_for( no_server, NULL ), "the server did not die" );
+    check( test_wait_for( no_server, NULL ), "the server did not die" );
 
     /* what a torn update looks like */
     snprintf( path, sizeof(path), "%s/map", dir );
@@ -995,7 +982,7 @@ TEST(test_idle_exit)
     test_prefix();
     pid = current_server();
     portres_disconnect();
-    check( wait_for( no_server, NULL ), "server %u did not exit after its last client", pid );
+    check( test_wait_for( no_server, NULL ), "server %u did not exit after its last client", pid );
 
     /* -p keeps it */
     snprintf( cmd, sizeof(cmd), "'%s' -p", test_server_path() );

@@ -134,31 +134,6 @@ static char socket_path[PORTRES_PATH_MAX + 64];
 static char trace_path[PORTRES_PATH_MAX + 64];
 static char log_path[PORTRES_PATH_MAX + 64];
 
-static unsigned long long rng_state;
-
-/* splitmix64: reproducible from the printed seed */
-static unsigned long long rng_next( void )
-{
-    unsigned long long z = (rng_state += 0x9e3779b97f4a7c15ULL);
-
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static unsigned int rng_below( unsigned int n )
-{
-    return rng_next() % n;
-}
-
-static double now( void )
-{
-    struct timespec ts;
-
-    clock_gettime( CLOCK_MONOTONIC, &ts );
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int init_paths( void )
 {
     char prefix[PORTRES_PATH_MAX], dir[PORTRES_PATH_MAX];
@@ -415,23 +390,8 @@ static int tcp_port_busy( unsigned short port )
 static int in_automatic_range( unsigned short start, unsigned short count )
 {
     static unsigned int low, high;
-    unsigned int l, h;
-    FILE *file;
 
-    if (!low)
-    {
-        low = 32768;  /* Linux's default */
-        high = 60999;
-        if ((file = fopen( "/proc/sys/net/ipv4/ip_local_port_range", "re" )))
-        {
-            if (fscanf( file, "%u %u", &l, &h ) == 2 && l)
-            {
-                low = l;
-                high = h;
-            }
-            fclose( file );
-        }
-    }
+    if (!low) portres_auto_port_range( &low, &high );
     return start <= high && (unsigned int)start + count - 1 >= low;
 }
 
@@ -445,14 +405,14 @@ static void choose_op( const struct state *st, struct op *op )
     if (st->nb[0] > TCP_ENTRIES)
     {
         op->type = OP_DELETE;
-        op->entry = st->entries[0][rng_below( st->nb[0] )];
+        op->entry = st->entries[0][test_rng_below( st->nb[0] )];
         return;
     }
     op->type = OP_CREATE;
     op->entry.count = CREATE_COUNT;
     for (tries = 0;; tries++)
     {
-        op->entry.start = SLOT_BASE + 10 * rng_below( NB_SLOTS );
+        op->entry.start = SLOT_BASE + 10 * test_rng_below( NB_SLOTS );
         if (find_entry( st, op->entry.start ) >= 0) continue;
         if (tries < 1000 && in_automatic_range( op->entry.start, CREATE_COUNT )) continue;
         for (i = 0; i < CREATE_COUNT; i++) if (tcp_port_busy( op->entry.start + i )) break;
@@ -540,15 +500,15 @@ static void make_state( struct state *st )
         n = p ? UDP_ENTRIES : TCP_ENTRIES;
         for (i = 0; i < n; i++)
         {
-            while (used[slot = rng_below( NB_SLOTS )]);
+            while (used[slot = test_rng_below( NB_SLOTS )]);
             used[slot] = 1;
         }
         for (slot = 0; slot < NB_SLOTS; slot++)
         {
             if (!used[slot]) continue;
             st->entries[p][st->nb[p]].start = SLOT_BASE + 10 * slot;
-            st->entries[p][st->nb[p]].count = 1 + rng_below( 9 );
-            while (!(st->entries[p][st->nb[p]].token = rng_next()));
+            st->entries[p][st->nb[p]].count = 1 + test_rng_below( 9 );
+            while (!(st->entries[p][st->nb[p]].token = test_rng_next()));
             st->nb[p]++;
         }
     }
@@ -859,8 +819,8 @@ static void check_restart( const struct state *st, const struct op *op, int is_n
     else check_lookup( t, 0, &op->entry, STATUS_NOT_FOUND, trial );
     tally( t, (index >= 0) == (is_new == (op->type == OP_CREATE)), "trial %d: the %s reservation is %s", trial,
            is_new ? "new" : "old", index >= 0 ? "there" : "missing" );
-    check_lookup( t, 0, &st->entries[0][rng_below( st->nb[0] )], 0, trial );
-    check_lookup( t, 1, &st->entries[1][rng_below( st->nb[1] )], 0, trial );
+    check_lookup( t, 0, &st->entries[0][test_rng_below( st->nb[0] )], 0, trial );
+    check_lookup( t, 1, &st->entries[1][test_rng_below( st->nb[1] )], 0, trial );
     portres_disconnect();
     tally( t, stop_server( SIGTERM ), "trial %d: the new server did not stop", trial );
 }
@@ -881,7 +841,7 @@ TEST(test_kill_while_saving)
     int renames[NB_OPS], ended, strace_status, is_old, is_new, landed, tmp_kind;
     pid_t strace_pid, server_pid;
     const char *env;
-    double begin = now();
+    double begin = test_now();
     struct op op;
     struct test_tally answered = { 0 }, unlocked = { 0 }, traced = { 0 }, whole = { 0 }, before = { 0 };
     struct test_tally after = { 0 }, restarted = { 0 };
@@ -898,7 +858,7 @@ TEST(test_kill_while_saving)
     if (!init_paths()) return;
     if ((env = getenv( "PORTRES_CRASH_SEED" )) && *env) seed = strtoull( env, NULL, 0 );
     else seed = (unsigned long long)time( NULL ) * 1000003u ^ getpid();
-    rng_state = seed;
+    test_rng_seed( seed );
     printf( "seed %llu (PORTRES_CRASH_SEED=%llu repeats this run)\n", seed, seed );
 
     make_state( &model );
@@ -932,7 +892,7 @@ TEST(test_kill_while_saving)
         int point;
 
         choose_op( &model, &op );
-        point = rng_below( calib[op.type].nb_window );
+        point = test_rng_below( calib[op.type].nb_window );
         snprintf( inject, sizeof(inject), "inject=%s:signal=KILL:when=%u", calib[op.type].window[point].name,
                   calib[op.type].window[point].occurrence );
 
@@ -1057,7 +1017,7 @@ TEST(test_kill_while_saving)
     }
     printf( "temporary file when the next server started: %s %u, %s %u, %s %u\n", tmp_names[0], tmp_seen[0],
             tmp_names[1], tmp_seen[1], tmp_names[2], tmp_seen[2] );
-    printf( "time: %.1f s\n", now() - begin );
+    printf( "time: %.1f s\n", test_now() - begin );
 
     check( kills >= MIN_KILLS, "only %u kills landed inside the save (%u outside)", kills, outside );
     check( totals[0][0] + totals[1][0] > 0, "no kill left the old state" );
@@ -1079,7 +1039,7 @@ TEST(test_stray_temp_file)
 
     test_prefix();
     if (!init_paths()) return;
-    rng_state = 1;
+    test_rng_seed( 1 );
     for (i = 0; i < 3; i++)
     {
         make_state( &model );

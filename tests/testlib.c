@@ -38,6 +38,8 @@
 
 #include "testlib.h"
 #include "portres/client.h"
+#include "../server/engine.h"
+#include "../server/server.h"
 
 #define EXIT_SKIPPED 77
 
@@ -251,38 +253,10 @@ void run_test( const char *name, void (*func)( void ) )
     else printf( "PASS %s\n", name );
 }
 
-/* whether a bind of the port fails because some socket holds it */
-static int port_held( int family, int type, unsigned short port )
-{
-    struct sockaddr_in6 addr6;
-    struct sockaddr_in addr4;
-    int fd, ret, one = 1;
-
-    if ((fd = socket( family, type | SOCK_CLOEXEC, 0 )) == -1) return 0;  /* no such family here */
-    if (family == AF_INET6)
-    {
-        setsockopt( fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one) );
-        memset( &addr6, 0, sizeof(addr6) );
-        addr6.sin6_family = AF_INET6;
-        addr6.sin6_port = htons( port );
-        ret = bind( fd, (struct sockaddr *)&addr6, sizeof(addr6) );
-    }
-    else
-    {
-        memset( &addr4, 0, sizeof(addr4) );
-        addr4.sin_family = AF_INET;
-        addr4.sin_port = htons( port );
-        ret = bind( fd, (struct sockaddr *)&addr4, sizeof(addr4) );
-    }
-    ret = ret == -1 && errno == EADDRINUSE;
-    close( fd );
-    return ret;
-}
-
+/* free for every protocol and family, as the server's own probe sees it */
 static int port_free( unsigned int port )
 {
-    return !port_held( AF_INET, SOCK_STREAM, port ) && !port_held( AF_INET6, SOCK_STREAM, port ) &&
-           !port_held( AF_INET, SOCK_DGRAM, port ) && !port_held( AF_INET6, SOCK_DGRAM, port );
+    return !host_port_in_use( NULL, ENGINE_TCP, port ) && !host_port_in_use( NULL, ENGINE_UDP, port );
 }
 
 /* Blocks are looked for between 10000 and the start of Linux's automatic
@@ -395,15 +369,51 @@ int test_wait_child( pid_t pid, int *status, int ms )
 
 pid_t test_lock_owner( const char *lock_path )
 {
-    struct flock fl;
-    int fd, ret;
+    int pid = portres_lock_holder( lock_path );
 
-    if ((fd = open( lock_path, O_RDWR | O_CLOEXEC )) == -1) return 0;
-    memset( &fl, 0, sizeof(fl) );
-    fl.l_type = F_WRLCK;
-    ret = fcntl( fd, F_GETLK, &fl );
-    close( fd );
-    return (ret == -1 || fl.l_type == F_UNLCK) ? 0 : fl.l_pid;
+    return pid > 0 ? pid : 0;
+}
+
+int test_wait_for( int (*pred)( const void *ctx ), const void *ctx )
+{
+    int i;
+
+    for (i = 0; i < 1000; i++)
+    {
+        if (pred( ctx )) return 1;
+        test_sleep_ms( 10 );
+    }
+    return 0;
+}
+
+double test_now( void )
+{
+    struct timespec ts;
+
+    clock_gettime( CLOCK_MONOTONIC, &ts );
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* splitmix64: reproducible from the printed seed */
+static unsigned long long rng_state;
+
+void test_rng_seed( unsigned long long seed )
+{
+    rng_state = seed;
+}
+
+unsigned long long test_rng_next( void )
+{
+    unsigned long long z = (rng_state += 0x9e3779b97f4a7c15ULL);
+
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+unsigned int test_rng_below( unsigned int n )
+{
+    return test_rng_next() % n;
 }
 
 /* bind a fresh socket to a port of the loopback (IPv4) or of every address

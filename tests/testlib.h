@@ -74,8 +74,16 @@ extern int test_private_tmp( void );
 extern void test_sleep_ms( int ms );
 /* wait ms milliseconds at most for a child; 1 when it ended */
 extern int test_wait_child( pid_t pid, int *status, int ms );
-/* the pid holding a server's lock file, 0 when none */
+/* the pid holding a server's lock file, 0 when none (or it cannot be told) */
 extern pid_t test_lock_owner( const char *lock_path );
+/* wait (10 s at most) for a condition that must come true; 1 when it did */
+extern int test_wait_for( int (*pred)( const void *ctx ), const void *ctx );
+/* seconds of the monotonic clock */
+extern double test_now( void );
+/* a reproducible random sequence (splitmix64) from a seed, per process */
+extern void test_rng_seed( unsigned long long seed );
+extern unsigned long long test_rng_next( void );
+extern unsigned int test_rng_below( unsigned int n );
 /* bind a fresh socket to a port: 0, or the errno (testlib.c says how) */
 extern int test_bind( int family, int type, unsigned short port, int reuse, unsigned short *got, int *fd_out );
 /* the pid of the keeper of a server directory, 0 when none */

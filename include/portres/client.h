@@ -48,6 +48,8 @@ extern int portres_server_path( char *buf, size_t size );
 extern int portres_check_socket( const char *path );
 /* the pid that holds an fcntl lock on a file, 0 when none does, -1 when it cannot be told */
 extern int portres_lock_holder( const char *path );
+/* the host's range for automatic binds: Linux's ip_local_port_range, or its default */
+extern void portres_auto_port_range( unsigned int *first, unsigned int *last );
 
 /* the connection */
 extern unsigned int portres_connect( unsigned int *server_pid );
