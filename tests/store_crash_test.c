@@ -518,42 +518,7 @@ static void make_state( struct state *st )
  * a kill injected; returns strace's pid */
 static pid_t start_traced_server( const char *inject )
 {
-    pid_t parent = getpid(), pid;
-
-    fflush( stdout );
-    if (!(pid = fork()))
-    {
-        const char *argv[16];
-        int i = 0, fd;
-
-        /* strace dies with us; the server then goes 10 s after its last client (-p10) */
-        prctl( PR_SET_PDEATHSIG, SIGKILL );
-        if (getppid() != parent) _exit( 1 );
-        if ((fd = open( log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600 )) != -1)
-        {
-            dup2( fd, 1 );
-            dup2( fd, 2 );
-        }
-        argv[i++] = "strace";
-        argv[i++] = "-f";
-        argv[i++] = "-o";
-        argv[i++] = trace_path;
-        if (inject)
-        {
-            argv[i++] = "-e";
-            argv[i++] = inject;
-        }
-        argv[i++] = "--";
-        argv[i++] = test_server_path();
-        argv[i++] = "-f";
-        argv[i++] = "-p10";
-        argv[i++] = "--no-keeper";   /* a kill is the store's test, not the keeper's */
-        argv[i] = NULL;
-        execvp( argv[0], (char **)argv );
-        fprintf( stderr, "cannot run strace: %s\n", strerror( errno ) );
-        _exit( 127 );
-    }
-    return pid;
+    return test_start_traced_server( trace_path, log_path, NULL, inject );
 }
 
 static pid_t parent_of( pid_t pid )

@@ -359,42 +359,11 @@ static int stop_server( int sig )
  * not start (*skip set when strace cannot trace here). */
 static pid_t start_traced_server( const char *path, const char *inject, int *skip )
 {
-    pid_t parent = getpid(), pid;
+    pid_t pid;
     int i, status;
 
     *skip = 0;
-    fflush( stdout );
-    if (!(pid = fork()))
-    {
-        const char *argv[16];
-        int n = 0, fd;
-
-        /* strace dies with us; the server then goes 10 s after its last client (-p10) */
-        prctl( PR_SET_PDEATHSIG, SIGKILL );
-        if (getppid() != parent) _exit( 1 );
-        if ((fd = open( log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600 )) != -1)
-        {
-            dup2( fd, 1 );
-            dup2( fd, 2 );
-        }
-        argv[n++] = "strace";
-        argv[n++] = "-f";
-        argv[n++] = "-o";
-        argv[n++] = trace_path;
-        argv[n++] = "-P";
-        argv[n++] = path;
-        argv[n++] = "-e";
-        argv[n++] = inject;
-        argv[n++] = "--";
-        argv[n++] = test_server_path();
-        argv[n++] = "-f";
-        argv[n++] = "-p10";
-        argv[n++] = "--no-keeper";   /* a kill is the store's test, not the keeper's */
-        argv[n] = NULL;
-        execvp( argv[0], (char **)argv );
-        fprintf( stderr, "cannot run strace: %s\n", strerror( errno ) );
-        _exit( 127 );
-    }
+    pid = test_start_traced_server( trace_path, log_path, path, inject );
     for (i = 0; i < 10000; i++)
     {
         if (lock_owner()) return pid;

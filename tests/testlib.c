@@ -30,6 +30,7 @@
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -384,6 +385,52 @@ int test_wait_for( int (*pred)( const void *ctx ), const void *ctx )
         test_sleep_ms( 10 );
     }
     return 0;
+}
+
+/* The server of the prefix in the foreground under strace -f, writing its
+ * trace to trace_path and its output to log_path; the calls on path only
+ * (-P) when given, a fault injected (-e) when given.  strace dies with us;
+ * the server then goes 10 s after its last client (-p10).  Returns strace's
+ * pid at once. */
+pid_t test_start_traced_server( const char *trace_path, const char *log_path, const char *path,
+                                const char *inject )
+{
+    pid_t parent = getpid(), pid;
+    const char *argv[16];
+    int n = 0, fd;
+
+    fflush( stdout );
+    if ((pid = fork())) return pid;
+    prctl( PR_SET_PDEATHSIG, SIGKILL );
+    if (getppid() != parent) _exit( 1 );
+    if ((fd = open( log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600 )) != -1)
+    {
+        dup2( fd, 1 );
+        dup2( fd, 2 );
+    }
+    argv[n++] = "strace";
+    argv[n++] = "-f";
+    argv[n++] = "-o";
+    argv[n++] = trace_path;
+    if (path)
+    {
+        argv[n++] = "-P";
+        argv[n++] = path;
+    }
+    if (inject)
+    {
+        argv[n++] = "-e";
+        argv[n++] = inject;
+    }
+    argv[n++] = "--";
+    argv[n++] = test_server_path();
+    argv[n++] = "-f";
+    argv[n++] = "-p10";
+    argv[n++] = "--no-keeper";   /* a kill is the store's test, not the keeper's */
+    argv[n] = NULL;
+    execvp( argv[0], (char **)argv );
+    fprintf( stderr, "cannot run strace: %s\n", strerror( errno ) );
+    _exit( 127 );
 }
 
 double test_now( void )

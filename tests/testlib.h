@@ -78,6 +78,9 @@ extern int test_wait_child( pid_t pid, int *status, int ms );
 extern pid_t test_lock_owner( const char *lock_path );
 /* wait (10 s at most) for a condition that must come true; 1 when it did */
 extern int test_wait_for( int (*pred)( const void *ctx ), const void *ctx );
+/* the prefix's server in the foreground under strace (testlib.c says how); strace's pid */
+extern pid_t test_start_traced_server( const char *trace_path, const char *log_path, const char *path,
+                                       const char *inject );
 /* seconds of the monotonic clock */
 extern double test_now( void );
 /* a reproducible random sequence (splitmix64) from a seed, per process */
