@@ -433,6 +433,34 @@ pid_t test_start_traced_server( const char *trace_path, const char *log_path, co
     _exit( 127 );
 }
 
+char *test_read_file( const char *path, size_t *len )
+{
+    size_t size = 4096, done = 0;
+    char *buf = malloc( size + 1 );
+    ssize_t ret;
+    int fd;
+
+    *len = 0;
+    if ((fd = open( path, O_RDONLY | O_CLOEXEC )) == -1)
+    {
+        int err = errno;
+
+        free( buf );
+        errno = err;
+        return NULL;
+    }
+    while (buf && (ret = read( fd, buf + done, size - done )) > 0)
+    {
+        done += ret;
+        if (done == size) buf = realloc( buf, (size *= 2) + 1 );
+    }
+    close( fd );
+    if (!buf) return NULL;
+    buf[done] = 0;
+    *len = done;
+    return buf;
+}
+
 double test_now( void )
 {
     struct timespec ts;

@@ -81,6 +81,9 @@ extern int test_wait_for( int (*pred)( const void *ctx ), const void *ctx );
 /* the prefix's server in the foreground under strace (testlib.c says how); strace's pid */
 extern pid_t test_start_traced_server( const char *trace_path, const char *log_path, const char *path,
                                        const char *inject );
+/* the whole of a file, NUL-terminated, to be freed; NULL when it cannot be
+ * read (errno says why) */
+extern char *test_read_file( const char *path, size_t *len );
 /* seconds of the monotonic clock */
 extern double test_now( void );
 /* a reproducible random sequence (splitmix64) from a seed, per process */
