@@ -240,7 +240,7 @@ static void do_acquire( int wildcard )
     if (self->nb_held == MAX_HELD) return;
     count = 1 + test_rng_below( wildcard ? 4 : MAX_ACQUIRE );
     if (!wildcard) start = SPECIFIC_BASE + test_rng_below( SPECIFIC_SPAN );
-    REQUEST( portres_acquire( protocols[protocol], start, count, socket_handle( sock ), &token, &first ) );
+    REQUEST( portres_acquire( protocols[protocol], start, count, socket_handle( sock ), &token, &first, NULL ) );
     if (is_reset( status ))
     {
         lost_server( "acquire", status );
@@ -318,7 +318,7 @@ static void do_associate( void )
 
     if (!self->nb_held) return;
     h = &self->held[index = test_rng_below( self->nb_held )];
-    REQUEST( portres_associate( protocols[h->protocol], socket_handle( sock ), h->token, elevated, &start, &count,
+    REQUEST( portres_associate( protocols[h->protocol], elevated, socket_handle( sock ), h->token, &start, &count,
                                 &kind ) );
     if (is_reset( status ))
     {
@@ -350,7 +350,7 @@ static void do_associate_foreign( void )
     if (test_rng_below( 2 ))
     {
         if (!(token = foreign_token())) return;
-        REQUEST( portres_associate( protocols[protocol], socket_handle( sock ), token, 1, &start, &count, &kind ) );
+        REQUEST( portres_associate( protocols[protocol], 1, socket_handle( sock ), token, &start, &count, &kind ) );
         if (is_reset( status )) lost_server( "associate", status );
         else if (status != STATUS_INVALID_PARAMETER)
             client_fail( "associate with a foreign token %#llx: status %#x", (unsigned long long)token, status );
@@ -363,7 +363,7 @@ static void do_associate_foreign( void )
         return;
     }
     if (status) return;
-    REQUEST( portres_associate( protocols[protocol], socket_handle( sock ), token, elevated, &start, &count, &kind ) );
+    REQUEST( portres_associate( protocols[protocol], elevated, socket_handle( sock ), token, &start, &count, &kind ) );
     if (is_reset( status ))
     {
         lost_server( "associate", status );
@@ -393,7 +393,8 @@ static void do_bind_port( void )
     unsigned int sock = test_rng_below( NB_SOCKETS ), protocol = test_rng_below( 2 ), status;
     const struct sock_state *s = &self->socks[sock];
     unsigned short port = 0, result = 0;
-    int associated = -1, mine;
+    unsigned int associated = ~0u;   /* not answered */
+    int mine;
 
     if (s->assoc) protocol = s->protocol;
     switch (test_rng_below( 3 ))
@@ -402,7 +403,7 @@ static void do_bind_port( void )
     case 1: if (s->assoc) { port = s->start + test_rng_below( s->count + 1 ); break; } /* fall through */
     default: port = SPECIFIC_BASE + test_rng_below( SPECIFIC_SPAN ); break;
     }
-    REQUEST( portres_bind_port( protocols[protocol], socket_handle( sock ), port, &result, &associated ) );
+    REQUEST( portres_bind_port( protocols[protocol], port, socket_handle( sock ), &result, &associated ) );
     if (is_reset( status ))
     {
         lost_server( "bind_port", status );
@@ -458,7 +459,7 @@ static void do_query_port( void )
     default: port = SLOT_BASE + test_rng_below( SLOT_PORTS * NB_SLOTS ); break;
     }
     memset( &info, 0, sizeof(info) );
-    REQUEST( portres_query_port( protocols[protocol], port, &info ) );
+    REQUEST( test_query_port( protocols[protocol], port, &info ) );
     if (is_reset( status ))
     {
         lost_server( "query_port", status );

@@ -433,7 +433,7 @@ static void check_refused_changes( const struct state *st, const char *store_tex
     check( status == expect, "%s: create: status %#x, expected %#x", what, status, expect );
     check( portres_persistent_lookup( PORTRES_PROTO_TCP, 24500, 4, &token ) == STATUS_NOT_FOUND,
            "%s: the reservation that could not be saved is there", what );
-    check( !portres_query_port( PORTRES_PROTO_TCP, 24501, &info ) && !info.kind, "%s: its port is reserved",
+    check( !test_query_port( PORTRES_PROTO_TCP, 24501, &info ) && !info.kind, "%s: its port is reserved",
            what );
 
     status = portres_persistent_delete( PORTRES_PROTO_TCP, st->entries[1].start, st->entries[1].count, 1 );
@@ -770,9 +770,9 @@ TEST(test_damaged_store_stuck)
            "a persistent change was accepted" );
     check( portres_persistent_lookup( PORTRES_PROTO_TCP, 24500, 4, &token ) == STATUS_NOT_FOUND,
            "the refused reservation is there" );
-    check( portres_acquire( PORTRES_PROTO_TCP, 24600, 2, 0x10, &token, &first ) == STATUS_SUCCESS,
+    check( portres_acquire( PORTRES_PROTO_TCP, 24600, 2, 0x10, &token, &first, NULL ) == STATUS_SUCCESS,
            "runtime reservations do not work" );
-    check( !portres_query_port( PORTRES_PROTO_TCP, 24601, &info ) && info.kind == PORTRES_KIND_RUNTIME,
+    check( !test_query_port( PORTRES_PROTO_TCP, 24601, &info ) && info.kind == PORTRES_KIND_RUNTIME,
            "the runtime reservation is not there" );
     check_clean( "stuck" );
     stop_traced_server( strace_pid );

@@ -375,6 +375,12 @@ pid_t test_lock_owner( const char *lock_path )
     return pid > 0 ? pid : 0;
 }
 
+unsigned int test_query_port( unsigned int protocol, unsigned short port, struct query_port_reply *info )
+{
+    return portres_query_port( protocol, port, &info->kind, &info->start, &info->count, &info->owner_pid,
+                               &info->is_mine, &info->token );
+}
+
 int test_wait_for( int (*pred)( const void *ctx ), const void *ctx )
 {
     int i;

@@ -76,6 +76,9 @@ extern void test_sleep_ms( int ms );
 extern int test_wait_child( pid_t pid, int *status, int ms );
 /* the pid holding a server's lock file, 0 when none (or it cannot be told) */
 extern pid_t test_lock_owner( const char *lock_path );
+/* the query_port request, its whole reply in *info */
+struct query_port_reply;
+extern unsigned int test_query_port( unsigned int protocol, unsigned short port, struct query_port_reply *info );
 /* wait (10 s at most) for a condition that must come true; 1 when it did */
 extern int test_wait_for( int (*pred)( const void *ctx ), const void *ctx );
 /* the prefix's server in the foreground under strace (testlib.c says how); strace's pid */
