@@ -133,19 +133,20 @@ static void owner_main( int in, int out, unsigned short tcp_start )
 
     memset( &report, 0, sizeof(report) );
     report.tcp_start = tcp_start;
-    report.status[0] = portres_acquire( PORTRES_PROTO_TCP, tcp_start, RANGE, 0x10, &report.tcp_token, NULL );
-    report.status[1] = portres_acquire( PORTRES_PROTO_UDP, 0, BLOCK, 0x20, &report.udp_token, &report.udp_start );
-    report.status[2] = portres_associate( PORTRES_PROTO_TCP, SOCKET, report.tcp_token, 0, &start, &count, &kind );
-    report.status[3] = portres_bind_port( PORTRES_PROTO_TCP, SOCKET, 0, &report.given, NULL );
+    report.status[0] = portres_acquire( PORTRES_PROTO_TCP, tcp_start, RANGE, 0x10, &report.tcp_token, NULL, NULL );
+    report.status[1] = portres_acquire( PORTRES_PROTO_UDP, 0, BLOCK, 0x20, &report.udp_token, &report.udp_start,
+                                        NULL );
+    report.status[2] = portres_associate( PORTRES_PROTO_TCP, 0, SOCKET, report.tcp_token, &start, &count, &kind );
+    report.status[3] = portres_bind_port( PORTRES_PROTO_TCP, 0, SOCKET, &report.given, NULL );
     /* the associated socket binds the port it was given, as Wine's would */
     if (!report.status[3] && test_bind( AF_INET, SOCK_STREAM, report.given, 0, NULL, &fd )) report.status[3] = ~0u;
     if (write( out, &report, sizeof(report) ) != sizeof(report) || read( in, &command, 1 ) != 1) _exit( 1 );
 
     /* after the crash */
-    report.status[0] = portres_query_port( PORTRES_PROTO_TCP, tcp_start + 1, &info );
+    report.status[0] = test_query_port( PORTRES_PROTO_TCP, tcp_start + 1, &info );
     report.is_mine = info.is_mine && info.kind == PORTRES_KIND_RUNTIME;
     report.seen_token = info.token;
-    report.status[1] = portres_bind_port( PORTRES_PROTO_TCP, SOCKET, report.given, &start, NULL );
+    report.status[1] = portres_bind_port( PORTRES_PROTO_TCP, report.given, SOCKET, &start, NULL );
     if (fd != -1) close( fd );
     report.status[2] = portres_release( report.udp_token );
     report.status[3] = portres_release( report.tcp_token );
@@ -359,9 +360,9 @@ static void check_taken( const struct report *report, const char *when )
     portres_token_t token;
     unsigned int status;
 
-    status = portres_acquire( PORTRES_PROTO_TCP, report->tcp_start, RANGE, 0x99, &token, NULL );
+    status = portres_acquire( PORTRES_PROTO_TCP, report->tcp_start, RANGE, 0x99, &token, NULL, NULL );
     check( status == STATUS_ADDRESS_ALREADY_EXISTS, "%s: the owner's TCP range granted again: %#x", when, status );
-    status = portres_acquire( PORTRES_PROTO_UDP, report->udp_start, BLOCK, 0x99, &token, NULL );
+    status = portres_acquire( PORTRES_PROTO_UDP, report->udp_start, BLOCK, 0x99, &token, NULL, NULL );
     check( status == STATUS_ADDRESS_ALREADY_EXISTS, "%s: the owner's UDP block granted again: %#x", when, status );
 }
 
@@ -408,7 +409,7 @@ TEST(test_holds_through_crash)
     check_taken( &report, "after the crash" );
     finish_owner( &owner, &report );
     check_answered_by( next, "the owner's calls after the crash" );
-    check( portres_acquire( PORTRES_PROTO_TCP, report.tcp_start, RANGE, 0x99, &token, NULL ) == STATUS_SUCCESS,
+    check( portres_acquire( PORTRES_PROTO_TCP, report.tcp_start, RANGE, 0x99, &token, NULL, NULL ) == STATUS_SUCCESS,
            "the released range cannot be acquired" );
     check( portres_release( token ) == STATUS_SUCCESS, "release" );
     check_state_counts( 0, 0, "at the end" );
@@ -435,7 +436,7 @@ static void lost_reply( int release )
     check( system( cmd ) == 0, "cannot start the server under strace" );
     check( WAIT_FOR( (traced = server_pid()) > 0 ), "the traced server did not start" );
     start = test_free_ports( RANGE );
-    status = portres_acquire( PORTRES_PROTO_TCP, start, RANGE, 0x10, &token, NULL );
+    status = portres_acquire( PORTRES_PROTO_TCP, start, RANGE, 0x10, &token, NULL, NULL );
     check( status == STATUS_SUCCESS, "acquire: %#x", status );
     if (release)
     {
@@ -443,7 +444,7 @@ static void lost_reply( int release )
         check( status == STATUS_SUCCESS, "release whose reply was lost: %#x", status );
     }
     check( WAIT_FOR( process_gone( traced ) ), "the traced server %d did not die", (int)traced );
-    status = portres_query_port( PORTRES_PROTO_TCP, start, &info );
+    status = test_query_port( PORTRES_PROTO_TCP, start, &info );
     next = server_pid();
     check( next > 0 && next != traced, "the query was answered with the lock held by %d, the traced server was %d",
            (int)next, (int)traced );
@@ -457,8 +458,8 @@ static void lost_reply( int release )
            info.is_mine, info.token == token ? "the same" : "another" );
     /* one reservation, not two */
     check_state_counts( 1, 0, "after the acquire" );
-    check( portres_acquire( PORTRES_PROTO_TCP, start, RANGE, 0x11, &again, NULL ) == STATUS_ADDRESS_ALREADY_EXISTS,
-           "the range was granted twice" );
+    check( portres_acquire( PORTRES_PROTO_TCP, start, RANGE, 0x11, &again, NULL, NULL ) ==
+           STATUS_ADDRESS_ALREADY_EXISTS, "the range was granted twice" );
     check( portres_release( token ) == STATUS_SUCCESS, "release of the token the lost reply had" );
 }
 
@@ -492,7 +493,7 @@ TEST(test_owner_dies_meanwhile)
     close( owner.to );
     close( owner.from );
     next = end_crash( &crash );
-    check( WAIT_FOR( portres_acquire( PORTRES_PROTO_TCP, report.tcp_start, RANGE, 0x99, &token, NULL ) ==
+    check( WAIT_FOR( portres_acquire( PORTRES_PROTO_TCP, report.tcp_start, RANGE, 0x99, &token, NULL, NULL ) ==
                      STATUS_SUCCESS ), "the dead owner's range stays" );
     check_answered_by( next, "the acquire after the crash" );
     check( portres_release( token ) == STATUS_SUCCESS, "release" );

@@ -103,9 +103,9 @@ TEST(test_explicit_binds)
 
     test_prefix();
     start[0] = start[1] = test_free_ports( 256 );
-    check( portres_acquire( PORTRES_PROTO_TCP, start[0], 256, 0x10, &tokens[0], &first ) == STATUS_SUCCESS,
+    check( portres_acquire( PORTRES_PROTO_TCP, start[0], 256, 0x10, &tokens[0], &first, NULL ) == STATUS_SUCCESS,
            "tcp acquire: %s", portres_error_message() );
-    check( portres_acquire( PORTRES_PROTO_UDP, start[1], 256, 0x10, &tokens[1], &first ) == STATUS_SUCCESS,
+    check( portres_acquire( PORTRES_PROTO_UDP, start[1], 256, 0x10, &tokens[1], &first, NULL ) == STATUS_SUCCESS,
            "udp acquire: %s", portres_error_message() );
     /* the server's checker finds every hold bound in the kernel */
     check( portres_check_state( &state, message, sizeof(message) ) == STATUS_SUCCESS && state.tcp_runtime == 1 &&
@@ -128,18 +128,13 @@ TEST(test_port0_binds)
     /* blocks where Linux's port-0 binds land: the start of its range */
     for (t = 0; t < 2; t++)
     {
-        FILE *file = fopen( "/proc/sys/net/ipv4/ip_local_port_range", "r" );
-        unsigned int low = 32768, high = 60999;
+        unsigned int low, high;
 
-        if (file)
-        {
-            if (fscanf( file, "%u %u", &low, &high ) != 2) low = 32768;
-            fclose( file );
-        }
+        portres_auto_port_range( &low, &high );
         /* a block in the lower half, where TCP's port-0 binds go, and where UDP's go too */
         for (start[t] = low + 64; (unsigned int)start[t] + BLOCK < high; start[t] += BLOCK)
-            if (portres_acquire( t ? PORTRES_PROTO_UDP : PORTRES_PROTO_TCP, start[t], BLOCK, 0x20,
-                                 &tokens[t], NULL ) == STATUS_SUCCESS)
+            if (portres_acquire( t ? PORTRES_PROTO_UDP : PORTRES_PROTO_TCP, start[t], BLOCK, 0x20, &tokens[t], NULL,
+                                 NULL ) == STATUS_SUCCESS)
                 break;
         check( (unsigned int)start[t] + BLOCK < high, "no free block of %u ports for %s", BLOCK, t ? "udp" : "tcp" );
     }
@@ -160,7 +155,7 @@ TEST(test_whole_range)
     unsigned int status;
 
     test_prefix();
-    status = portres_acquire( PORTRES_PROTO_UDP, 0, 16384, 0x30, &token, &first );
+    status = portres_acquire( PORTRES_PROTO_UDP, 0, 16384, 0x30, &token, &first, NULL );
     if (status == STATUS_ADDRESS_ALREADY_EXISTS)
     {
         test_skip( "a port of 49152-65535 is in use on this host" );

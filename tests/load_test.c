@@ -139,7 +139,6 @@ struct shared
 
 static struct shared *shared;
 static struct client_slot *self;
-static unsigned long long rng_state;
 
 /* the test's own records */
 static unsigned int phase_seconds = 3, rounds = 2, server_kill_target = 3;
@@ -148,29 +147,6 @@ static portres_token_t anchors[2][NB_ANCHORS];
 static unsigned int checks;   /* individual facts the checker verified */
 static char store_path[PORTRES_PATH_MAX + 64];
 static char lock_path[PORTRES_PATH_MAX + 64];
-
-/* splitmix64: reproducible from the printed seed */
-static unsigned long long rng_next( void )
-{
-    unsigned long long z = (rng_state += 0x9e3779b97f4a7c15ULL);
-
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static unsigned int rng_below( unsigned int n )
-{
-    return rng_next() % n;
-}
-
-static double now( void )
-{
-    struct timespec ts;
-
-    clock_gettime( CLOCK_MONOTONIC, &ts );
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static unsigned int env_number( const char *name, unsigned int def )
 {
@@ -257,14 +233,14 @@ static void forget_held( unsigned int index )
 
 static void do_acquire( int wildcard )
 {
-    unsigned int protocol = rng_below( 2 ), sock = rng_below( NB_SOCKETS ), status;
+    unsigned int protocol = test_rng_below( 2 ), sock = test_rng_below( NB_SOCKETS ), status;
     unsigned short start = 0, count, first = 0;
     portres_token_t token = 0;
 
     if (self->nb_held == MAX_HELD) return;
-    count = 1 + rng_below( wildcard ? 4 : MAX_ACQUIRE );
-    if (!wildcard) start = SPECIFIC_BASE + rng_below( SPECIFIC_SPAN );
-    REQUEST( portres_acquire( protocols[protocol], start, count, socket_handle( sock ), &token, &first ) );
+    count = 1 + test_rng_below( wildcard ? 4 : MAX_ACQUIRE );
+    if (!wildcard) start = SPECIFIC_BASE + test_rng_below( SPECIFIC_SPAN );
+    REQUEST( portres_acquire( protocols[protocol], start, count, socket_handle( sock ), &token, &first, NULL ) );
     if (is_reset( status ))
     {
         lost_server( "acquire", status );
@@ -288,7 +264,7 @@ static void do_acquire( int wildcard )
     self->held[self->nb_held].count = count;
     self->held[self->nb_held].socket = sock;
     self->nb_held++;
-    __atomic_store_n( &shared->board[rng_below( BOARD_SIZE )], token, __ATOMIC_RELAXED );
+    __atomic_store_n( &shared->board[test_rng_below( BOARD_SIZE )], token, __ATOMIC_RELAXED );
 }
 
 static void do_release( void )
@@ -297,7 +273,7 @@ static void do_release( void )
     portres_token_t token;
 
     if (!self->nb_held) return;
-    index = rng_below( self->nb_held );
+    index = test_rng_below( self->nb_held );
     token = self->held[index].token;
     REQUEST( portres_release( token ) );
     if (is_reset( status ))
@@ -313,9 +289,9 @@ static void do_release( void )
 /* a token that is not ours: another client's, or made up */
 static portres_token_t foreign_token( void )
 {
-    portres_token_t token = __atomic_load_n( &shared->board[rng_below( BOARD_SIZE )], __ATOMIC_RELAXED );
+    portres_token_t token = __atomic_load_n( &shared->board[test_rng_below( BOARD_SIZE )], __ATOMIC_RELAXED );
 
-    if (!token || rng_below( 4 ) == 0) token = rng_next() | 1;
+    if (!token || test_rng_below( 4 ) == 0) token = test_rng_next() | 1;
     return find_held( token ) >= 0 ? 0 : token;
 }
 
@@ -325,7 +301,7 @@ static void do_release_foreign( void )
     portres_token_t token = foreign_token();
     unsigned int status;
 
-    if (rng_below( 4 ) == 0) token = __atomic_load_n( &shared->persistent_board[rng_below( BOARD_SIZE )],
+    if (test_rng_below( 4 ) == 0) token = __atomic_load_n( &shared->persistent_board[test_rng_below( BOARD_SIZE )],
                                                        __ATOMIC_RELAXED );
     if (!token) return;
     REQUEST( portres_release( token ) );
@@ -336,13 +312,13 @@ static void do_release_foreign( void )
 
 static void do_associate( void )
 {
-    unsigned int sock = rng_below( NB_SOCKETS ), elevated = rng_below( 2 ), index, status, kind = 0;
+    unsigned int sock = test_rng_below( NB_SOCKETS ), elevated = test_rng_below( 2 ), index, status, kind = 0;
     unsigned short start = 0, count = 0;
     const struct held *h;
 
     if (!self->nb_held) return;
-    h = &self->held[index = rng_below( self->nb_held )];
-    REQUEST( portres_associate( protocols[h->protocol], socket_handle( sock ), h->token, elevated, &start, &count,
+    h = &self->held[index = test_rng_below( self->nb_held )];
+    REQUEST( portres_associate( protocols[h->protocol], elevated, socket_handle( sock ), h->token, &start, &count,
                                 &kind ) );
     if (is_reset( status ))
     {
@@ -366,15 +342,15 @@ static void do_associate( void )
 /* another client's token is refused; a persistent one needs elevation */
 static void do_associate_foreign( void )
 {
-    unsigned int sock = rng_below( NB_SOCKETS ), protocol = rng_below( 2 ), slot = rng_below( NB_SLOTS );
-    unsigned int elevated = rng_below( 2 ), status, kind;
+    unsigned int sock = test_rng_below( NB_SOCKETS ), protocol = test_rng_below( 2 ), slot = test_rng_below( NB_SLOTS );
+    unsigned int elevated = test_rng_below( 2 ), status, kind;
     unsigned short start, count;
     portres_token_t token;
 
-    if (rng_below( 2 ))
+    if (test_rng_below( 2 ))
     {
         if (!(token = foreign_token())) return;
-        REQUEST( portres_associate( protocols[protocol], socket_handle( sock ), token, 1, &start, &count, &kind ) );
+        REQUEST( portres_associate( protocols[protocol], 1, socket_handle( sock ), token, &start, &count, &kind ) );
         if (is_reset( status )) lost_server( "associate", status );
         else if (status != STATUS_INVALID_PARAMETER)
             client_fail( "associate with a foreign token %#llx: status %#x", (unsigned long long)token, status );
@@ -387,7 +363,7 @@ static void do_associate_foreign( void )
         return;
     }
     if (status) return;
-    REQUEST( portres_associate( protocols[protocol], socket_handle( sock ), token, elevated, &start, &count, &kind ) );
+    REQUEST( portres_associate( protocols[protocol], elevated, socket_handle( sock ), token, &start, &count, &kind ) );
     if (is_reset( status ))
     {
         lost_server( "associate", status );
@@ -414,19 +390,20 @@ static void do_associate_foreign( void )
 
 static void do_bind_port( void )
 {
-    unsigned int sock = rng_below( NB_SOCKETS ), protocol = rng_below( 2 ), status;
+    unsigned int sock = test_rng_below( NB_SOCKETS ), protocol = test_rng_below( 2 ), status;
     const struct sock_state *s = &self->socks[sock];
     unsigned short port = 0, result = 0;
-    int associated = -1, mine;
+    unsigned int associated = ~0u;   /* not answered */
+    int mine;
 
     if (s->assoc) protocol = s->protocol;
-    switch (rng_below( 3 ))
+    switch (test_rng_below( 3 ))
     {
     case 0: port = 0; break;
-    case 1: if (s->assoc) { port = s->start + rng_below( s->count + 1 ); break; } /* fall through */
-    default: port = SPECIFIC_BASE + rng_below( SPECIFIC_SPAN ); break;
+    case 1: if (s->assoc) { port = s->start + test_rng_below( s->count + 1 ); break; } /* fall through */
+    default: port = SPECIFIC_BASE + test_rng_below( SPECIFIC_SPAN ); break;
     }
-    REQUEST( portres_bind_port( protocols[protocol], socket_handle( sock ), port, &result, &associated ) );
+    REQUEST( portres_bind_port( protocols[protocol], port, socket_handle( sock ), &result, &associated ) );
     if (is_reset( status ))
     {
         lost_server( "bind_port", status );
@@ -465,24 +442,24 @@ static void do_bind_port( void )
 
 static void do_query_port( void )
 {
-    unsigned int protocol = rng_below( 2 ), status, port;
+    unsigned int protocol = test_rng_below( 2 ), status, port;
     struct query_port_reply info;
     int mine;
 
-    if (self->nb_held && rng_below( 2 ))
+    if (self->nb_held && test_rng_below( 2 ))
     {
-        const struct held *h = &self->held[rng_below( self->nb_held )];
+        const struct held *h = &self->held[test_rng_below( self->nb_held )];
         protocol = h->protocol;
-        port = h->start + rng_below( h->count );
+        port = h->start + test_rng_below( h->count );
     }
-    else switch (rng_below( 3 ))
+    else switch (test_rng_below( 3 ))
     {
-    case 0:  port = DYN_START + rng_below( DYN_COUNT ); break;
-    case 1:  port = SPECIFIC_BASE + rng_below( SPECIFIC_SPAN + MAX_ACQUIRE ); break;
-    default: port = SLOT_BASE + rng_below( SLOT_PORTS * NB_SLOTS ); break;
+    case 0:  port = DYN_START + test_rng_below( DYN_COUNT ); break;
+    case 1:  port = SPECIFIC_BASE + test_rng_below( SPECIFIC_SPAN + MAX_ACQUIRE ); break;
+    default: port = SLOT_BASE + test_rng_below( SLOT_PORTS * NB_SLOTS ); break;
     }
     memset( &info, 0, sizeof(info) );
-    REQUEST( portres_query_port( protocols[protocol], port, &info ) );
+    REQUEST( test_query_port( protocols[protocol], port, &info ) );
     if (is_reset( status ))
     {
         lost_server( "query_port", status );
@@ -509,7 +486,7 @@ static void do_query_port( void )
 
 static void do_socket_closed( void )
 {
-    unsigned int sock = rng_below( NB_SOCKETS ), released = ~0u, expect = 0, status, i;
+    unsigned int sock = test_rng_below( NB_SOCKETS ), released = ~0u, expect = 0, status, i;
 
     for (i = 0; i < self->nb_held; i++) if (self->held[i].socket == sock) expect++;
     REQUEST( portres_socket_closed( socket_handle( sock ), &released ) );
@@ -556,7 +533,7 @@ static int client_list_entry( void *ctx, const struct portres_entry *e )
 static void do_list( void )
 {
     struct client_list list;
-    unsigned int protocol = rng_below( 2 ), expect = 0, status, i;
+    unsigned int protocol = test_rng_below( 2 ), expect = 0, status, i;
 
     memset( &list, 0, sizeof(list) );
     list.protocol = protocol;
@@ -574,7 +551,7 @@ static void do_list( void )
 
 static void do_persistent( void )
 {
-    unsigned int protocol = rng_below( 2 ), slot = rng_below( NB_SLOTS ), status, op = rng_below( 8 );
+    unsigned int protocol = test_rng_below( 2 ), slot = test_rng_below( NB_SLOTS ), status, op = test_rng_below( 8 );
     unsigned short start = SLOT_BASE + SLOT_PORTS * slot;
     portres_token_t token = 0;
 
@@ -613,13 +590,13 @@ static void do_persistent( void )
         else if (status ? status != STATUS_NOT_FOUND : !token)
             client_fail( "persistent_lookup %s %u: status %#x", protocol_names[protocol], start, status );
         else if (!status)
-            __atomic_store_n( &shared->persistent_board[rng_below( BOARD_SIZE )], token, __ATOMIC_RELAXED );
+            __atomic_store_n( &shared->persistent_board[test_rng_below( BOARD_SIZE )], token, __ATOMIC_RELAXED );
     }
 }
 
 static void random_request( void )
 {
-    unsigned int r = rng_below( 100 );
+    unsigned int r = test_rng_below( 100 );
 
     if (self->nb_held == MAX_HELD && r < 30) r = 30;   /* full: release instead */
     if (r < 20) do_acquire( 0 );
@@ -657,7 +634,7 @@ static void client_main( unsigned int index, unsigned long long seed )
     int paused = 0, cmd;
 
     self = &shared->clients[index];
-    rng_state = seed;
+    test_rng_seed( seed );
     for (;;)
     {
         cmd = __atomic_load_n( &shared->command, __ATOMIC_ACQUIRE );
@@ -1273,32 +1250,32 @@ static void run_phase( const char *name, unsigned int server_kills )
     for (i = 0; i < NB_CLIENTS; i++) spawn_client( i );
     /* the phase starts once its clients run: under a sanitizer, starting
      * 64 of them can take longer than a phase */
-    start = now();
+    start = test_now();
     end = start + phase_seconds;
-    next_server_kill = server_kills ? start + phase_seconds * (0.5 + rng_below( 50 ) / 100.0) / server_kills : end;
+    next_server_kill = server_kills ? start + phase_seconds * (0.5 + test_rng_below( 50 ) / 100.0) / server_kills : end;
 
     /* a slow machine does not cut the phase short of its server kills */
-    while (now() < end || (kills_done < server_kills && now() < end + 10 * phase_seconds))
+    while (test_now() < end || (kills_done < server_kills && test_now() < end + 10 * phase_seconds))
     {
-        test_sleep_ms( 2 + rng_below( 40 ) );
+        test_sleep_ms( 2 + test_rng_below( 40 ) );
         reap_unexpected();
         /* a persistent change takes a sync of the disk, so a random kill
          * would often land in one and leave its slot's outcome unknown;
          * most such kills go to another client */
-        i = rng_below( NB_CLIENTS );
-        if (__atomic_load_n( &shared->clients[i].inflight, __ATOMIC_SEQ_CST ) && rng_below( 4 ))
-            i = rng_below( NB_CLIENTS );
+        i = test_rng_below( NB_CLIENTS );
+        if (__atomic_load_n( &shared->clients[i].inflight, __ATOMIC_SEQ_CST ) && test_rng_below( 4 ))
+            i = test_rng_below( NB_CLIENTS );
         if (kill_client( i, SIGKILL )) killed++;
         spawn_client( i );
 
-        if (kills_done < server_kills && now() >= next_server_kill && (server = lock_owner()))
+        if (kills_done < server_kills && test_now() >= next_server_kill && (server = lock_owner()))
         {
             kill( server, SIGKILL );
-            checked = now();
+            checked = test_now();
             for (waited = 0; waited < WAIT_MS && lock_owner() == server; waited++) test_sleep_ms( 1 );
             check( lock_owner() != server, "the killed server %d still holds its lock", (int)server );
             killed_servers[kills_done++] = server;
-            next_server_kill = now() + (end - now()) * (0.3 + rng_below( 40 ) / 100.0) / (server_kills - kills_done + 1);
+            next_server_kill = test_now() + (end - test_now()) * (0.3 + test_rng_below( 40 ) / 100.0) / (server_kills - kills_done + 1);
             /* the keeper or a client starts the next one */
             for (waited = 0; waited < WAIT_MS && !lock_owner(); waited++) test_sleep_ms( 1 );
             check( lock_owner() != 0, "no new server after kill %u", kills_done );
@@ -1307,13 +1284,13 @@ static void run_phase( const char *name, unsigned int server_kills )
             report_client_failures();
             __atomic_store_n( &shared->command, CMD_RUN, __ATOMIC_RELEASE );
             /* the restart and the checks do not count as time of the phase */
-            checked = now() - checked;
+            checked = test_now() - checked;
             end += checked;
             next_server_kill += checked;
             checking += checked;
         }
     }
-    elapsed = now() - start - checking;
+    elapsed = test_now() - start - checking;
 
     /* hold still and check */
     nb_live = pause_clients();
@@ -1355,7 +1332,7 @@ TEST(test_load)
 {
     char prefix[PORTRES_PATH_MAX], dir[PORTRES_PATH_MAX], name[64];
     unsigned int p, i, status, server_kills;
-    double begin = now();
+    double begin = test_now();
     const char *env;
 
     test_prefix();
@@ -1366,7 +1343,7 @@ TEST(test_load)
     alarm( 120 + (rounds + 1) * phase_seconds * 4 );   /* the harness's limit, for longer runs */
     if ((env = getenv( "PORTRES_LOAD_SEED" )) && *env) base_seed = strtoull( env, NULL, 0 );
     else base_seed = (unsigned long long)time( NULL ) * 1000003u ^ getpid();
-    rng_state = base_seed;
+    test_rng_seed( base_seed );
     printf( "seed %llu (PORTRES_LOAD_SEED=%llu repeats this run); %u s phases, %u rounds, %u server kills\n",
             base_seed, base_seed, phase_seconds, rounds, server_kills );
 
@@ -1405,7 +1382,7 @@ TEST(test_load)
     run_phase( "server killed too", server_kills );
 
     check_tally( &forks, "forks of a client" );
-    printf( "%u checks, %.1f s in all, %u client processes started\n", checks, now() - begin, spawn_count );
+    printf( "%u checks, %.1f s in all, %u client processes started\n", checks, test_now() - begin, spawn_count );
     munmap( shared, sizeof(*shared) );
 }
 

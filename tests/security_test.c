@@ -42,19 +42,6 @@
 
 #define NOBODY 65534
 
-/* wait (10 s at most) for a condition that must come true */
-static int wait_for( int (*pred)( const void *ctx ), const void *ctx )
-{
-    int i;
-
-    for (i = 0; i < 1000; i++)
-    {
-        if (pred( ctx )) return 1;
-        test_sleep_ms( 10 );
-    }
-    return 0;
-}
-
 /* the server directory of the current prefix and the socket in it */
 static void server_paths( char *dir, size_t dir_size, char *sock, size_t sock_size )
 {
@@ -271,7 +258,7 @@ TEST(test_other_uid_refused)
     check( !chmod( sock, 0600 ) && !chmod( dir, 0700 ) && !chmod( top, 0700 ), "cannot close the directories" );
 
     /* nothing of the refused connection remains, and the owner is served */
-    check( wait_for( has_fds, &fds ), "server %u has %d descriptors, %d before", fds.pid,
+    check( test_wait_for( has_fds, &fds ), "server %u has %d descriptors, %d before", fds.pid,
            count_fds( fds.pid ), fds.count );
     check_serving();
     portres_disconnect();
@@ -400,14 +387,14 @@ static void check_whole( unsigned short base, portres_token_t token, const char 
 {
     struct query_port_reply info;
     unsigned short port = 0;
-    int associated = 0;
+    unsigned int associated = 0;
 
     memset( &info, 0, sizeof(info) );
-    check( portres_query_port( PORTRES_PROTO_TCP, base + 9, &info ) == STATUS_SUCCESS &&
+    check( test_query_port( PORTRES_PROTO_TCP, base + 9, &info ) == STATUS_SUCCESS &&
            info.kind == PORTRES_KIND_RUNTIME && info.is_mine && info.token == token && info.start == base &&
            info.count == 10 && info.owner_pid == (unsigned int)getpid(), "%s: kind %u, mine %u, owner %u", when,
            info.kind, info.is_mine, info.owner_pid );
-    check( portres_bind_port( PORTRES_PROTO_TCP, 0x14, 0, &port, &associated ) == STATUS_SUCCESS && associated &&
+    check( portres_bind_port( PORTRES_PROTO_TCP, 0, 0x14, &port, &associated ) == STATUS_SUCCESS && associated &&
            port == base, "%s: the association is lost (port %u, associated %d)", when, port, associated );
 }
 
@@ -420,16 +407,17 @@ TEST(test_foreign_token)
     unsigned short base, first, port, start, count;
     portres_token_t token;
     unsigned int kind, released, owner = getpid();
-    int associated, status, ready[2], go[2];
+    unsigned int associated;
+    int status, ready[2], go[2];
     pid_t pid;
     char c;
 
     test_prefix();
     base = test_free_ports( 10 );
-    check( portres_acquire( PORTRES_PROTO_TCP, base, 10, 0x10, &token, &first ) == STATUS_SUCCESS && first == base,
-           "acquire: %s", portres_error_message() );
-    check( portres_associate( PORTRES_PROTO_TCP, 0x14, token, 0, NULL, NULL, NULL ) == STATUS_SUCCESS, "associate" );
-    check( portres_bind_port( PORTRES_PROTO_TCP, 0x14, 0, &port, &associated ) == STATUS_SUCCESS && associated &&
+    check( portres_acquire( PORTRES_PROTO_TCP, base, 10, 0x10, &token, &first, NULL ) == STATUS_SUCCESS &&
+           first == base, "acquire: %s", portres_error_message() );
+    check( portres_associate( PORTRES_PROTO_TCP, 0, 0x14, token, NULL, NULL, NULL ) == STATUS_SUCCESS, "associate" );
+    check( portres_bind_port( PORTRES_PROTO_TCP, 0, 0x14, &port, &associated ) == STATUS_SUCCESS && associated &&
            port == base, "bind of the associated socket got %u", port );
     check( !pipe( ready ) && !pipe( go ), "pipe" );
 
@@ -442,13 +430,13 @@ TEST(test_foreign_token)
         close( go[1] );
         memset( &info, 0, sizeof(info) );
         check( portres_release( token ) == STATUS_INVALID_PARAMETER, "released a foreign token" );
-        check( portres_associate( PORTRES_PROTO_TCP, 0x14, token, 0, NULL, NULL, NULL ) == STATUS_INVALID_PARAMETER,
+        check( portres_associate( PORTRES_PROTO_TCP, 0, 0x14, token, NULL, NULL, NULL ) == STATUS_INVALID_PARAMETER,
                "associated a foreign token" );
-        check( portres_associate( PORTRES_PROTO_TCP, 0x20, token, 1, NULL, NULL, NULL ) == STATUS_INVALID_PARAMETER,
+        check( portres_associate( PORTRES_PROTO_TCP, 1, 0x20, token, NULL, NULL, NULL ) == STATUS_INVALID_PARAMETER,
                "associated a foreign token, elevated" );
-        check( portres_associate( PORTRES_PROTO_UDP, 0x20, token, 1, NULL, NULL, NULL ) == STATUS_INVALID_PARAMETER,
+        check( portres_associate( PORTRES_PROTO_UDP, 1, 0x20, token, NULL, NULL, NULL ) == STATUS_INVALID_PARAMETER,
                "associated a foreign token for udp" );
-        check( portres_query_port( PORTRES_PROTO_TCP, base + 3, &info ) == STATUS_SUCCESS &&
+        check( test_query_port( PORTRES_PROTO_TCP, base + 3, &info ) == STATUS_SUCCESS &&
                info.kind == PORTRES_KIND_RUNTIME && !info.is_mine && info.owner_pid == owner,
                "query: kind %u, mine %u, owner %u", info.kind, info.is_mine, info.owner_pid );
         check( !info.token, "query revealed the token %#llx", (unsigned long long)info.token );
@@ -456,14 +444,14 @@ TEST(test_foreign_token)
                "lookup found the runtime reservation" );
         check( portres_persistent_delete( PORTRES_PROTO_TCP, base, 10, 1 ) == STATUS_ACCESS_DENIED,
                "deleted the runtime reservation" );
-        check( portres_bind_port( PORTRES_PROTO_TCP, 0x14, base + 1, &port, &associated ) == STATUS_ACCESS_DENIED,
+        check( portres_bind_port( PORTRES_PROTO_TCP, base + 1, 0x14, &port, &associated ) == STATUS_ACCESS_DENIED,
                "bound into the reservation with the owner's socket value" );
         check( portres_socket_closed( 0x10, &released ) == STATUS_SUCCESS && !released,
                "closing the owner's socket value released %u", released );
         check( portres_socket_closed( 0x14, &released ) == STATUS_SUCCESS && !released,
                "closing the owner's associated socket value released %u", released );
-        check( portres_acquire( PORTRES_PROTO_TCP, base, 10, 0x10, &other, &first ) == STATUS_ADDRESS_ALREADY_EXISTS,
-               "acquired over the reservation" );
+        check( portres_acquire( PORTRES_PROTO_TCP, base, 10, 0x10, &other, &first, NULL ) ==
+               STATUS_ADDRESS_ALREADY_EXISTS, "acquired over the reservation" );
         c = 'y';
         if (write( ready[1], &c, 1 ) != 1 || read( go[0], &c, 1 ) < 0) _exit( 3 );
         fflush( stdout );
@@ -479,7 +467,7 @@ TEST(test_foreign_token)
     waitpid( pid, &status, 0 );
     check( WIFEXITED( status ) && !WEXITSTATUS( status ), "the other process failed (status %#x)", status );
     check_whole( base, token, "after the other process left" );
-    check( portres_associate( PORTRES_PROTO_TCP, 0x18, token, 0, &start, &count, &kind ) == STATUS_SUCCESS &&
+    check( portres_associate( PORTRES_PROTO_TCP, 0, 0x18, token, &start, &count, &kind ) == STATUS_SUCCESS &&
            start == base && count == 10 && kind == PORTRES_KIND_RUNTIME, "the owner cannot associate" );
     check( portres_release( token ) == STATUS_SUCCESS, "the owner cannot release" );
     close( ready[0] );
@@ -506,7 +494,7 @@ TEST(test_token_randomness)
     port = test_free_ports( 1 );
     for (i = 0; i < N; i++)
     {
-        if (!tally( &requests, !portres_acquire( PORTRES_PROTO_TCP, port, 1, 0x10, &tokens[i], &first ) &&
+        if (!tally( &requests, !portres_acquire( PORTRES_PROTO_TCP, port, 1, 0x10, &tokens[i], &first, NULL ) &&
                     !portres_release( tokens[i] ), "acquire and release %u: %s", i, portres_error_message() ))
             break;
     }
@@ -625,12 +613,12 @@ TEST(test_tokens_from_getrandom)
                 test_server_path(), "-f", "-p", (char *)NULL );
         _exit( 127 );
     }
-    check( wait_for( server_listens, sock ), "the traced server does not listen" );
+    check( test_wait_for( server_listens, sock ), "the traced server does not listen" );
     port = test_free_ports( 1 );
     for (i = 0; i < N; i++)
     {
-        tally( &requests, portres_acquire( PORTRES_PROTO_TCP, port, 1, 0x10, &tokens[i], &first ) == STATUS_SUCCESS &&
-               portres_release( tokens[i] ) == STATUS_SUCCESS, "acquire %u: %s", i, portres_error_message() );
+        tally( &requests, portres_acquire( PORTRES_PROTO_TCP, port, 1, 0x10, &tokens[i], &first, NULL ) ==
+               STATUS_SUCCESS && portres_release( tokens[i] ) == STATUS_SUCCESS, "acquire %u: %s", i, portres_error_message() );
     }
     check_tally( &requests, "acquires and releases" );
     portres_disconnect();

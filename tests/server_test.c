@@ -41,19 +41,6 @@
 #include "testlib.h"
 #include "portres/client.h"
 
-/* wait (10 s at most) for a condition that must come true */
-static int wait_for( int (*pred)( const void *ctx ), const void *ctx )
-{
-    int i;
-
-    for (i = 0; i < 1000; i++)
-    {
-        if (pred( ctx )) return 1;
-        test_sleep_ms( 10 );
-    }
-    return 0;
-}
-
 /* the server directory of the current prefix; 0, or -1 when there is none */
 static int find_server_dir( char *buf, size_t size )
 {
@@ -93,13 +80,13 @@ static int port_free( const void *ctx )
 {
     const unsigned int *args = ctx;   /* protocol, port */
     struct query_port_reply info;
-    return !portres_query_port( args[0], args[1], &info ) && !info.kind;
+    return !test_query_port( args[0], args[1], &info ) && !info.kind;
 }
 
 static int wait_port_free( unsigned int protocol, unsigned int port )
 {
     unsigned int args[2] = { protocol, port };
-    return wait_for( port_free, args );
+    return test_wait_for( port_free, args );
 }
 
 static unsigned int current_server( void )
@@ -222,17 +209,17 @@ TEST(test_basic)
 
     test_prefix();
     base = test_free_ports( 10 );
-    check( portres_acquire( PORTRES_PROTO_TCP, base, 10, 0x44, &token, &first ) == STATUS_SUCCESS,
+    check( portres_acquire( PORTRES_PROTO_TCP, base, 10, 0x44, &token, &first, NULL ) == STATUS_SUCCESS,
            "acquire: %s", portres_error_message() );
     check( first == base && token, "got %u, token %#llx", first, (unsigned long long)token );
-    check( portres_query_port( PORTRES_PROTO_TCP, base + 9, &info ) == STATUS_SUCCESS, "query" );
+    check( test_query_port( PORTRES_PROTO_TCP, base + 9, &info ) == STATUS_SUCCESS, "query" );
     check( info.kind == PORTRES_KIND_RUNTIME && info.is_mine && info.token == token && info.start == base &&
            info.count == 10 && info.owner_pid == (unsigned int)getpid(), "query: kind %u mine %u pid %u",
            info.kind, info.is_mine, info.owner_pid );
-    check( portres_query_port( PORTRES_PROTO_UDP, base + 9, &info ) == STATUS_SUCCESS && !info.kind, "udp reserved" );
-    check( portres_query_port( 99, base + 9, &info ) == STATUS_INVALID_PARAMETER, "protocol 99 accepted" );
+    check( test_query_port( PORTRES_PROTO_UDP, base + 9, &info ) == STATUS_SUCCESS && !info.kind, "udp reserved" );
+    check( test_query_port( 99, base + 9, &info ) == STATUS_INVALID_PARAMETER, "protocol 99 accepted" );
     check( portres_release( token ) == STATUS_SUCCESS, "release" );
-    check( portres_query_port( PORTRES_PROTO_TCP, base + 9, &info ) == STATUS_SUCCESS && !info.kind, "still reserved" );
+    check( test_query_port( PORTRES_PROTO_TCP, base + 9, &info ) == STATUS_SUCCESS && !info.kind, "still reserved" );
 }
 
 /* a child that holds reservations until the go pipe closes; foreign_port is
@@ -253,11 +240,11 @@ static pid_t spawn_holder( int *ready_fd, const int go[2], portres_token_t forei
 
         close( ready[0] );
         close( go[1] );
-        ok &= portres_acquire( PORTRES_PROTO_TCP, start, 10, 0x10, &token, &first ) == STATUS_SUCCESS;
-        ok &= portres_acquire( PORTRES_PROTO_TCP, foreign_port, 1, 0x10, &token, &first ) ==
+        ok &= portres_acquire( PORTRES_PROTO_TCP, start, 10, 0x10, &token, &first, NULL ) == STATUS_SUCCESS;
+        ok &= portres_acquire( PORTRES_PROTO_TCP, foreign_port, 1, 0x10, &token, &first, NULL ) ==
               STATUS_ADDRESS_ALREADY_EXISTS;
         ok &= portres_release( foreign ) == STATUS_INVALID_PARAMETER;
-        ok &= portres_associate( PORTRES_PROTO_TCP, 0x14, foreign, 1, NULL, NULL, NULL ) == STATUS_INVALID_PARAMETER;
+        ok &= portres_associate( PORTRES_PROTO_TCP, 1, 0x14, foreign, NULL, NULL, NULL ) == STATUS_INVALID_PARAMETER;
         c = ok ? 'y' : 'n';
         if (write( ready[1], &c, 1 ) != 1) _exit( 3 );
         if (read( go[0], &c, 1 ) < 0) _exit( 3 );
@@ -294,7 +281,7 @@ TEST(test_clients_and_ownership)
     test_prefix();
     base = test_free_ports( 40 );
     check( !pipe( go ), "pipe" );
-    check( portres_acquire( PORTRES_PROTO_TCP, base, 10, 0x10, &token, &first ) == STATUS_SUCCESS, "acquire" );
+    check( portres_acquire( PORTRES_PROTO_TCP, base, 10, 0x10, &token, &first, NULL ) == STATUS_SUCCESS, "acquire" );
     for (i = 0; i < 3; i++) pids[i] = spawn_holder( &ready[i], go, token, base + 5, base + 10 + 10 * i );
     for (i = 0; i < 3; i++)
         tally( &saw, read( ready[i], &c, 1 ) == 1 && c == 'y', "client %d saw wrong results", i );
@@ -304,7 +291,7 @@ TEST(test_clients_and_ownership)
     for (i = 0; i < 3; i++)
     {
         struct query_port_reply info;
-        tally( &owned, !portres_query_port( PORTRES_PROTO_TCP, base + 10 + 10 * i, &info ) &&
+        tally( &owned, !test_query_port( PORTRES_PROTO_TCP, base + 10 + 10 * i, &info ) &&
                info.owner_pid == (unsigned int)pids[i] && !info.is_mine && !info.token,
                "client %d: owner %u, mine %u", i, info.owner_pid, info.is_mine );
     }
@@ -318,7 +305,7 @@ TEST(test_clients_and_ownership)
     }
     check_tally( &exited, "clients' exits" );
     expect = 1;
-    check( wait_for( has_entries, &expect ), "a dead client's reservations remain" );
+    check( test_wait_for( has_entries, &expect ), "a dead client's reservations remain" );
     check( portres_release( token ) == STATUS_SUCCESS, "own release" );
 }
 
@@ -336,9 +323,9 @@ TEST(test_release_on_exit)
     {
         portres_token_t token;
         unsigned short first = 0;
-        int ret = portres_acquire( PORTRES_PROTO_UDP, base, 5, 0x10, &token, &first ) ||
-                  portres_acquire( PORTRES_PROTO_UDP, 0, 5, 0x14, &token, &first ) ||
-                  portres_associate( PORTRES_PROTO_UDP, 0x18, token, 1, NULL, NULL, NULL );
+        int ret = portres_acquire( PORTRES_PROTO_UDP, base, 5, 0x10, &token, &first, NULL ) ||
+                  portres_acquire( PORTRES_PROTO_UDP, 0, 5, 0x14, &token, &first, NULL ) ||
+                  portres_associate( PORTRES_PROTO_UDP, 1, 0x18, token, NULL, NULL, NULL );
         if (write( fds[1], &first, sizeof(first) ) != sizeof(first)) ret = 1;
         _exit( ret );
     }
@@ -364,7 +351,7 @@ TEST(test_release_on_sigkill)
     {
         portres_token_t token;
         unsigned short first;
-        c = portres_acquire( PORTRES_PROTO_TCP, base, 100, 0x10, &token, &first ) ? 'n' : 'y';
+        c = portres_acquire( PORTRES_PROTO_TCP, base, 100, 0x10, &token, &first, NULL ) ? 'n' : 'y';
         if (write( fds[1], &c, 1 ) != 1) _exit( 1 );
         for (;;) pause();
     }
@@ -473,7 +460,7 @@ TEST(test_startup_race)
     check_tally( &same, "clients connected to the one server" );
     check( (int)pids[0] == lock_owner(), "server %u does not hold the lock (%d does)", pids[0], lock_owner() );
     /* the losers of the race may take a moment to exit */
-    check( wait_for( one_server, NULL ), "%d servers run for the prefix", count_servers() );
+    check( test_wait_for( one_server, NULL ), "%d servers run for the prefix", count_servers() );
     close( done[1] );
     for (i = 0; i < N; i++)
     {
@@ -514,7 +501,8 @@ TEST(test_persistence_across_restart)
     check( portres_persistent_create( PORTRES_PROTO_UDP, base + 9, 1, 0, &runtime ) == STATUS_ACCESS_DENIED,
            "create without elevation" );
     check( portres_set_dynamic_range( PORTRES_PROTO_UDP, 30000, 500, 1 ) == STATUS_SUCCESS, "set range" );
-    check( portres_acquire( PORTRES_PROTO_TCP, base + 8, 1, 0x10, &runtime, &first ) == STATUS_SUCCESS, "acquire" );
+    check( portres_acquire( PORTRES_PROTO_TCP, base + 8, 1, 0x10, &runtime, &first, NULL ) == STATUS_SUCCESS,
+           "acquire" );
     old_pid = current_server();
 
     portres_disconnect();
@@ -555,17 +543,18 @@ TEST(test_persistence_across_crash)
         tally( &created, portres_persistent_create( PORTRES_PROTO_TCP, base + 10 * i, 5, 1, &tokens[i] ) ==
                STATUS_SUCCESS, "create %u", i );
     check_tally( &created, "persistent creates" );
-    check( portres_acquire( PORTRES_PROTO_TCP, base + 200, 5, 0x10, &runtime, &first ) == STATUS_SUCCESS, "acquire" );
+    check( portres_acquire( PORTRES_PROTO_TCP, base + 200, 5, 0x10, &runtime, &first, NULL ) == STATUS_SUCCESS,
+           "acquire" );
     pid = current_server();
     check( kill( pid, SIGKILL ) == 0, "kill: %s", strerror( errno ) );
-    check( wait_for( server_replaced, &pid ), "the killed server holds its lock" );
+    check( test_wait_for( server_replaced, &pid ), "the killed server holds its lock" );
     /* the next request goes to a new server, as if nothing had happened */
     status = portres_persistent_lookup( PORTRES_PROTO_TCP, base, 5, &token );
     check( status == STATUS_SUCCESS && token == tokens[0], "request after the crash: %#x", status );
     check( current_server() != (unsigned int)pid, "no new server" );
     for (i = 0; i < 20; i++) check_lookup_tally( &found, PORTRES_PROTO_TCP, base + 10 * i, 5, tokens[i] );
     check_tally( &found, "lookups of the persistent reservations after the crash" );
-    status = portres_query_port( PORTRES_PROTO_TCP, base + 202, &info );
+    status = test_query_port( PORTRES_PROTO_TCP, base + 202, &info );
     check( !status && info.kind == PORTRES_KIND_RUNTIME && info.is_mine && info.token == runtime &&
            info.start == base + 200 && info.count == 5, "the runtime reservation after the crash: %#x, kind %u, "
            "mine %u, %u+%u", status, info.kind, info.is_mine, info.start, info.count );
@@ -695,14 +684,14 @@ TEST(test_wildcard_and_dynamic_range)
 
     test_prefix();
     base = test_free_ports( 255 );
-    check( portres_acquire( PORTRES_PROTO_TCP, 0, 100, 0x10, &token, &first ) == STATUS_SUCCESS, "wildcard" );
+    check( portres_acquire( PORTRES_PROTO_TCP, 0, 100, 0x10, &token, &first, NULL ) == STATUS_SUCCESS, "wildcard" );
     check( first >= 49152 && first + 99 <= 65535, "wildcard block at %u", first );
     check( portres_set_dynamic_range( PORTRES_PROTO_UDP, base, 255, 1 ) == STATUS_SUCCESS, "set range" );
     check( portres_set_dynamic_range( PORTRES_PROTO_UDP, base, 254, 1 ) == STATUS_INVALID_PARAMETER, "254 ports" );
     check( portres_set_dynamic_range( PORTRES_PROTO_UDP, base, 300, 0 ) == STATUS_ACCESS_DENIED, "not elevated" );
     for (i = 0; i < 300; i++)
     {
-        if ((status = portres_acquire( PORTRES_PROTO_UDP, 0, 10, 0x20 + i, &token, &first ))) break;
+        if ((status = portres_acquire( PORTRES_PROTO_UDP, 0, 10, 0x20 + i, &token, &first, NULL ))) break;
         tally( &inside, first >= base && first + 9 < base + 255, "block %u at %u", i, first );
     }
     check_tally( &inside, "wildcard blocks inside the dynamic range" );
@@ -726,14 +715,14 @@ TEST(test_ports_in_use)
     addr.sin_port = htons( port );
     check( !bind( fd, (struct sockaddr *)&addr, sizeof(addr) ) && !listen( fd, 1 ), "listen on %u: %s", port,
            strerror( errno ) );
-    check( portres_acquire( PORTRES_PROTO_TCP, port - 1, 3, 0x10, &token, &first ) == STATUS_ADDRESS_ALREADY_EXISTS,
-           "range over listening port %u accepted", port );
+    check( portres_acquire( PORTRES_PROTO_TCP, port - 1, 3, 0x10, &token, &first, NULL ) ==
+           STATUS_ADDRESS_ALREADY_EXISTS, "range over listening port %u accepted", port );
     check( portres_persistent_create( PORTRES_PROTO_TCP, port, 1, 1, &token ) == STATUS_SHARING_VIOLATION,
            "persistent over listening port %u accepted", port );
-    check( portres_acquire( PORTRES_PROTO_UDP, port - 1, 3, 0x10, &token, &first ) == STATUS_SUCCESS,
+    check( portres_acquire( PORTRES_PROTO_UDP, port - 1, 3, 0x10, &token, &first, NULL ) == STATUS_SUCCESS,
            "udp range blocked by a tcp listener" );
     close( fd );
-    check( portres_acquire( PORTRES_PROTO_TCP, port - 1, 3, 0x10, &token, &first ) == STATUS_SUCCESS,
+    check( portres_acquire( PORTRES_PROTO_TCP, port - 1, 3, 0x10, &token, &first, NULL ) == STATUS_SUCCESS,
            "range refused after the listener closed" );
 }
 
@@ -742,21 +731,21 @@ TEST(test_associate_and_bind)
     portres_token_t token;
     unsigned short first, start, count, port1, port2;
     unsigned int kind, released;
-    int associated;
+    unsigned int associated;
 
     test_prefix();
-    check( portres_acquire( PORTRES_PROTO_UDP, 0, 4, 0x10, &token, &first ) == STATUS_SUCCESS, "acquire" );
-    check( portres_associate( PORTRES_PROTO_UDP, 0x20, token, 0, &start, &count, &kind ) == STATUS_SUCCESS &&
+    check( portres_acquire( PORTRES_PROTO_UDP, 0, 4, 0x10, &token, &first, NULL ) == STATUS_SUCCESS, "acquire" );
+    check( portres_associate( PORTRES_PROTO_UDP, 0, 0x20, token, &start, &count, &kind ) == STATUS_SUCCESS &&
            start == first && count == 4 && kind == PORTRES_KIND_RUNTIME, "associate" );
-    check( portres_associate( PORTRES_PROTO_UDP, 0x24, token, 0, NULL, NULL, NULL ) == STATUS_SUCCESS, "associate 2" );
-    check( portres_bind_port( PORTRES_PROTO_UDP, 0x20, 0, &port1, &associated ) == STATUS_SUCCESS && associated &&
+    check( portres_associate( PORTRES_PROTO_UDP, 0, 0x24, token, NULL, NULL, NULL ) == STATUS_SUCCESS, "associate 2" );
+    check( portres_bind_port( PORTRES_PROTO_UDP, 0, 0x20, &port1, &associated ) == STATUS_SUCCESS && associated &&
            port1 == first, "bind 1 got %u", port1 );
-    check( portres_bind_port( PORTRES_PROTO_UDP, 0x24, 0, &port2, &associated ) == STATUS_SUCCESS &&
+    check( portres_bind_port( PORTRES_PROTO_UDP, 0, 0x24, &port2, &associated ) == STATUS_SUCCESS &&
            port2 == first + 1, "bind 2 got %u", port2 );
-    check( portres_bind_port( PORTRES_PROTO_UDP, 0x30, first + 2, &port2, &associated ) == STATUS_ACCESS_DENIED,
+    check( portres_bind_port( PORTRES_PROTO_UDP, first + 2, 0x30, &port2, &associated ) == STATUS_ACCESS_DENIED,
            "unassociated bind into a runtime reservation" );
     check( portres_socket_closed( 0x10, &released ) == STATUS_SUCCESS && released == 1, "released %u", released );
-    check( portres_bind_port( PORTRES_PROTO_UDP, 0x20, 0, &port1, &associated ) == STATUS_SUCCESS && !associated,
+    check( portres_bind_port( PORTRES_PROTO_UDP, 0, 0x20, &port1, &associated ) == STATUS_SUCCESS && !associated,
            "association survived" );
 }
 
@@ -787,7 +776,7 @@ TEST(test_list_paging)
     test_prefix();
     order.base = test_free_ports( 6000 );
     for (i = 0; i < 3000; i++)
-        tally( &acquires, portres_acquire( PORTRES_PROTO_TCP, order.base + 2 * i, 1, 0x10, &token, &first ) ==
+        tally( &acquires, portres_acquire( PORTRES_PROTO_TCP, order.base + 2 * i, 1, 0x10, &token, &first, NULL ) ==
                STATUS_SUCCESS, "acquire %u", i );
     check_tally( &acquires, "acquires" );
     check( portres_list( PORTRES_PROTO_TCP, check_order, &order ) == STATUS_SUCCESS, "list" );
@@ -895,7 +884,8 @@ TEST(test_shared_map)
     check( (map = portres_get_map()) != NULL, "no map: %s", portres_error_message() );
     if (!map) return;
     check( lock_owner() != 0, "no server was started for the map" );
-    check( portres_acquire( PORTRES_PROTO_TCP, base, 10, 0x10, &tokens[0], &first ) == STATUS_SUCCESS, "acquire" );
+    check( portres_acquire( PORTRES_PROTO_TCP, base, 10, 0x10, &tokens[0], &first, NULL ) == STATUS_SUCCESS,
+           "acquire" );
     check( portres_map_lookup( map, PORTRES_PROTO_TCP, base + 9, &runtime ) && runtime, "runtime port not in the map" );
     check( !portres_map_lookup( map, PORTRES_PROTO_TCP, base + 10, &runtime ), "port after the range in the map" );
     check( !portres_map_lookup( map, PORTRES_PROTO_UDP, base, &runtime ), "udp port in the map" );
@@ -911,10 +901,10 @@ TEST(test_shared_map)
         switch (rand_r( &seed ) % 4)
         {
         case 0:
-            if (n < 64 && !portres_acquire( protocol, start, count, 0x10 + n, &tokens[n], &first )) n++;
+            if (n < 64 && !portres_acquire( protocol, start, count, 0x10 + n, &tokens[n], &first, NULL )) n++;
             break;
         case 1:
-            if (n < 64 && !portres_acquire( protocol, 0, count, 0x10 + n, &tokens[n], &first )) n++;
+            if (n < 64 && !portres_acquire( protocol, 0, count, 0x10 + n, &tokens[n], &first, NULL )) n++;
             break;
         case 2:
             if (n) portres_release( tokens[rand_r( &seed ) % n] );
@@ -933,7 +923,7 @@ TEST(test_shared_map)
     check( expect_tables( persistent, 1 ), "cannot list the reservations" );
     portres_disconnect();
     test_stop_server();
-    check( wait_for( no_server, NULL ), "the server did not exit" );
+    check( test_wait_for( no_server, NULL ), "the server did not exit" );
     check_map_equals( map, persistent, -1 );
     check( current_server() != 0, "no new server" );
     check_map_equals_tables( map, -2 );
@@ -956,7 +946,7 @@ TEST(test_map_recovery)
     test_prefix();
     base = test_free_ports( 5 );
     check( portres_persistent_create( PORTRES_PROTO_UDP, base, 5, 1, &token ) == STATUS_SUCCESS, "create" );
-    check( portres_acquire( PORTRES_PROTO_TCP, base, 5, 0x10, &token, &first ) == STATUS_SUCCESS, "acquire" );
+    check( portres_acquire( PORTRES_PROTO_TCP, base, 5, 0x10, &token, &first, NULL ) == STATUS_SUCCESS, "acquire" );
     check( (map = portres_get_map()) != NULL, "no map: %s", portres_error_message() );
     pid = current_server();
     if (!map || !pid) return;
@@ -966,7 +956,7 @@ TEST(test_map_recovery)
     if (keeper > 0) kill( keeper, SIGKILL );
     kill( pid, SIGKILL );
     portres_disconnect();
-    check( wait_for( no_server, NULL ), "the server did not die" );
+    check( test_wait_for( no_server, NULL ), "the server did not die" );
 
     /* what a torn update looks like */
     snprintf( path, sizeof(path), "%s/map", dir );
@@ -995,7 +985,7 @@ TEST(test_idle_exit)
     test_prefix();
     pid = current_server();
     portres_disconnect();
-    check( wait_for( no_server, NULL ), "server %u did not exit after its last client", pid );
+    check( test_wait_for( no_server, NULL ), "server %u did not exit after its last client", pid );
 
     /* -p keeps it */
     snprintf( cmd, sizeof(cmd), "'%s' -p", test_server_path() );

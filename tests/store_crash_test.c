@@ -134,31 +134,6 @@ static char socket_path[PORTRES_PATH_MAX + 64];
 static char trace_path[PORTRES_PATH_MAX + 64];
 static char log_path[PORTRES_PATH_MAX + 64];
 
-static unsigned long long rng_state;
-
-/* splitmix64: reproducible from the printed seed */
-static unsigned long long rng_next( void )
-{
-    unsigned long long z = (rng_state += 0x9e3779b97f4a7c15ULL);
-
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-}
-
-static unsigned int rng_below( unsigned int n )
-{
-    return rng_next() % n;
-}
-
-static double now( void )
-{
-    struct timespec ts;
-
-    clock_gettime( CLOCK_MONOTONIC, &ts );
-    return ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static int init_paths( void )
 {
     char prefix[PORTRES_PATH_MAX], dir[PORTRES_PATH_MAX];
@@ -202,29 +177,11 @@ static int stop_server( int sig )
 /* the whole of a file, NUL-terminated; NULL when it does not exist */
 static char *read_file( const char *path, size_t *len )
 {
-    size_t size = 65536, done = 0;
-    char *buf;
-    ssize_t ret;
-    int fd;
+    char *text = test_read_file( path, len );
 
-    *len = 0;
-    if ((fd = open( path, O_RDONLY | O_CLOEXEC )) == -1)
-    {
-        /* a file that is not there is an answer, not a check */
-        if (errno != ENOENT) check( 0, "cannot open %s: %s", path, strerror( errno ) );
-        return NULL;
-    }
-    buf = malloc( size + 1 );
-    while (buf && (ret = read( fd, buf + done, size - done )) > 0)
-    {
-        done += ret;
-        if (done == size) buf = realloc( buf, (size *= 2) + 1 );
-    }
-    close( fd );
-    if (!buf) return NULL;
-    buf[done] = 0;
-    *len = done;
-    return buf;
+    /* a file that is not there is an answer, not a check */
+    if (!text && errno != ENOENT) check( 0, "cannot read %s: %s", path, strerror( errno ) );
+    return text;
 }
 
 static void write_store( const char *path, const struct state *st )
@@ -415,23 +372,8 @@ static int tcp_port_busy( unsigned short port )
 static int in_automatic_range( unsigned short start, unsigned short count )
 {
     static unsigned int low, high;
-    unsigned int l, h;
-    FILE *file;
 
-    if (!low)
-    {
-        low = 32768;  /* Linux's default */
-        high = 60999;
-        if ((file = fopen( "/proc/sys/net/ipv4/ip_local_port_range", "re" )))
-        {
-            if (fscanf( file, "%u %u", &l, &h ) == 2 && l)
-            {
-                low = l;
-                high = h;
-            }
-            fclose( file );
-        }
-    }
+    if (!low) portres_auto_port_range( &low, &high );
     return start <= high && (unsigned int)start + count - 1 >= low;
 }
 
@@ -445,14 +387,14 @@ static void choose_op( const struct state *st, struct op *op )
     if (st->nb[0] > TCP_ENTRIES)
     {
         op->type = OP_DELETE;
-        op->entry = st->entries[0][rng_below( st->nb[0] )];
+        op->entry = st->entries[0][test_rng_below( st->nb[0] )];
         return;
     }
     op->type = OP_CREATE;
     op->entry.count = CREATE_COUNT;
     for (tries = 0;; tries++)
     {
-        op->entry.start = SLOT_BASE + 10 * rng_below( NB_SLOTS );
+        op->entry.start = SLOT_BASE + 10 * test_rng_below( NB_SLOTS );
         if (find_entry( st, op->entry.start ) >= 0) continue;
         if (tries < 1000 && in_automatic_range( op->entry.start, CREATE_COUNT )) continue;
         for (i = 0; i < CREATE_COUNT; i++) if (tcp_port_busy( op->entry.start + i )) break;
@@ -540,15 +482,15 @@ static void make_state( struct state *st )
         n = p ? UDP_ENTRIES : TCP_ENTRIES;
         for (i = 0; i < n; i++)
         {
-            while (used[slot = rng_below( NB_SLOTS )]);
+            while (used[slot = test_rng_below( NB_SLOTS )]);
             used[slot] = 1;
         }
         for (slot = 0; slot < NB_SLOTS; slot++)
         {
             if (!used[slot]) continue;
             st->entries[p][st->nb[p]].start = SLOT_BASE + 10 * slot;
-            st->entries[p][st->nb[p]].count = 1 + rng_below( 9 );
-            while (!(st->entries[p][st->nb[p]].token = rng_next()));
+            st->entries[p][st->nb[p]].count = 1 + test_rng_below( 9 );
+            while (!(st->entries[p][st->nb[p]].token = test_rng_next()));
             st->nb[p]++;
         }
     }
@@ -558,42 +500,7 @@ static void make_state( struct state *st )
  * a kill injected; returns strace's pid */
 static pid_t start_traced_server( const char *inject )
 {
-    pid_t parent = getpid(), pid;
-
-    fflush( stdout );
-    if (!(pid = fork()))
-    {
-        const char *argv[16];
-        int i = 0, fd;
-
-        /* strace dies with us; the server then goes 10 s after its last client (-p10) */
-        prctl( PR_SET_PDEATHSIG, SIGKILL );
-        if (getppid() != parent) _exit( 1 );
-        if ((fd = open( log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600 )) != -1)
-        {
-            dup2( fd, 1 );
-            dup2( fd, 2 );
-        }
-        argv[i++] = "strace";
-        argv[i++] = "-f";
-        argv[i++] = "-o";
-        argv[i++] = trace_path;
-        if (inject)
-        {
-            argv[i++] = "-e";
-            argv[i++] = inject;
-        }
-        argv[i++] = "--";
-        argv[i++] = test_server_path();
-        argv[i++] = "-f";
-        argv[i++] = "-p10";
-        argv[i++] = "--no-keeper";   /* a kill is the store's test, not the keeper's */
-        argv[i] = NULL;
-        execvp( argv[0], (char **)argv );
-        fprintf( stderr, "cannot run strace: %s\n", strerror( errno ) );
-        _exit( 127 );
-    }
-    return pid;
+    return test_start_traced_server( trace_path, log_path, NULL, inject );
 }
 
 static pid_t parent_of( pid_t pid )
@@ -859,8 +766,8 @@ static void check_restart( const struct state *st, const struct op *op, int is_n
     else check_lookup( t, 0, &op->entry, STATUS_NOT_FOUND, trial );
     tally( t, (index >= 0) == (is_new == (op->type == OP_CREATE)), "trial %d: the %s reservation is %s", trial,
            is_new ? "new" : "old", index >= 0 ? "there" : "missing" );
-    check_lookup( t, 0, &st->entries[0][rng_below( st->nb[0] )], 0, trial );
-    check_lookup( t, 1, &st->entries[1][rng_below( st->nb[1] )], 0, trial );
+    check_lookup( t, 0, &st->entries[0][test_rng_below( st->nb[0] )], 0, trial );
+    check_lookup( t, 1, &st->entries[1][test_rng_below( st->nb[1] )], 0, trial );
     portres_disconnect();
     tally( t, stop_server( SIGTERM ), "trial %d: the new server did not stop", trial );
 }
@@ -881,7 +788,7 @@ TEST(test_kill_while_saving)
     int renames[NB_OPS], ended, strace_status, is_old, is_new, landed, tmp_kind;
     pid_t strace_pid, server_pid;
     const char *env;
-    double begin = now();
+    double begin = test_now();
     struct op op;
     struct test_tally answered = { 0 }, unlocked = { 0 }, traced = { 0 }, whole = { 0 }, before = { 0 };
     struct test_tally after = { 0 }, restarted = { 0 };
@@ -898,7 +805,7 @@ TEST(test_kill_while_saving)
     if (!init_paths()) return;
     if ((env = getenv( "PORTRES_CRASH_SEED" )) && *env) seed = strtoull( env, NULL, 0 );
     else seed = (unsigned long long)time( NULL ) * 1000003u ^ getpid();
-    rng_state = seed;
+    test_rng_seed( seed );
     printf( "seed %llu (PORTRES_CRASH_SEED=%llu repeats this run)\n", seed, seed );
 
     make_state( &model );
@@ -932,7 +839,7 @@ TEST(test_kill_while_saving)
         int point;
 
         choose_op( &model, &op );
-        point = rng_below( calib[op.type].nb_window );
+        point = test_rng_below( calib[op.type].nb_window );
         snprintf( inject, sizeof(inject), "inject=%s:signal=KILL:when=%u", calib[op.type].window[point].name,
                   calib[op.type].window[point].occurrence );
 
@@ -1057,7 +964,7 @@ TEST(test_kill_while_saving)
     }
     printf( "temporary file when the next server started: %s %u, %s %u, %s %u\n", tmp_names[0], tmp_seen[0],
             tmp_names[1], tmp_seen[1], tmp_names[2], tmp_seen[2] );
-    printf( "time: %.1f s\n", now() - begin );
+    printf( "time: %.1f s\n", test_now() - begin );
 
     check( kills >= MIN_KILLS, "only %u kills landed inside the save (%u outside)", kills, outside );
     check( totals[0][0] + totals[1][0] > 0, "no kill left the old state" );
@@ -1079,7 +986,7 @@ TEST(test_stray_temp_file)
 
     test_prefix();
     if (!init_paths()) return;
-    rng_state = 1;
+    test_rng_seed( 1 );
     for (i = 0; i < 3; i++)
     {
         make_state( &model );

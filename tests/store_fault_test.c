@@ -104,32 +104,6 @@ static int init_paths( void )
     return 1;
 }
 
-/* the whole of a file, NUL-terminated; NULL when it cannot be read */
-static char *read_file( const char *path, size_t *len )
-{
-    size_t size = 4096, done = 0;
-    char *buf = malloc( size + 1 );
-    ssize_t ret;
-    int fd;
-
-    *len = 0;
-    if ((fd = open( path, O_RDONLY | O_CLOEXEC )) == -1)
-    {
-        free( buf );
-        return NULL;
-    }
-    while (buf && (ret = read( fd, buf + done, size - done )) > 0)
-    {
-        done += ret;
-        if (done == size) buf = realloc( buf, (size *= 2) + 1 );
-    }
-    close( fd );
-    if (!buf) return NULL;
-    buf[done] = 0;
-    *len = done;
-    return buf;
-}
-
 static void write_file( const char *path, const char *text, size_t len )
 {
     int fd = open( path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600 );
@@ -359,49 +333,18 @@ static int stop_server( int sig )
  * not start (*skip set when strace cannot trace here). */
 static pid_t start_traced_server( const char *path, const char *inject, int *skip )
 {
-    pid_t parent = getpid(), pid;
+    pid_t pid;
     int i, status;
 
     *skip = 0;
-    fflush( stdout );
-    if (!(pid = fork()))
-    {
-        const char *argv[16];
-        int n = 0, fd;
-
-        /* strace dies with us; the server then goes 10 s after its last client (-p10) */
-        prctl( PR_SET_PDEATHSIG, SIGKILL );
-        if (getppid() != parent) _exit( 1 );
-        if ((fd = open( log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600 )) != -1)
-        {
-            dup2( fd, 1 );
-            dup2( fd, 2 );
-        }
-        argv[n++] = "strace";
-        argv[n++] = "-f";
-        argv[n++] = "-o";
-        argv[n++] = trace_path;
-        argv[n++] = "-P";
-        argv[n++] = path;
-        argv[n++] = "-e";
-        argv[n++] = inject;
-        argv[n++] = "--";
-        argv[n++] = test_server_path();
-        argv[n++] = "-f";
-        argv[n++] = "-p10";
-        argv[n++] = "--no-keeper";   /* a kill is the store's test, not the keeper's */
-        argv[n] = NULL;
-        execvp( argv[0], (char **)argv );
-        fprintf( stderr, "cannot run strace: %s\n", strerror( errno ) );
-        _exit( 127 );
-    }
+    pid = test_start_traced_server( trace_path, log_path, path, inject );
     for (i = 0; i < 10000; i++)
     {
         if (lock_owner()) return pid;
         if (waitpid( pid, &status, WNOHANG ) == pid)
         {
             size_t len;
-            char *text = read_file( log_path, &len );
+            char *text = test_read_file( log_path, &len );
 
             if (text && (strstr( text, "not permitted" ) || strstr( text, "cannot run strace" ))) *skip = 1;
             else check( 0, "the traced server did not start (status %#x): %s", status, text ? text : "" );
@@ -490,7 +433,7 @@ static void check_refused_changes( const struct state *st, const char *store_tex
     check( status == expect, "%s: create: status %#x, expected %#x", what, status, expect );
     check( portres_persistent_lookup( PORTRES_PROTO_TCP, 24500, 4, &token ) == STATUS_NOT_FOUND,
            "%s: the reservation that could not be saved is there", what );
-    check( !portres_query_port( PORTRES_PROTO_TCP, 24501, &info ) && !info.kind, "%s: its port is reserved",
+    check( !test_query_port( PORTRES_PROTO_TCP, 24501, &info ) && !info.kind, "%s: its port is reserved",
            what );
 
     status = portres_persistent_delete( PORTRES_PROTO_TCP, st->entries[1].start, st->entries[1].count, 1 );
@@ -506,7 +449,7 @@ static void check_refused_changes( const struct state *st, const char *store_tex
     if (copy_map( &after )) check( maps_equal( &before, &after ), "%s: the map changed", what );
     check_server_state( st, what );
     check_clean( what );
-    text = read_file( store_path, &len );
+    text = test_read_file( store_path, &len );
     check( text && len == store_len && !memcmp( text, store_text, len ), "%s: the store file changed", what );
     free( text );
     check( access( tmp_path, F_OK ) == -1, "%s: a temporary file remains", what );
@@ -619,7 +562,7 @@ TEST(test_real_disk_full)
     /* read-only */
     check( mount( NULL, prefix, NULL, MS_REMOUNT | MS_RDONLY, NULL ) == 0, "remount read-only: %s",
            strerror( errno ) );
-    if ((text = read_file( store_path, &len )))
+    if ((text = test_read_file( store_path, &len )))
         check_refused_changes( &st, text, len, STATUS_MEDIA_WRITE_PROTECTED, "a read-only tmpfs" );
     free( text );
     check( mount( NULL, prefix, NULL, MS_REMOUNT, NULL ) == 0, "remount read-write: %s", strerror( errno ) );
@@ -760,7 +703,7 @@ TEST(test_damaged_store)
         check_clean( kinds[kind] );
 
         /* loudly, and the damaged file kept byte for byte */
-        log = read_file( log_path, &log_len );
+        log = test_read_file( log_path, &log_len );
         check( log && strstr( log, "damaged" ) && strstr( log, ".bad-" ), "%s: the server said: %s", kinds[kind],
                log ? log : "nothing" );
         if (log && kind < 3) printf( "%s: %s", kinds[kind], log );
@@ -771,14 +714,14 @@ TEST(test_damaged_store)
         for (n = found = 0; n < nb_aside && n < 8; n++)
         {
             snprintf( path, sizeof(path), "%s/%.255s", prefix_dir, names[n] );
-            aside = read_file( path, &aside_len );
+            aside = test_read_file( path, &aside_len );
             found |= aside && aside_len == len && !memcmp( aside, text, len );
             free( aside );
         }
         check( found, "%s: no file set aside holds the damaged store", kinds[kind] );
 
         /* the store now holds what was read, and the server saves as usual */
-        aside = read_file( store_path, &aside_len );
+        aside = test_read_file( store_path, &aside_len );
         check( aside && !parse_store( aside, &saved ) && state_equal( &saved, &expect ),
                "%s: the store does not hold what was read", kinds[kind] );
         free( aside );
@@ -788,7 +731,7 @@ TEST(test_damaged_store)
         add_entry( &expect, 1, 24500, 4, token );
         check( connect_logged() == STATUS_SUCCESS, "%s: no second server", kinds[kind] );
         check_server_state( &expect, kinds[kind] );
-        log = read_file( log_path, &log_len );
+        log = test_read_file( log_path, &log_len );
         check( log && !log_len, "%s: the second server complains: %s", kinds[kind], log ? log : "" );
         free( log );
         check( stop_server( SIGTERM ), "%s: the server did not stop", kinds[kind] );
@@ -827,17 +770,17 @@ TEST(test_damaged_store_stuck)
            "a persistent change was accepted" );
     check( portres_persistent_lookup( PORTRES_PROTO_TCP, 24500, 4, &token ) == STATUS_NOT_FOUND,
            "the refused reservation is there" );
-    check( portres_acquire( PORTRES_PROTO_TCP, 24600, 2, 0x10, &token, &first ) == STATUS_SUCCESS,
+    check( portres_acquire( PORTRES_PROTO_TCP, 24600, 2, 0x10, &token, &first, NULL ) == STATUS_SUCCESS,
            "runtime reservations do not work" );
-    check( !portres_query_port( PORTRES_PROTO_TCP, 24601, &info ) && info.kind == PORTRES_KIND_RUNTIME,
+    check( !test_query_port( PORTRES_PROTO_TCP, 24601, &info ) && info.kind == PORTRES_KIND_RUNTIME,
            "the runtime reservation is not there" );
     check_clean( "stuck" );
     stop_traced_server( strace_pid );
-    cur = read_file( store_path, &cur_len );
+    cur = test_read_file( store_path, &cur_len );
     check( cur && cur_len == len && !memcmp( cur, text, len ), "the damaged store was changed" );
     free( cur );
     check( count_aside( names, 2 ) == 0, "a file was set aside" );
-    log = read_file( log_path, &log_len );
+    log = test_read_file( log_path, &log_len );
     check( log && strstr( log, "cannot move" ) && strstr( log, "refusing persistent changes" ),
            "the server said: %s", log ? log : "nothing" );
     free( log );
@@ -850,7 +793,7 @@ TEST(test_damaged_store_stuck)
     check_server_state( &expect, "unreadable" );
     stop_traced_server( strace_pid );
     check( count_aside( names, 2 ) == 1, "the unreadable store was not set aside" );
-    log = read_file( log_path, &log_len );
+    log = test_read_file( log_path, &log_len );
     check( log && strstr( log, "cannot read" ) && strstr( log, "kept it as" ), "the server said: %s",
            log ? log : "nothing" );
     free( log );

@@ -30,6 +30,7 @@
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -38,6 +39,8 @@
 
 #include "testlib.h"
 #include "portres/client.h"
+#include "../server/engine.h"
+#include "../server/server.h"
 
 #define EXIT_SKIPPED 77
 
@@ -251,38 +254,10 @@ void run_test( const char *name, void (*func)( void ) )
     else printf( "PASS %s\n", name );
 }
 
-/* whether a bind of the port fails because some socket holds it */
-static int port_held( int family, int type, unsigned short port )
-{
-    struct sockaddr_in6 addr6;
-    struct sockaddr_in addr4;
-    int fd, ret, one = 1;
-
-    if ((fd = socket( family, type | SOCK_CLOEXEC, 0 )) == -1) return 0;  /* no such family here */
-    if (family == AF_INET6)
-    {
-        setsockopt( fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one) );
-        memset( &addr6, 0, sizeof(addr6) );
-        addr6.sin6_family = AF_INET6;
-        addr6.sin6_port = htons( port );
-        ret = bind( fd, (struct sockaddr *)&addr6, sizeof(addr6) );
-    }
-    else
-    {
-        memset( &addr4, 0, sizeof(addr4) );
-        addr4.sin_family = AF_INET;
-        addr4.sin_port = htons( port );
-        ret = bind( fd, (struct sockaddr *)&addr4, sizeof(addr4) );
-    }
-    ret = ret == -1 && errno == EADDRINUSE;
-    close( fd );
-    return ret;
-}
-
+/* free for every protocol and family, as the server's own probe sees it */
 static int port_free( unsigned int port )
 {
-    return !port_held( AF_INET, SOCK_STREAM, port ) && !port_held( AF_INET6, SOCK_STREAM, port ) &&
-           !port_held( AF_INET, SOCK_DGRAM, port ) && !port_held( AF_INET6, SOCK_DGRAM, port );
+    return !host_port_in_use( NULL, ENGINE_TCP, port ) && !host_port_in_use( NULL, ENGINE_UDP, port );
 }
 
 /* Blocks are looked for between 10000 and the start of Linux's automatic
@@ -395,15 +370,131 @@ int test_wait_child( pid_t pid, int *status, int ms )
 
 pid_t test_lock_owner( const char *lock_path )
 {
-    struct flock fl;
-    int fd, ret;
+    int pid = portres_lock_holder( lock_path );
 
-    if ((fd = open( lock_path, O_RDWR | O_CLOEXEC )) == -1) return 0;
-    memset( &fl, 0, sizeof(fl) );
-    fl.l_type = F_WRLCK;
-    ret = fcntl( fd, F_GETLK, &fl );
+    return pid > 0 ? pid : 0;
+}
+
+unsigned int test_query_port( unsigned int protocol, unsigned short port, struct query_port_reply *info )
+{
+    return portres_query_port( protocol, port, &info->kind, &info->start, &info->count, &info->owner_pid,
+                               &info->is_mine, &info->token );
+}
+
+int test_wait_for( int (*pred)( const void *ctx ), const void *ctx )
+{
+    int i;
+
+    for (i = 0; i < 1000; i++)
+    {
+        if (pred( ctx )) return 1;
+        test_sleep_ms( 10 );
+    }
+    return 0;
+}
+
+/* The server of the prefix in the foreground under strace -f, writing its
+ * trace to trace_path and its output to log_path; the calls on path only
+ * (-P) when given, a fault injected (-e) when given.  strace dies with us;
+ * the server then goes 10 s after its last client (-p10).  Returns strace's
+ * pid at once. */
+pid_t test_start_traced_server( const char *trace_path, const char *log_path, const char *path,
+                                const char *inject )
+{
+    pid_t parent = getpid(), pid;
+    const char *argv[16];
+    int n = 0, fd;
+
+    fflush( stdout );
+    if ((pid = fork())) return pid;
+    prctl( PR_SET_PDEATHSIG, SIGKILL );
+    if (getppid() != parent) _exit( 1 );
+    if ((fd = open( log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600 )) != -1)
+    {
+        dup2( fd, 1 );
+        dup2( fd, 2 );
+    }
+    argv[n++] = "strace";
+    argv[n++] = "-f";
+    argv[n++] = "-o";
+    argv[n++] = trace_path;
+    if (path)
+    {
+        argv[n++] = "-P";
+        argv[n++] = path;
+    }
+    if (inject)
+    {
+        argv[n++] = "-e";
+        argv[n++] = inject;
+    }
+    argv[n++] = "--";
+    argv[n++] = test_server_path();
+    argv[n++] = "-f";
+    argv[n++] = "-p10";
+    argv[n++] = "--no-keeper";   /* a kill is the store's test, not the keeper's */
+    argv[n] = NULL;
+    execvp( argv[0], (char **)argv );
+    fprintf( stderr, "cannot run strace: %s\n", strerror( errno ) );
+    _exit( 127 );
+}
+
+char *test_read_file( const char *path, size_t *len )
+{
+    size_t size = 4096, done = 0;
+    char *buf = malloc( size + 1 );
+    ssize_t ret;
+    int fd;
+
+    *len = 0;
+    if ((fd = open( path, O_RDONLY | O_CLOEXEC )) == -1)
+    {
+        int err = errno;
+
+        free( buf );
+        errno = err;
+        return NULL;
+    }
+    while (buf && (ret = read( fd, buf + done, size - done )) > 0)
+    {
+        done += ret;
+        if (done == size) buf = realloc( buf, (size *= 2) + 1 );
+    }
     close( fd );
-    return (ret == -1 || fl.l_type == F_UNLCK) ? 0 : fl.l_pid;
+    if (!buf) return NULL;
+    buf[done] = 0;
+    *len = done;
+    return buf;
+}
+
+double test_now( void )
+{
+    struct timespec ts;
+
+    clock_gettime( CLOCK_MONOTONIC, &ts );
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* splitmix64: reproducible from the printed seed */
+static unsigned long long rng_state;
+
+void test_rng_seed( unsigned long long seed )
+{
+    rng_state = seed;
+}
+
+unsigned long long test_rng_next( void )
+{
+    unsigned long long z = (rng_state += 0x9e3779b97f4a7c15ULL);
+
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+unsigned int test_rng_below( unsigned int n )
+{
+    return test_rng_next() % n;
 }
 
 /* bind a fresh socket to a port of the loopback (IPv4) or of every address

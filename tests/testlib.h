@@ -74,8 +74,25 @@ extern int test_private_tmp( void );
 extern void test_sleep_ms( int ms );
 /* wait ms milliseconds at most for a child; 1 when it ended */
 extern int test_wait_child( pid_t pid, int *status, int ms );
-/* the pid holding a server's lock file, 0 when none */
+/* the pid holding a server's lock file, 0 when none (or it cannot be told) */
 extern pid_t test_lock_owner( const char *lock_path );
+/* the query_port request, its whole reply in *info */
+struct query_port_reply;
+extern unsigned int test_query_port( unsigned int protocol, unsigned short port, struct query_port_reply *info );
+/* wait (10 s at most) for a condition that must come true; 1 when it did */
+extern int test_wait_for( int (*pred)( const void *ctx ), const void *ctx );
+/* the prefix's server in the foreground under strace (testlib.c says how); strace's pid */
+extern pid_t test_start_traced_server( const char *trace_path, const char *log_path, const char *path,
+                                       const char *inject );
+/* the whole of a file, NUL-terminated, to be freed; NULL when it cannot be
+ * read (errno says why) */
+extern char *test_read_file( const char *path, size_t *len );
+/* seconds of the monotonic clock */
+extern double test_now( void );
+/* a reproducible random sequence (splitmix64) from a seed, per process */
+extern void test_rng_seed( unsigned long long seed );
+extern unsigned long long test_rng_next( void );
+extern unsigned int test_rng_below( unsigned int n );
 /* bind a fresh socket to a port: 0, or the errno (testlib.c says how) */
 extern int test_bind( int family, int type, unsigned short port, int reuse, unsigned short *got, int *fd_out );
 /* the pid of the keeper of a server directory, 0 when none */

@@ -58,7 +58,7 @@ static NTSTATUS unix_error_message( void *args )
 /* the host's rules for automatic binds: Linux takes their ports from
  * ip_local_port_range, leaving out ip_local_reserved_ports */
 static uint64_t host_reserved[65536 / 64];
-static unsigned short ephemeral_first = 32768, ephemeral_last = 60999;
+static unsigned int ephemeral_first, ephemeral_last;
 static int host_reserved_any;
 
 static void set_host_reserved( unsigned long first, unsigned long last )
@@ -76,15 +76,7 @@ static void read_host_ports( void )
     char buf[4096], *p, *end;
     FILE *f;
 
-    if ((f = fopen( "/proc/sys/net/ipv4/ip_local_port_range", "r" )))
-    {
-        if (fscanf( f, "%lu %lu", &first, &last ) == 2 && first && first <= last && last < 65536)
-        {
-            ephemeral_first = first;
-            ephemeral_last = last;
-        }
-        fclose( f );
-    }
+    portres_auto_port_range( &ephemeral_first, &ephemeral_last );
     /* a list like "8080,9000-9010" */
     if ((f = fopen( "/proc/sys/net/ipv4/ip_local_reserved_ports", "r" )))
     {

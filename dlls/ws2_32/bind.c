@@ -1,14 +1,16 @@
 /*
- * Ports for the binds that leave the choice to the system
+ * The proxy's bind decision, for bind and the binds of connect, sendto and
+ * the like
  *
- * A bind to port 0, and the bind that connect, sendto and the like make for
- * an unbound socket, must never land on a reserved port.  Linux chooses
- * these ports itself and cannot be told to avoid a set of them, and a socket
- * cannot be bound twice; so while reserved ports lie in the host's range for
- * automatic binds, the proxy chooses: a random port of that range that is
- * neither in the server's map nor one the host keeps out of automatic binds,
- * bound explicitly, and another one while it is in use.  Otherwise Wine binds
- * as it always has.
+ * A socket associated with a reservation binds the port the server gives;
+ * an explicit bind into another socket's runtime reservation fails with
+ * WSAEACCES; a bind to port 0, and the bind that connect, sendto and the
+ * like make for an unbound socket, must never land on a reserved port.
+ * Linux chooses these ports itself and cannot be told to avoid a set of
+ * them, and a socket cannot be bound twice; so while reserved ports lie in
+ * the host's range for automatic binds, the proxy chooses: a port of that
+ * range that the server's map leaves free (server.c), bound explicitly, and
+ * another one while it is in use.  Otherwise Wine binds as it always has.
  * Copyright 2026 The portres authors
  *
  * This library is free software; you can redistribute it and/or
@@ -45,151 +47,6 @@
 
 /* how many ports in use a bind tries before it gives up with Wine's error */
 #define MAX_ATTEMPTS 64
-/* how often a process asks again for a map it could not get, in ms */
-#define MAP_RETRY_INTERVAL 2000
-
-static SRWLOCK map_lock = SRWLOCK_INIT;
-static const struct portres_map *map;
-static const ULONG64 *host_reserved;
-static unsigned int ephemeral_first, ephemeral_last;
-static DWORD map_last_try;
-
-/* the server's map of reserved ports, mapped once for the life of the process */
-const struct portres_map *reserved_map( void )
-{
-    const struct portres_map *ret = __atomic_load_n( &map, __ATOMIC_ACQUIRE );
-    struct bridge_get_map_params params;
-    DWORD now;
-
-    if (ret) return ret;
-    now = GetTickCount() | 1;
-    if (map_last_try && now - map_last_try < MAP_RETRY_INTERVAL) return NULL;
-    AcquireSRWLockExclusive( &map_lock );
-    if (!(ret = map) && (!map_last_try || now - map_last_try >= MAP_RETRY_INTERVAL))
-    {
-        map_last_try = now;
-        memset( &params, 0, sizeof(params) );
-        if (!bridge_call( bridge_get_map, &params ))
-        {
-            host_reserved   = (const ULONG64 *)(ULONG_PTR)params.host_reserved;
-            ephemeral_first = params.ephemeral_first;
-            ephemeral_last  = params.ephemeral_last;
-            ret = (const struct portres_map *)(ULONG_PTR)params.map;
-            TRACE( "map %p, automatic binds in %u-%u\n", ret, ephemeral_first, ephemeral_last );
-            __atomic_store_n( &map, ret, __ATOMIC_RELEASE );
-        }
-        else WARN( "no map of reserved ports; binds cannot avoid them\n" );
-    }
-    ReleaseSRWLockExclusive( &map_lock );
-    return ret;
-}
-
-/* the words of the map's reserved bitmap for a protocol; 0 means either */
-static ULONG64 reserved_word( const struct portres_map *map, unsigned int protocol, unsigned int index )
-{
-    ULONG64 word = 0;
-
-    if (protocol != PORTRES_PROTO_UDP) word |= __atomic_load_n( &map->reserved[0][index], __ATOMIC_RELAXED );
-    if (protocol != PORTRES_PROTO_TCP) word |= __atomic_load_n( &map->reserved[1][index], __ATOMIC_RELAXED );
-    return word;
-}
-
-/* which protocols have reserved ports in the automatic range: bit 0 TCP, bit 1 UDP */
-static unsigned int scan_range( const struct portres_map *map )
-{
-    unsigned int index, first = ephemeral_first / 64, last = ephemeral_last / 64, bits = 0;
-    ULONG64 mask;
-
-    for (index = first; index <= last; index++)
-    {
-        mask = ~(ULONG64)0;
-        if (index == first) mask &= ~(ULONG64)0 << (ephemeral_first % 64);
-        if (index == last && ephemeral_last % 64 != 63) mask &= ((ULONG64)2 << (ephemeral_last % 64)) - 1;
-        if (reserved_word( map, PORTRES_PROTO_TCP, index ) & mask) bits |= 1;
-        if (reserved_word( map, PORTRES_PROTO_UDP, index ) & mask) bits |= 2;
-    }
-    return bits;
-}
-
-/* whether a reserved port of the protocol (0: either) lies in the automatic
- * range; worked out once per generation of the map */
-static BOOL range_has_reserved( const struct portres_map *map, unsigned int protocol )
-{
-    static LONG64 cache;   /* generation << 2 | bits of scan_range(); 0 before the first scan */
-    LONG64 cached = __atomic_load_n( &cache, __ATOMIC_RELAXED );
-    unsigned int generation = __atomic_load_n( &map->generation, __ATOMIC_ACQUIRE ), bits;
-
-    if (cached && !(generation & 1) && (unsigned int)(cached >> 2) == generation) bits = cached & 3;
-    else
-    {
-        bits = scan_range( map );
-        __atomic_thread_fence( __ATOMIC_ACQUIRE );
-        /* only a scan no writer overlapped is worth keeping */
-        if (!(generation & 1) && __atomic_load_n( &map->generation, __ATOMIC_RELAXED ) == generation)
-            __atomic_store_n( &cache, (LONG64)generation << 2 | bits, __ATOMIC_RELAXED );
-    }
-    if (protocol == PORTRES_PROTO_TCP) return bits & 1;
-    if (protocol == PORTRES_PROTO_UDP) return (bits >> 1) & 1;
-    return bits != 0;
-}
-
-/* a 64-bit random number; good enough to spread ports, and lock-free */
-static ULONG64 random64( void )
-{
-    static LONG64 state;
-    LARGE_INTEGER counter;
-    ULONG64 x;
-
-    if (!__atomic_load_n( &state, __ATOMIC_RELAXED ))
-    {
-        QueryPerformanceCounter( &counter );
-        InterlockedCompareExchange64( &state, (counter.QuadPart ^ ((LONG64)GetCurrentProcessId() << 32)) | 1, 0 );
-    }
-    x = InterlockedExchangeAdd64( &state, 0x9e3779b97f4a7c15LL );
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-    return x ^ (x >> 31);
-}
-
-/* the ports from port to the end of its word that are reserved for the
- * protocol (0: either) or kept by the host, as bits from bit 0 */
-static ULONG64 taken_bits( const struct portres_map *map, unsigned int protocol, unsigned int port )
-{
-    ULONG64 taken = reserved_word( map, protocol, port / 64 );
-
-    if (host_reserved) taken |= host_reserved[port / 64];
-    return taken >> (port % 64);
-}
-
-/* A port of the automatic range that no reservation of the protocol (0:
- * either) holds and the host does not keep; 0 when there is none.  A few
- * random tries give every free port the same chance; a crowded range is
- * then scanned from a random place, a word of the map at a time.  Single
- * words of the map need no generation check: a reservation published a
- * moment later would be as late for the bind. */
-static unsigned int pick_port( const struct portres_map *map, unsigned int protocol )
-{
-    unsigned int size = ephemeral_last - ephemeral_first + 1, port, scanned, i;
-    ULONG64 taken;
-
-    for (i = 0; i < 8; i++)
-    {
-        port = ephemeral_first + random64() % size;
-        if (!(taken_bits( map, protocol, port ) & 1)) return port;
-    }
-    for (scanned = 0; scanned < size; )
-    {
-        port = ephemeral_first + (port - ephemeral_first + 1) % size;
-        if (!((taken = taken_bits( map, protocol, port )) & 1)) return port;
-        /* skip the run of taken ports up to the end of the word; the bits
-         * past the word are zero, so ~taken has a bit set */
-        i = __builtin_ctzll( ~taken );
-        scanned += i;
-        port += i - 1;
-        if (port > ephemeral_last) port = ephemeral_last;
-    }
-    return 0;
-}
 
 static void set_port( struct sockaddr *addr, unsigned int port )
 {
@@ -223,6 +80,61 @@ static int bind_chosen_port( SOCKET s, const struct sockaddr *addr, int len, con
         real.setsockopt( s, SOL_SOCKET, SO_REUSEADDR, (const char *)&on, sizeof(on) );
     if (ret) SetLastError( port ? error : WSAEADDRINUSE );
     return ret;
+}
+
+/* The server's word on the bind of a socket that holds state there: an
+ * associated socket gets its port from its reservation (port 0) or must
+ * stay inside it; *associated is FALSE when it binds as any other socket.
+ * 0 or the WSA error to fail the bind with. */
+static int associated_port( SOCKET s, const struct socket_info *info, USHORT port, USHORT *result,
+                            BOOL *associated )
+{
+    struct bridge_request_params call;
+    struct bind_port_request *req = BRIDGE_REQUEST( &call, bind_port );
+    const struct bind_port_reply *reply = &call.reply.bind_port_reply;
+    int error;
+
+    *associated = FALSE;
+    if (info->protocol == SOCKET_PROTO_OTHER) return 0;
+    req->protocol = info->protocol;
+    req->port     = port;
+    if (!(req->socket = socket_id( s, NULL ))) return 0;
+    error = server_request( &call );
+    TRACE( "socket %#Ix, port %u: error %d, associated %u, port %u\n", s, port, error, reply->associated,
+           reply->port );
+    if (error) return error;
+    *associated = reply->associated != 0;
+    *result = reply->port;
+    return 0;
+}
+
+/* An explicit bind of an ordinary socket into a runtime reservation is
+ * refused with WSAEACCES, whoever holds the reservation.  The map answers
+ * for every other port without a request; a port it shows reserved is
+ * confirmed with the server, which also repairs a map that a server killed
+ * mid-update left behind.  Returns non-zero, with the error set, to refuse. */
+static BOOL port_refused( SOCKET s, struct socket_info *info, USHORT port )
+{
+    struct bridge_request_params call;
+    struct query_port_request *req;
+    const struct query_port_reply *reply = &call.reply.query_port_reply;
+    const struct portres_map *map;
+    int tcp, udp, runtime_tcp = 0, runtime_udp = 0;
+
+    if (!port || !(map = reserved_map()) || info->protocol == SOCKET_PROTO_OTHER) return 0;
+    tcp = portres_map_lookup( map, PORTRES_PROTO_TCP, port, &runtime_tcp );
+    udp = portres_map_lookup( map, PORTRES_PROTO_UDP, port, &runtime_udp );
+    if (tcp >= 0 && udp >= 0 && !(tcp && runtime_tcp) && !(udp && runtime_udp)) return 0;
+    /* only now is the socket's protocol worth asking for */
+    if (!(info->flags & SOCKET_KNOWN) && sockets_lookup( s, info )) return 0;
+    if (info->protocol == SOCKET_PROTO_OTHER) return 0;
+    req = BRIDGE_REQUEST( &call, query_port );
+    req->protocol = info->protocol;
+    req->port     = port;
+    if (server_request( &call ) || reply->kind != PORTRES_KIND_RUNTIME) return 0;
+    TRACE( "socket %#Ix: port %u is in a runtime reservation of process %u\n", s, port, reply->owner_pid );
+    SetLastError( WSAEACCES );
+    return 1;
 }
 
 /* the port of a bind address, -1 when it is no IP address of a length
@@ -268,7 +180,7 @@ int bind_socket( SOCKET s, struct socket_info *info, const struct sockaddr *addr
     if (port < 0) return real.bind( s, addr, len );
     if (info->flags & SOCKET_RESERVATION)
     {
-        if ((error = reservation_bind_port( s, info, port, &result, &associated )))
+        if ((error = associated_port( s, info, port, &result, &associated )))
         {
             SetLastError( error );
             return SOCKET_ERROR;
@@ -280,7 +192,7 @@ int bind_socket( SOCKET s, struct socket_info *info, const struct sockaddr *addr
             return real.bind( s, (struct sockaddr *)&copy, len );
         }
     }
-    if (port) return reservation_port_refused( s, info, port ) ? SOCKET_ERROR : real.bind( s, addr, len );
+    if (port) return port_refused( s, info, port ) ? SOCKET_ERROR : real.bind( s, addr, len );
     return bind_automatic( s, info, addr, len );
 }
 

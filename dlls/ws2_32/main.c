@@ -23,12 +23,10 @@
  */
 
 #include <stdarg.h>
-#include <string.h>
 
 #define WINSOCK_API_LINKAGE   /* we define these exports */
 #include <winsock2.h>
 #include <ws2tcpip.h>
-#include <mstcpip.h>
 #include <mswsock.h>
 #include <windef.h>
 #include <winbase.h>
@@ -97,31 +95,5 @@ int WINAPI WSACleanup( void )
 {
     int ret = real.WSACleanup();
     if (!ret) InterlockedDecrement( &startup_count );
-    return ret;
-}
-
-/***********************************************************************
- *      WSAIoctl		(WS2_32.70)
- */
-int WINAPI WSAIoctl( SOCKET s, DWORD code, void *in_buffer, DWORD in_size, void *out_buffer, DWORD out_size,
-                     DWORD *ret_size, WSAOVERLAPPED *overlapped, LPWSAOVERLAPPED_COMPLETION_ROUTINE completion )
-{
-    static const GUID sendmsg_guid = WSAID_WSASENDMSG;
-    int ret;
-
-    switch (code)
-    {
-    case SIO_ACQUIRE_PORT_RESERVATION:
-    case SIO_RELEASE_PORT_RESERVATION:
-    case SIO_ASSOCIATE_PORT_RESERVATION:
-        return reservation_ioctl( s, code, in_buffer, in_size, out_buffer, out_size, ret_size,
-                                  overlapped, completion );
-    }
-    ret = real.WSAIoctl( s, code, in_buffer, in_size, out_buffer, out_size, ret_size, overlapped, completion );
-    /* WSASendMsg binds too: hand out ours, not the builtin's */
-    if (!ret && code == SIO_GET_EXTENSION_FUNCTION_POINTER && in_size >= sizeof(GUID) &&
-        out_size >= sizeof(void *) && !memcmp( in_buffer, &sendmsg_guid, sizeof(GUID) ) &&
-        *(void **)out_buffer == (void *)real.WSASendMsg)
-        *(void **)out_buffer = (void *)WSASendMsg;
     return ret;
 }

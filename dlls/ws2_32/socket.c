@@ -1,9 +1,10 @@
 /*
  * The exports that create, bind, connect, send on and close sockets
  *
- * They keep what sockets.c knows of each socket current, apply the bind
- * rules of reservations, and bind an unbound socket before Wine's implicit
- * bind would choose its port; the calls themselves are Wine's.
+ * They keep what sockinfo.c knows of each socket current, leave every bind
+ * to the bind decision of bind.c (an unbound socket is bound before Wine's
+ * implicit bind would choose its port), and end a socket's reservations
+ * with it; the calls themselves are Wine's.
  * Copyright 2026 The portres authors
  *
  * This library is free software; you can redistribute it and/or
@@ -22,14 +23,22 @@
  */
 
 #include <stdarg.h>
+#include <string.h>
 
+#include <ntstatus.h>
+#define WIN32_NO_STATUS
 #define WINSOCK_API_LINKAGE   /* we define these exports */
 #include <winsock2.h>
 #include <ws2tcpip.h>
 #include <windef.h>
 #include <winbase.h>
+#include <winternl.h>
 
 #include "ws2_32_private.h"
+#include "portres/protocol.h"
+#include "portres/bridge.h"
+#include "portres/pebridge.h"
+#include "portres/pedebug.h"
 
 /***********************************************************************
  *      socket		(WS2_32.23)
@@ -170,9 +179,34 @@ int WINAPI WSASendMsg( SOCKET s, WSAMSG *msg, DWORD flags, DWORD *sent, WSAOVERL
 
 /***********************************************************************
  *      closesocket		(WS2_32.3)
+ *
+ * When the socket acquired or associated here, its
+ * reservations go at once once the socket has ended: the server looks for
+ * itself whether it has, since another handle of it may live, here or in
+ * another process; ends that the proxy does not see (CloseHandle, a CRT
+ * _close) the server finds without us.  A handle of a socket that Wine's
+ * ws2_32 does not know (Wine 8.0 and 10.0 answer WSAENOTSOCK for a
+ * DuplicateHandle copy or an inherited handle) is closed, as Windows does.
  */
 int WINAPI closesocket( SOCKET s )
 {
+    struct bridge_request_params call;
+    struct socket_closed_request *req = BRIDGE_REQUEST( &call, socket_closed );
+    DWORD error;
+    int ret;
+
     /* before the handle goes, so that a new socket reusing it starts clean */
-    return reservation_closesocket( s, (sockets_remove( s ) & SOCKET_RESERVATION) != 0 );
+    if (sockets_remove( s ) & SOCKET_RESERVATION) req->socket = socket_id( s, NULL );
+    ret = real.closesocket( s );
+    error = GetLastError();
+    if (ret && error == WSAENOTSOCK && (req->socket || (req->socket = socket_id( s, NULL ))) &&
+        CloseHandle( (HANDLE)s ))
+    {
+        ret = 0;
+        error = 0;
+    }
+    if (!ret && req->socket && !server_request( &call ))
+        TRACE( "socket %#Ix: %u reservations released\n", s, call.reply.socket_closed_reply.released );
+    SetLastError( error );
+    return ret;
 }

@@ -21,6 +21,8 @@
 #ifndef __WS2_32_PRIVATE_H
 #define __WS2_32_PRIVATE_H
 
+#include "portres/protocol.h"
+
 /* what the proxy calls in Wine's builtin ws2_32 */
 /* WSAConnectByNameA/W's timeout, as the SDK headers the proxy is built with
  * declare it (configure checks which) */
@@ -73,25 +75,23 @@ static inline USHORT swap_port( USHORT port )
 }
 extern LONG startup_count;
 
-struct socket_info;
+/* Who calls whom, never back: socket.c (the exports that create, bind,
+ * connect, send on and close sockets) calls bind.c (the bind decision),
+ * which calls sockinfo.c (what is known of each socket), which calls
+ * server.c (the server's map and requests); ioctl.c (WSAIoctl) calls
+ * sockinfo.c and server.c; main.c's "real" serves them all. */
 
-/* reservation.c: the reservation ioctls, and the binds and closes of sockets taking part */
-extern int reservation_ioctl( SOCKET s, DWORD code, void *in_buffer, DWORD in_size, void *out_buffer,
-                              DWORD out_size, DWORD *ret_size, WSAOVERLAPPED *overlapped,
-                              LPWSAOVERLAPPED_COMPLETION_ROUTINE completion );
-extern int reservation_bind_port( SOCKET s, const struct socket_info *info, USHORT port, USHORT *result,
-                                  BOOL *associated );
-extern int reservation_closesocket( SOCKET s, BOOL held );
-extern BOOL reservation_socket_held( SOCKET s );
-extern BOOL reservation_socket_info( SOCKET s, struct socket_info *info );
-extern BOOL reservation_port_refused( SOCKET s, struct socket_info *info, USHORT port );
+struct bridge_request_params;
+struct portres_map;
 
-/* bind.c: the bind decision, for bind and the binds of connect, sendto and the like */
+/* server.c: the reservation server, its map and its requests */
 extern const struct portres_map *reserved_map( void );
-extern int bind_socket( SOCKET s, struct socket_info *info, const struct sockaddr *addr, int len );
-extern void implicit_bind( SOCKET s, const struct sockaddr *dest, int dest_len, BOOL datagram_only );
+extern BOOL range_has_reserved( const struct portres_map *map, unsigned int protocol );
+extern unsigned int pick_port( const struct portres_map *map, unsigned int protocol );
+extern int status_to_wsa( NTSTATUS status );
+extern int server_request( struct bridge_request_params *call );
 
-/* sockets.c: what the proxy knows of each socket */
+/* sockinfo.c: what the proxy knows of each socket */
 #define SOCKET_PROTO_OTHER  0xff    /* neither TCP nor UDP over IP: no ports to reserve */
 
 #define SOCKET_KNOWN        0x01    /* protocol, family and SO_REUSEADDR are known */
@@ -106,12 +106,21 @@ struct socket_info
     BYTE flags;
 };
 
-extern unsigned int socket_protocol_of( int family, int type, int protocol );
 extern void sockets_created( SOCKET s, int family, int type, int protocol );
 extern void sockets_update( SOCKET s, unsigned int set, unsigned int clear );
 extern BOOL sockets_get( SOCKET s, struct socket_info *info );
 extern int sockets_lookup( SOCKET s, struct socket_info *info );
 extern void sockets_get_for_bind( SOCKET s, struct socket_info *info );
 extern unsigned int sockets_remove( SOCKET s );
+/* what the server calls a socket, 0 when it is none; *error (optional) gets the WSA error */
+extern portres_socket_t socket_id( SOCKET s, int *error );
+
+/* bind.c: the bind decision, for bind and the binds of connect, sendto and the like */
+extern int bind_socket( SOCKET s, struct socket_info *info, const struct sockaddr *addr, int len );
+extern void implicit_bind( SOCKET s, const struct sockaddr *dest, int dest_len, BOOL datagram_only );
+
+/* socket.c: the socket exports that ioctl.c hands out */
+extern int WINAPI WSASendMsg( SOCKET s, WSAMSG *msg, DWORD flags, DWORD *sent, WSAOVERLAPPED *overlapped,
+                              LPWSAOVERLAPPED_COMPLETION_ROUTINE completion );
 
 #endif /* __WS2_32_PRIVATE_H */

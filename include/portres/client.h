@@ -48,6 +48,8 @@ extern int portres_server_path( char *buf, size_t size );
 extern int portres_check_socket( const char *path );
 /* the pid that holds an fcntl lock on a file, 0 when none does, -1 when it cannot be told */
 extern int portres_lock_holder( const char *path );
+/* the host's range for automatic binds: Linux's ip_local_port_range, or its default */
+extern void portres_auto_port_range( unsigned int *first, unsigned int *last );
 
 /* the connection */
 extern unsigned int portres_connect( unsigned int *server_pid );
@@ -63,27 +65,10 @@ extern const char *portres_error_message( void );
 extern void portres_set_error( const char *format, ... ) __attribute__((format(printf, 1, 2)));
 extern const char *portres_status_name( unsigned int status );
 
-/* one function per request */
-extern unsigned int portres_acquire( unsigned int protocol, unsigned short start, unsigned short count,
-                                     portres_socket_t socket, portres_token_t *token,
-                                     unsigned short *first );
-extern unsigned int portres_release( portres_token_t token );
-extern unsigned int portres_associate( unsigned int protocol, portres_socket_t socket, portres_token_t token,
-                                       int elevated, unsigned short *start, unsigned short *count,
-                                       unsigned int *kind );
-extern unsigned int portres_bind_port( unsigned int protocol, portres_socket_t socket, unsigned short port,
-                                       unsigned short *result, int *associated );
-extern unsigned int portres_query_port( unsigned int protocol, unsigned short port, struct query_port_reply *info );
-extern unsigned int portres_socket_closed( portres_socket_t socket, unsigned int *released );
-extern unsigned int portres_persistent_create( unsigned int protocol, unsigned short start, unsigned short count,
-                                               int elevated, portres_token_t *token );
-extern unsigned int portres_persistent_delete( unsigned int protocol, unsigned short start, unsigned short count,
-                                               int elevated );
-extern unsigned int portres_persistent_lookup( unsigned int protocol, unsigned short start, unsigned short count,
-                                               portres_token_t *token );
-extern unsigned int portres_get_dynamic_range( unsigned int protocol, unsigned short *start, unsigned short *count );
-extern unsigned int portres_set_dynamic_range( unsigned int protocol, unsigned short start, unsigned short count,
-                                               int elevated );
+/* one function per request, generated from server/protocol.def: the
+ * request's fields, then a pointer per field of the reply (NULL when not
+ * wanted), written on success; each makes its request with portres_request */
+#include "portres/requests.h"
 
 /* a debugging aid: what the server holds, counted, and a check of its
  * internal invariants; STATUS_INTERNAL_ERROR when one is broken, with the
@@ -99,10 +84,7 @@ extern const struct portres_map *portres_get_map( void );
  * return stops the walk */
 typedef int (*portres_list_func)( void *ctx, const struct portres_entry *entry );
 extern unsigned int portres_list( unsigned int protocol, portres_list_func func, void *ctx );
-/* one page of the list, from the first reservation starting at or after
- * first_port: entries holds PORTRES_LIST_PAGE; *next_port is 0 at the end */
+/* the entries of one page of the list request */
 #define PORTRES_LIST_PAGE (PORTRES_MAX_REPLY_DATA / sizeof(struct portres_entry))
-extern unsigned int portres_list_page( unsigned int protocol, unsigned int first_port, struct portres_entry *entries,
-                                       unsigned int *count, unsigned int *next_port );
 
 #endif /* __PORTRES_CLIENT_H */

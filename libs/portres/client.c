@@ -28,7 +28,6 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <spawn.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,50 +50,10 @@ static unsigned int connected_server_pid;
 static int wine_client;               /* we are a Wine process: sockets are named by inode */
 static uint64_t session;              /* what the server holds for us; 0 before the first connection */
 static unsigned int completed;        /* requests of the session answered, the handshake apart */
-static __thread char error_message[1024];
 
 #define CONNECT_ATTEMPTS 100
 /* a broken connection is opened again, and the request sent again, this often at most */
 #define RESEND_ATTEMPTS 3
-
-void portres_set_error( const char *format, ... )
-{
-    va_list args;
-    int err = errno;  /* callers look at it after us */
-
-    va_start( args, format );
-    vsnprintf( error_message, sizeof(error_message), format, args );
-    va_end( args );
-    errno = err;
-}
-
-const char *portres_error_message( void )
-{
-    return error_message[0] ? error_message : "no error";
-}
-
-const char *portres_status_name( unsigned int status )
-{
-    switch (status)
-    {
-    case STATUS_SUCCESS:                return "success";
-    case STATUS_NOT_IMPLEMENTED:        return "unknown request";
-    case STATUS_INVALID_PARAMETER:      return "invalid parameter";
-    case STATUS_NO_MEMORY:              return "out of memory";
-    case STATUS_ACCESS_DENIED:          return "access denied";
-    case STATUS_SHARING_VIOLATION:      return "a port of the range is reserved or in use";
-    case STATUS_REVISION_MISMATCH:      return "protocol version mismatch";
-    case STATUS_DISK_FULL:              return "the disk is full";
-    case STATUS_ADDRESS_ALREADY_EXISTS: return "a port of the range is reserved or in use";
-    case STATUS_CONNECTION_REFUSED:     return "cannot reach the reservation server";
-    case STATUS_CONNECTION_RESET:       return "the connection to the reservation server broke";
-    case STATUS_NOT_FOUND:              return "no such reservation";
-    case STATUS_MEDIA_WRITE_PROTECTED:  return "the prefix is read-only";
-    case STATUS_UNEXPECTED_IO_ERROR:    return "an I/O error";
-    case STATUS_INTERNAL_ERROR:         return "the server's state is inconsistent";
-    default:                            return "unknown error";
-    }
-}
 
 static int write_all( int fd, const void *buf, size_t size )
 {
@@ -333,9 +292,10 @@ static int exchange( const union generic_request *req, union generic_reply *repl
 /* Send a request and read its reply and up to *data_size bytes of reply
  * data.  When the connection breaks (the server died), the request goes
  * again on a new connection that resumes the session: the new server
- * carries it out, or answers it as the dead one did if that one had. */
-static unsigned int do_request( union generic_request *req, union generic_reply *reply,
-                                void *data, size_t *data_size )
+ * carries it out, or answers it as the dead one did if that one had.  The
+ * one road to the server: the functions of requests.c and the two below
+ * take it, as the Wine bridge does. */
+unsigned int portres_request( union generic_request *req, union generic_reply *reply, void *data, size_t *data_size )
 {
     size_t capacity = data_size ? *data_size : 0;
     unsigned int status, attempt;
@@ -364,11 +324,6 @@ static unsigned int do_request( union generic_request *req, union generic_reply 
     }
     pthread_mutex_unlock( &connection_lock );
     return STATUS_CONNECTION_RESET;
-}
-
-unsigned int portres_request( union generic_request *req, union generic_reply *reply, void *data, size_t *data_size )
-{
-    return do_request( req, reply, data, data_size );
 }
 
 #define INIT_REQUEST(name) \
@@ -450,150 +405,17 @@ const struct portres_map *portres_get_map( void )
     return map;
 }
 
-unsigned int portres_acquire( unsigned int protocol, unsigned short start, unsigned short count,
-                              portres_socket_t socket, portres_token_t *token, unsigned short *first )
-{
-    INIT_REQUEST( acquire );
-    r->protocol = protocol;
-    r->start    = start;
-    r->count    = count;
-    r->socket   = socket;
-    if (!(status = do_request( &req, &reply, NULL, NULL )))
-    {
-        *token = out->token;
-        if (first) *first = out->start;
-    }
-    return status;
-}
-
-unsigned int portres_release( portres_token_t token )
-{
-    INIT_REQUEST( release );
-    (void)out;
-    r->token = token;
-    status = do_request( &req, &reply, NULL, NULL );
-    return status;
-}
-
-unsigned int portres_associate( unsigned int protocol, portres_socket_t socket, portres_token_t token,
-                                int elevated, unsigned short *start, unsigned short *count, unsigned int *kind )
-{
-    INIT_REQUEST( associate );
-    r->protocol = protocol;
-    r->elevated = elevated;
-    r->socket   = socket;
-    r->token    = token;
-    if (!(status = do_request( &req, &reply, NULL, NULL )))
-    {
-        if (start) *start = out->start;
-        if (count) *count = out->count;
-        if (kind) *kind = out->kind;
-    }
-    return status;
-}
-
-unsigned int portres_bind_port( unsigned int protocol, portres_socket_t socket, unsigned short port,
-                                unsigned short *result, int *associated )
-{
-    INIT_REQUEST( bind_port );
-    r->protocol = protocol;
-    r->port     = port;
-    r->socket   = socket;
-    if (!(status = do_request( &req, &reply, NULL, NULL )))
-    {
-        *result = out->port;
-        if (associated) *associated = out->associated;
-    }
-    return status;
-}
-
-unsigned int portres_query_port( unsigned int protocol, unsigned short port, struct query_port_reply *info )
-{
-    INIT_REQUEST( query_port );
-    r->protocol = protocol;
-    r->port     = port;
-    if (!(status = do_request( &req, &reply, NULL, NULL ))) *info = *out;
-    return status;
-}
-
-unsigned int portres_socket_closed( portres_socket_t socket, unsigned int *released )
-{
-    INIT_REQUEST( socket_closed );
-    r->socket = socket;
-    if (!(status = do_request( &req, &reply, NULL, NULL )) && released) *released = out->released;
-    return status;
-}
-
-unsigned int portres_persistent_create( unsigned int protocol, unsigned short start, unsigned short count,
-                                        int elevated, portres_token_t *token )
-{
-    INIT_REQUEST( persistent_create );
-    r->protocol = protocol;
-    r->start    = start;
-    r->count    = count;
-    r->elevated = elevated;
-    if (!(status = do_request( &req, &reply, NULL, NULL ))) *token = out->token;
-    return status;
-}
-
-unsigned int portres_persistent_delete( unsigned int protocol, unsigned short start, unsigned short count,
-                                        int elevated )
-{
-    INIT_REQUEST( persistent_delete );
-    (void)out;
-    r->protocol = protocol;
-    r->start    = start;
-    r->count    = count;
-    r->elevated = elevated;
-    status = do_request( &req, &reply, NULL, NULL );
-    return status;
-}
-
-unsigned int portres_persistent_lookup( unsigned int protocol, unsigned short start, unsigned short count,
-                                        portres_token_t *token )
-{
-    INIT_REQUEST( persistent_lookup );
-    r->protocol = protocol;
-    r->start    = start;
-    r->count    = count;
-    if (!(status = do_request( &req, &reply, NULL, NULL ))) *token = out->token;
-    return status;
-}
-
-unsigned int portres_get_dynamic_range( unsigned int protocol, unsigned short *start, unsigned short *count )
-{
-    INIT_REQUEST( get_dynamic_range );
-    r->protocol = protocol;
-    if (!(status = do_request( &req, &reply, NULL, NULL )))
-    {
-        *start = out->start;
-        *count = out->count;
-    }
-    return status;
-}
-
-unsigned int portres_set_dynamic_range( unsigned int protocol, unsigned short start, unsigned short count,
-                                        int elevated )
-{
-    INIT_REQUEST( set_dynamic_range );
-    (void)out;
-    r->protocol = protocol;
-    r->start    = start;
-    r->count    = count;
-    r->elevated = elevated;
-    status = do_request( &req, &reply, NULL, NULL );
-    return status;
-}
-
-unsigned int portres_list_page( unsigned int protocol, unsigned int first_port, struct portres_entry *entries,
-                                unsigned int *count, unsigned int *next_port )
+/* one page of the list, from the first reservation starting at or after
+ * first_port; *next_port is where the next page starts, 0 after the last */
+static unsigned int list_page( unsigned int protocol, unsigned int first_port, struct portres_entry *entries,
+                               unsigned int *count, unsigned int *next_port )
 {
     size_t size = PORTRES_LIST_PAGE * sizeof(*entries);
     INIT_REQUEST( list );
     r->protocol   = protocol;
     r->first_port = first_port;
     *count = 0;
-    if ((status = do_request( &req, &reply, entries, &size ))) return status;
+    if ((status = portres_request( &req, &reply, entries, &size ))) return status;
     *count = size / sizeof(*entries);
     *next_port = out->next_port;
     return STATUS_SUCCESS;
@@ -606,7 +428,7 @@ unsigned int portres_list( unsigned int protocol, portres_list_func func, void *
 
     do
     {
-        if ((status = portres_list_page( protocol, first_port, entries, &count, &first_port ))) return status;
+        if ((status = list_page( protocol, first_port, entries, &count, &first_port ))) return status;
         for (i = 0; i < count; i++)
             if (func( ctx, &entries[i] )) return STATUS_SUCCESS;
     } while (first_port);
@@ -620,7 +442,7 @@ unsigned int portres_check_state( struct check_state_reply *state, char *message
     INIT_REQUEST( check_state );
     (void)r;
     if (size) message[0] = 0;
-    status = do_request( &req, &reply, data, &len );
+    status = portres_request( &req, &reply, data, &len );
     if (status == STATUS_CONNECTION_REFUSED || status == STATUS_CONNECTION_RESET) return status;
     *state = *out;
     if (size) snprintf( message, size, "%.*s", (int)len, data );

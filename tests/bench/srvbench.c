@@ -71,7 +71,7 @@ static unsigned int acquire_release( unsigned short start, unsigned short count 
     unsigned short first;
     unsigned int status;
 
-    if ((status = portres_acquire( PORTRES_PROTO_TCP, start, count, 1, &token, &first ))) return status;
+    if ((status = portres_acquire( PORTRES_PROTO_TCP, start, count, 1, &token, &first, NULL ))) return status;
     return portres_release( token );
 }
 
@@ -232,7 +232,7 @@ static int reserve_port( unsigned int protocol, unsigned int port )
 {
     portres_token_t token;
     unsigned short first;
-    unsigned int status = portres_acquire( protocol, port, 1, 1, &token, &first );
+    unsigned int status = portres_acquire( protocol, port, 1, 1, &token, &first, NULL );
 
     if (status == STATUS_ADDRESS_ALREADY_EXISTS || status == STATUS_SHARING_VIOLATION) return 0;
     /* each runtime port takes a descriptor of the server: its limit ends the row */
@@ -273,7 +273,8 @@ static unsigned int fill_range( void )
     {
         struct query_port_reply info;
 
-        check( portres_query_port( PORTRES_PROTO_TCP, port, &info ), "query_port" );
+        check( portres_query_port( PORTRES_PROTO_TCP, port, &info.kind, &info.start, &info.count, &info.owner_pid,
+                                   &info.is_mine, &info.token ), "query_port" );
         if (!info.kind) made += reserve_port( PORTRES_PROTO_TCP, port );
     }
     return made;

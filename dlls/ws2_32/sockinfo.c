@@ -3,8 +3,9 @@
  *
  * For each socket: its protocol and whether it is bound, has SO_REUSEADDR
  * set, or has state in the reservation server (only those sockets' binds and
- * closes need the server).  Sockets created elsewhere and handed to us are
- * learnt on first use.  An open-addressing hash table keyed by handle value,
+ * closes need the server); and what the server calls it.  Sockets created
+ * elsewhere and handed to us are learnt on first use, from Wine, the kernel
+ * and the server.  An open-addressing hash table keyed by handle value,
  * under an SRW lock.
  * Copyright 2026 The portres authors
  *
@@ -24,13 +25,20 @@
  */
 
 #include <stdarg.h>
+#include <string.h>
 
+#include <ntstatus.h>
+#define WIN32_NO_STATUS
 #include <winsock2.h>
 #include <windef.h>
 #include <winbase.h>
+#include <winternl.h>
 
 #include "ws2_32_private.h"
 #include "portres/protocol.h"
+#include "portres/bridge.h"
+#include "portres/pebridge.h"
+#include "portres/pedebug.h"
 
 #define EMPTY    ((SOCKET)0)
 #define REMOVED  ((SOCKET)~(ULONG_PTR)0)
@@ -112,7 +120,7 @@ static struct entry *get_entry( SOCKET s )
 }
 
 /* PORTRES_PROTO_* of a socket, from the arguments it was created with */
-unsigned int socket_protocol_of( int family, int type, int protocol )
+static unsigned int socket_protocol_of( int family, int type, int protocol )
 {
     if (family != AF_INET && family != AF_INET6) return SOCKET_PROTO_OTHER;
     if (type == SOCK_STREAM && (!protocol || protocol == IPPROTO_TCP)) return PORTRES_PROTO_TCP;
@@ -145,6 +153,56 @@ void sockets_update( SOCKET s, unsigned int set, unsigned int clear )
     ReleaseSRWLockExclusive( &lock );
 }
 
+/* what the kernel says of a socket handle: its inode, protocol and family */
+static NTSTATUS query_socket_id( SOCKET s, struct bridge_socket_id_params *params )
+{
+    memset( params, 0, sizeof(*params) );
+    params->handle = s;
+    return bridge_call( bridge_socket_id, params );
+}
+
+/* what the server calls a socket (the inode of its kernel socket), or 0;
+ * *error, when given, gets the WSA error */
+portres_socket_t socket_id( SOCKET s, int *error )
+{
+    struct bridge_socket_id_params params;
+    NTSTATUS status = query_socket_id( s, &params );
+
+    if (error) *error = status == STATUS_NOT_SUPPORTED ? WSAEOPNOTSUPP : WSAENOTSOCK;
+    return status ? 0 : params.id;
+}
+
+/* What the kernel says of a socket handle that Wine's ws2_32 does not
+ * know: Wine 8.0 and 10.0 answer WSAENOTSOCK to getsockopt and closesocket
+ * on a socket handle that DuplicateHandle made, or that was inherited.
+ * FALSE when it is no socket. */
+static BOOL kernel_socket_info( SOCKET s, struct socket_info *info )
+{
+    struct bridge_socket_id_params params;
+
+    if (query_socket_id( s, &params ) || !params.id) return FALSE;
+    info->protocol = params.protocol ? params.protocol : SOCKET_PROTO_OTHER;
+    info->family = params.ip_version == 4 ? AF_INET : params.ip_version == 6 ? AF_INET6 : 0;
+    return TRUE;
+}
+
+/* Whether the server holds state for a socket this process got from
+ * elsewhere (a duplicate, an inherited handle): an association belongs to
+ * the socket, whichever handle binds it.  Asked only while the map says
+ * that some socket is associated. */
+static BOOL server_holds_socket( SOCKET s )
+{
+    const struct portres_map *map = reserved_map();
+    struct bridge_request_params call;
+    struct query_socket_request *req = BRIDGE_REQUEST( &call, query_socket );
+    const struct query_socket_reply *reply = &call.reply.query_socket_reply;
+
+    if (!map || !__atomic_load_n( &map->associations, __ATOMIC_ACQUIRE )) return FALSE;
+    if (!(req->socket = socket_id( s, NULL )) || server_request( &call )) return FALSE;
+    TRACE( "socket %#Ix: associated %u, %u reservations\n", s, reply->associated, reply->acquired );
+    return reply->associated || reply->acquired;
+}
+
 /* what the proxy knows of s, asking Wine about a socket created elsewhere
  * (inherited, duplicated, accepted); 0 or the WSA error of the question,
  * WSAENOTSOCK for what is no socket */
@@ -164,12 +222,12 @@ int sockets_lookup( SOCKET s, struct socket_info *info )
                                              protocol_info.iProtocol );
         info->family = protocol_info.iAddressFamily;
     }
-    else if ((error = GetLastError()) != WSAENOTSOCK || !reservation_socket_info( s, info )) return error;
+    else if ((error = GetLastError()) != WSAENOTSOCK || !kernel_socket_info( s, info )) return error;
     len = sizeof(reuse);
     if (real.getsockopt( s, SOL_SOCKET, SO_REUSEADDR, (char *)&reuse, &len )) reuse = FALSE;
 
     learnt = SOCKET_KNOWN | (reuse ? SOCKET_REUSEADDR : 0);
-    if (info->protocol != SOCKET_PROTO_OTHER && reservation_socket_held( s )) learnt |= SOCKET_RESERVATION;
+    if (info->protocol != SOCKET_PROTO_OTHER && server_holds_socket( s )) learnt |= SOCKET_RESERVATION;
     AcquireSRWLockExclusive( &lock );
     if ((entry = get_entry( s )))
     {
