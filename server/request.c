@@ -1,11 +1,12 @@
 /*
- * Request dispatch of the reservation server: one request frame of a client
- * in, one reply out, with no I/O
+ * Requests of the reservation server: one request frame of a client in,
+ * one reply out, with no I/O
  *
  * The frame is checked (variable data, request code, init first), handed to
  * its handler through the generated table, and the reply frame and its data
- * are built.  request.c feeds it frames read from connections; the fuzzer of
- * tests/fuzz feeds it frames from its input.
+ * are built.  connection.c feeds it frames read from connections; the fuzzer
+ * of tests/fuzz feeds it frames from its input.  The client objects are
+ * made and ended here too.
  * Copyright 2026 The portres authors
  *
  * This library is free software; you can redistribute it and/or
@@ -75,6 +76,8 @@ struct client *create_client( unsigned int pid, unsigned int uid )
 
 void destroy_client( struct client *client )
 {
+    remove_fd( &client->conn );
+    remove_fd( &client->process );
     if (client->owner) engine_client_destroy( client->owner );
     if (client->fd != -1) close( client->fd );
     if (client->pidfd != -1) close( client->pidfd );

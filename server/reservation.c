@@ -135,16 +135,8 @@ static unsigned int save_or_undo( void (*undo)( const void *arg ), const void *a
 {
     unsigned int status;
 
-    if (current->session)
-    {
-        current->last_serial = current->requests;
-        memcpy( &current->last_reply, reply, sizeof(current->last_reply) );
-        current->last_request = *current_request;
-        current->pending = 1;
-        current->effect = effect;
-        journal_session( current, 0 );
-        journal_commit();
-    }
+    session_keep_reply( current, current_request, reply, 1, effect );
+    journal_commit();
     status = store_locked ? store_locked : store_save( store_file, engine );
 
     if (status)
