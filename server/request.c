@@ -5,8 +5,7 @@
  * The frame is checked (variable data, request code, init first), handed to
  * its handler through the generated table, and the reply frame and its data
  * are built.  connection.c feeds it frames read from connections; the fuzzer
- * of tests/fuzz feeds it frames from its input.  The client objects are
- * made and ended here too.
+ * of tests/fuzz feeds it frames from its input.
  * Copyright 2026 The portres authors
  *
  * This library is free software; you can redistribute it and/or
@@ -55,34 +54,6 @@ void *set_reply_data_size( size_t size )
     }
     reply_data_size = size;
     return reply_data;
-}
-
-struct client *create_client( unsigned int pid, unsigned int uid )
-{
-    struct client *client;
-
-    if (!(client = calloc( 1, sizeof(*client) ))) return NULL;
-    if (!(client->owner = engine_client_create( engine, pid )))
-    {
-        free( client );
-        return NULL;
-    }
-    client->fd    = -1;
-    client->pidfd = -1;
-    client->pid   = pid;
-    client->uid = uid;
-    return client;
-}
-
-void destroy_client( struct client *client )
-{
-    remove_fd( &client->conn );
-    remove_fd( &client->process );
-    if (client->owner) engine_client_destroy( client->owner );
-    if (client->fd != -1) close( client->fd );
-    if (client->pidfd != -1) close( client->pidfd );
-    free( client->out );
-    free( client );
 }
 
 static void trace_status( unsigned int code, unsigned int status )

@@ -92,8 +92,6 @@ extern const union generic_request *current_request;
 extern int debug_level;
 extern void set_error( unsigned int status );
 extern void *set_reply_data_size( size_t size );
-extern struct client *create_client( unsigned int pid, unsigned int uid );
-extern void destroy_client( struct client *client );
 /* handle one request frame of a client; -1 when the connection must close
  * without a reply, else the reply is in *reply, and its data, as many bytes
  * as the reply header says, in *data, which the caller frees */
@@ -103,6 +101,10 @@ extern int dispatch_request( struct client *client, const union generic_request 
 /* connection.c */
 extern int open_listener( int listen_fd );
 extern void close_listener( void );
+
+/* client.c */
+extern struct client *create_client( unsigned int pid, unsigned int uid );
+extern void destroy_client( struct client *client );
 
 /* session.c */
 extern void connect_client( struct client *client );
@@ -130,7 +132,6 @@ extern const char *store_file;
 extern int init_reservations( const char *store, struct portres_map *map,
                               const struct engine_callbacks *callbacks );
 extern void close_reservations( void );
-extern int persistent_change_done( const union generic_request *req, uint64_t effect );
 
 /* store.c */
 extern int store_load( const char *path, struct engine *engine, char *error, size_t size );
