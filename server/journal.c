@@ -10,7 +10,8 @@
  * its copy of the hold, so that the port is free on the host when the
  * client hears of it.  Should the keeper die, a new one gets everything at
  * once; should the server die, the keeper starts a new one, which takes
- * everything back (journal_open).
+ * everything back (journal_open, restore.c).  The journal only receives
+ * changes: what they are of is for the engine and session.c to say.
  *
  * Copyright 2026 The portres authors
  *
@@ -57,6 +58,7 @@ struct jop
 };
 
 static int keeper_fd = -1;
+static struct fd keeper;                /* keeper_fd, waited on: it says nothing unasked but dying */
 static char server_dir[PORTRES_PATH_MAX];
 static char keeper_path[PORTRES_PATH_MAX + 32];
 static struct keeper_writer *writer;
@@ -65,13 +67,9 @@ static unsigned int nb_ops, max_ops;
 static int sync_needed;                 /* the transaction lets go of a hold the keeper has */
 static int keeper_wanted;               /* journal_open ran: a keeper keeps whatever there is to keep */
 static int keeper_broken;               /* none could be started: the server does without */
+static void (*snapshot_sessions)( void );  /* journals every session again */
 static int unkept;                      /* something to keep came while there was no keeper */
 static unsigned int *hold_op[ENGINE_NB_PROTOCOLS];  /* by port: index + 1 of its PUT in ops, 0 if none */
-
-static uint64_t hold_key( int protocol, unsigned short port )
-{
-    return (uint64_t)protocol << 16 | port;
-}
 
 /* Whether changes go to the keeper.  There is none until there is
  * something to keep: a change that adds something is noted, and the next
@@ -138,7 +136,7 @@ int journal_hold( void *ctx, int protocol, unsigned short port )
 
     if (fd == ENGINE_HOLD_IN_USE && let_go_pending()) fd = host_hold( ctx, protocol, port );
 
-    if (fd >= 0 && journaling( 1 ) && add_op( KEEPER_PUT, KEEPER_HOLD, hold_key( protocol, port ), NULL, 0, fd ))
+    if (fd >= 0 && journaling( 1 ) && add_op( KEEPER_PUT, KEEPER_HOLD, keeper_hold_key( protocol, port ), NULL, 0, fd ))
         hold_op[protocol][port] = nb_ops;
     return fd;
 }
@@ -158,7 +156,7 @@ void journal_unhold( void *ctx, int handle, int protocol, unsigned short port )
         }
         else
         {
-            add_op( KEEPER_DEL, KEEPER_HOLD, hold_key( protocol, port ), NULL, 0, -1 );
+            add_op( KEEPER_DEL, KEEPER_HOLD, keeper_hold_key( protocol, port ), NULL, 0, -1 );
             sync_needed = 1;
         }
         hold_op[protocol][port] = 0;
@@ -175,36 +173,27 @@ void journal_record( void *ctx, const struct engine_record *record )
     else add_op( KEEPER_PUT, kind, record->id, record, sizeof(*record), -1 );
 }
 
-static void session_data( const struct client *client, struct keeper_session *data )
+/* a session's data, and its pidfd when not -1; 0 when no keeper keeps it */
+int journal_put_session( const struct keeper_session *data, int pidfd )
 {
-    memset( data, 0, sizeof(*data) );
-    data->session = client->session;
-    data->pid = client->pid;
-    data->start_time = client->start_time;
-    data->wine = client->wine;
-    data->last_serial = client->last_serial;
-    data->pending = client->pending;
-    data->effect = client->effect;
-    memcpy( data->last_reply, &client->last_reply, sizeof(data->last_reply) );
-    memcpy( data->last_request, &client->last_request, sizeof(data->last_request) );
+    if (!journaling( 1 )) return 0;
+    add_op( KEEPER_PUT, KEEPER_SESSION, data->session, data, sizeof(*data), pidfd );
+    return 1;
 }
 
-void journal_session( struct client *client, int deleted )
+/* a session the keeper has ends; 0 when no keeper keeps it */
+int journal_del_session( uint64_t session )
 {
-    struct keeper_session data;
+    if (!journaling( 0 )) return 0;
+    add_op( KEEPER_DEL, KEEPER_SESSION, session, NULL, 0, -1 );
+    return 1;
+}
 
-    if (!client->session || !journaling( !deleted )) return;
-    if (deleted)
-    {
-        if (client->journaled) add_op( KEEPER_DEL, KEEPER_SESSION, client->session, NULL, 0, -1 );
-        client->journaled = 0;
-        return;
-    }
-    session_data( client, &data );
-    /* the keeper gets the pidfd once: a new server tells by it whether the client lives */
-    add_op( KEEPER_PUT, KEEPER_SESSION, client->session, &data, sizeof(data),
-            client->journaled ? -1 : client->pidfd );
-    client->journaled = 1;
+/* a record of what an earlier server left is not taken back */
+void journal_drop( unsigned int kind, uint64_t key )
+{
+    add_op( KEEPER_DEL, kind, key, NULL, 0, -1 );
+    if (kind == KEEPER_HOLD) sync_needed = 1;
 }
 
 /***********************************************************************
@@ -282,12 +271,6 @@ void journal_commit( void )
  *           everything at once: to a new keeper, or from the old one
  */
 
-static void snapshot_session( struct client *client, void *ctx )
-{
-    client->journaled = 0;
-    journal_session( client, 0 );
-}
-
 static void snapshot_record( void *ctx, const struct engine_record *record, const int *holders )
 {
     unsigned int i;
@@ -296,7 +279,8 @@ static void snapshot_record( void *ctx, const struct engine_record *record, cons
     if (!holders) return;
     for (i = 0; i < record->count; i++)
         if (holders[i] >= 0)
-            add_op( KEEPER_PUT, KEEPER_HOLD, hold_key( record->protocol, record->start + i ), NULL, 0, holders[i] );
+            add_op( KEEPER_PUT, KEEPER_HOLD, keeper_hold_key( record->protocol, record->start + i ), NULL, 0,
+                    holders[i] );
 }
 
 /* everything the server has, in place of what the keeper had */
@@ -306,7 +290,7 @@ static int send_snapshot( void )
 
     clear_ops();
     add_op( KEEPER_RESET, KEEPER_HOLD, 0, NULL, 0, -1 );
-    enum_sessions( snapshot_session, NULL );
+    snapshot_sessions();
     engine_enum_records( engine, snapshot_record, NULL );
     ret = send_ops( KEEPER_COMMIT | KEEPER_SYNC );
     if (!ret) ret = wait_sync();
@@ -314,20 +298,9 @@ static int send_snapshot( void )
     return ret;
 }
 
-/* what an earlier server left, read from the keeper */
-struct restore
-{
-    int                   *holds[ENGINE_NB_PROTOCOLS];  /* by port, -1 for none */
-    struct keeper_session *sessions;
-    int                   *pidfds;
-    unsigned int           nb_sessions;
-    struct engine_record  *records;
-    unsigned int           nb_records;
-};
-
 static void add_restored( void *ctx, const struct keeper_op *op, const void *data, int fd )
 {
-    struct restore *restore = ctx;
+    struct keeper_state *restore = ctx;
 
     switch (op->kind)
     {
@@ -369,90 +342,7 @@ static void add_restored( void *ctx, const struct keeper_op *op, const void *dat
     if (fd != -1) close( fd );
 }
 
-static void update_session( struct client *client, void *ctx )
-{
-    journal_session( client, 0 );
-}
-
-/* Take back the reservations (with their holds), associations and
- * sessions of clients that live, and tell the keeper to drop the rest: it
- * keeps what it had, so that no descriptor is sent twice. */
-static void apply_restore( struct restore *restore )
-{
-    unsigned int i, j, pass, status, protocol, port;
-    uint64_t last_id = 0;
-
-    for (i = 0; i < restore->nb_sessions; i++)
-    {
-        const struct keeper_session *data = &restore->sessions[i];
-
-        if (host_process_alive( data->pid, restore->pidfds[i], data->start_time ) &&
-            restore_session( data, restore->pidfds[i] ) != -1)
-            continue;
-        if (restore->pidfds[i] != -1) close( restore->pidfds[i] );
-        add_op( KEEPER_DEL, KEEPER_SESSION, data->session, NULL, 0, -1 );
-    }
-    for (i = 0; i < restore->nb_records; i++)
-        if (restore->records[i].type == ENGINE_RECORD_ASSOCIATION && restore->records[i].id > last_id)
-            last_id = restore->records[i].id;
-    engine_restore_ids( engine, last_id );
-
-    /* reservations first: an association names one */
-    for (pass = ENGINE_RECORD_RESERVATION; pass <= ENGINE_RECORD_ASSOCIATION; pass++)
-    {
-        for (i = 0; i < restore->nb_records; i++)
-        {
-            const struct engine_record *record = &restore->records[i];
-            struct engine_client *client = record->client ? find_session( record->client ) : NULL;
-            int *holders;
-
-            if (record->type != pass) continue;
-            if (pass == ENGINE_RECORD_ASSOCIATION)
-            {
-                if (!(status = engine_restore_association( engine, client, record ))) continue;
-                if (debug_level)
-                    fprintf( stderr, "portres-server: association of socket %#llx not taken back (%#x)\n",
-                             (unsigned long long)record->socket, status );
-                add_op( KEEPER_DEL, KEEPER_ASSOCIATION, record->id, NULL, 0, -1 );
-                continue;
-            }
-            holders = NULL;
-            if (record->protocol < ENGINE_NB_PROTOCOLS && record->count && record->start + record->count <= 65536 &&
-                (holders = malloc( record->count * sizeof(*holders) )))
-            {
-                for (j = 0; j < record->count; j++)
-                {
-                    holders[j] = restore->holds[record->protocol][record->start + j];
-                    restore->holds[record->protocol][record->start + j] = -1;
-                }
-                if (!(status = engine_restore_reservation( engine, client, record, holders ))) continue;
-                if (debug_level)
-                    fprintf( stderr, "portres-server: reservation %u+%u not taken back (%#x)\n", record->start,
-                             record->count, status );
-                /* its holds go back to the leftovers, and go with them */
-                for (j = 0; j < record->count; j++)
-                    restore->holds[record->protocol][record->start + j] = holders[j];
-                free( holders );
-            }
-            add_op( KEEPER_DEL, KEEPER_RESERVATION, record->id, NULL, 0, -1 );
-        }
-    }
-    for (protocol = 0; protocol < ENGINE_NB_PROTOCOLS; protocol++)
-    {
-        for (port = 0; port < 65536; port++)
-        {
-            if (restore->holds[protocol][port] == -1) continue;
-            close( restore->holds[protocol][port] );
-            restore->holds[protocol][port] = -1;
-            add_op( KEEPER_DEL, KEEPER_HOLD, hold_key( protocol, port ), NULL, 0, -1 );
-            sync_needed = 1;
-        }
-    }
-    /* what the store tells of persistent changes in flight */
-    enum_sessions( update_session, NULL );
-}
-
-static void free_restore( struct restore *restore )
+void free_kept( struct keeper_state *restore )
 {
     unsigned int protocol, port;
 
@@ -469,7 +359,7 @@ static void free_restore( struct restore *restore )
 }
 
 /* read what the keeper has; -1 when it broke off */
-static int read_restore( struct restore *restore )
+static int read_restore( struct keeper_state *restore )
 {
     unsigned int protocol;
     int flags;
@@ -561,14 +451,41 @@ static int start_keeper( void )
     return connect_keeper();
 }
 
+/* the keeper said something unasked: it can only have died */
+static void keeper_poll_event( struct fd *fd, short revents )
+{
+    char c;
+    ssize_t ret = recv( keeper_fd, &c, 1, MSG_DONTWAIT | MSG_PEEK );
+
+    if (ret == -1 && (errno == EAGAIN || errno == EINTR)) return;
+    if (ret > 0 && keeper_read( keeper_fd, ignore_op, NULL ) != -1) return;
+    keeper_restart();
+}
+
+/* the connection to a keeper, or -1 for none; what it is given */
+static int set_keeper( int fd )
+{
+    keeper_fd = fd;
+    if (fd != -1) add_fd( &keeper, fd, POLLIN, keeper_poll_event );
+    return fd;
+}
+
+static void close_keeper( void )
+{
+    if (keeper_fd == -1) return;
+    remove_fd( &keeper );
+    close( keeper_fd );
+    keeper_fd = -1;
+}
+
 /* the keeper died: a new one gets everything */
 static int keeper_restart( void )
 {
-    struct restore restore;
+    struct keeper_state restore;
 
-    if (keeper_fd != -1) close( keeper_fd );
+    close_keeper();
     clear_ops();
-    if ((keeper_fd = start_keeper()) == -1)
+    if (set_keeper( start_keeper() ) == -1)
     {
         fprintf( stderr, "portres-server: cannot start a keeper: %s; a crash would lose the runtime "
                  "reservations\n", strerror( errno ) );
@@ -581,54 +498,40 @@ static int keeper_restart( void )
     {
         fprintf( stderr, "portres-server: the new keeper broke off: %s; a crash would lose the runtime "
                  "reservations\n", strerror( errno ) );
-        free_restore( &restore );
-        close( keeper_fd );
-        keeper_fd = -1;
+        free_kept( &restore );
+        close_keeper();
         return -1;
     }
-    free_restore( &restore );
+    free_kept( &restore );
     if (debug_level) fprintf( stderr, "portres-server: %d: a new keeper has everything\n", (int)getpid() );
     return 0;
 }
 
-int journal_open( const char *dir )
+/* Connect to the keeper an earlier server left, if any, and read what it
+ * keeps into *kept: 1 when there was one, which the caller takes back
+ * (restore.c) then frees (free_kept); 0 when there was none or it broke
+ * off (a new one has everything then); -1 without memory */
+int journal_open( const char *dir, void (*snapshot)( void ), struct keeper_state *kept )
 {
-    struct restore restore;
     unsigned int protocol;
-    int ret;
 
     snprintf( server_dir, sizeof(server_dir), "%s", dir );
     snprintf( keeper_path, sizeof(keeper_path), "%s/keeper", dir );
+    snapshot_sessions = snapshot;
+    memset( kept, 0, sizeof(*kept) );
     for (protocol = 0; protocol < ENGINE_NB_PROTOCOLS; protocol++)
         if (!(hold_op[protocol] = calloc( 65536, sizeof(*hold_op[protocol]) ))) return -1;
     if (!(writer = malloc( sizeof(*writer) ))) return -1;
 
     /* no keeper: nothing was left; one starts with the first thing to keep */
     keeper_wanted = 1;
-    if ((keeper_fd = connect_keeper()) == -1) return 0;
+    if (set_keeper( connect_keeper() ) == -1) return 0;
     keeper_writer_init( writer, keeper_fd );
-    memset( &restore, 0, sizeof(restore) );
-    if ((ret = read_restore( &restore )) != -1) apply_restore( &restore );
-    free_restore( &restore );
-    if (ret == -1) keeper_restart();
-    else journal_commit();
-    return 0;
-}
-
-int journal_fd( void )
-{
-    return keeper_fd;
-}
-
-/* the keeper said something unasked: it can only have died */
-void journal_keeper_event( void )
-{
-    char c;
-    ssize_t ret = recv( keeper_fd, &c, 1, MSG_DONTWAIT | MSG_PEEK );
-
-    if (ret == -1 && (errno == EAGAIN || errno == EINTR)) return;
-    if (ret > 0 && keeper_read( keeper_fd, ignore_op, NULL ) != -1) return;
+    if (read_restore( kept ) != -1) return 1;
+    free_kept( kept );
+    memset( kept, 0, sizeof(*kept) );
     keeper_restart();
+    return 0;
 }
 
 /* the server stops for good: the keeper lets everything go */
@@ -637,6 +540,5 @@ void journal_close( void )
     if (keeper_fd == -1) return;
     clear_ops();
     keeper_flush( writer, KEEPER_QUIT );
-    close( keeper_fd );
-    keeper_fd = -1;
+    close_keeper();
 }

@@ -40,6 +40,7 @@
 
 #include "hash.h"
 #include "keeper.h"
+#include "server.h"
 #include "portres/client.h"
 
 extern char **environ;
@@ -67,13 +68,9 @@ static struct hash_table records[KEEPER_NB_KINDS];
 static struct keeper_writer writer;   /* what goes to the server: everything kept, or a sync */
 static struct pending *pending;
 static unsigned int nb_pending, max_pending;
-
-static long long now_ms( void )
-{
-    struct timespec ts;
-    clock_gettime( CLOCK_MONOTONIC, &ts );
-    return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
+static int server_fd = -1;               /* the connection of the server */
+static long long server_lost;            /* when the last one went, 0 while one is there */
+static long long last_start = -RESTART_INTERVAL;  /* when the keeper last started one */
 
 static void drop_record( struct hash_table *table, struct kept *kept )
 {
@@ -237,15 +234,62 @@ static int serve( int fd )
     return keeper_flush( &writer, KEEPER_SYNC );
 }
 
-int keeper_main( const char *dir )
+/* the server went: what it had not committed goes, the rest stays */
+static void lose_server( void )
+{
+    drop_pending();
+    close( server_fd );
+    server_fd = -1;
+    server_lost = now_ms();
+}
+
+/* a server connects; only the one holding the lock does, so an earlier one is dead */
+static void accept_server( int listen_fd )
+{
+    struct ucred cred;
+    socklen_t len = sizeof(cred);
+    int fd = accept4( listen_fd, NULL, NULL, SOCK_CLOEXEC );
+
+    if (fd == -1) return;
+    if (getsockopt( fd, SOL_SOCKET, SO_PEERCRED, &cred, &len ) == -1 || cred.uid != getuid())
+    {
+        close( fd );
+        return;
+    }
+    if (server_fd != -1)
+    {
+        drop_pending();
+        close( server_fd );
+    }
+    server_fd = fd;
+    server_lost = 0;
+    if (send_all( server_fd ) == -1) lose_server();
+}
+
+/* without a server, one is started again, at most every RESTART_INTERVAL
+ * ms; the ms until then, -1 for no timeout, -2 when there is nothing kept
+ * to keep a server for */
+static int restart_timeout( void )
+{
+    int timeout;
+
+    if (server_fd != -1 || !server_lost) return -1;
+    if (!nb_records()) return -2;
+    if ((timeout = last_start + RESTART_INTERVAL - now_ms()) > 0) return timeout;
+    last_start = now_ms();
+    server_lost = 0;
+    start_server();
+    return -1;
+}
+
+/* the keeper's own process: its own session, no children to reap, its name */
+static int init_keeper( const char *dir )
 {
     struct sigaction sa;
-    long long server_lost = 0, last_start = -RESTART_INTERVAL;
-    int listen_fd = 3, server_fd = -1;
     unsigned int kind;
 
     for (kind = 0; kind < KEEPER_NB_KINDS; kind++)
-        if (!hash_init( &records[kind] )) return 1;
+        if (!hash_init( &records[kind] )) return -1;
     memset( &sa, 0, sizeof(sa) );
     sa.sa_handler = SIG_IGN;
     sa.sa_flags = SA_NOCLDWAIT;
@@ -254,65 +298,27 @@ int keeper_main( const char *dir )
     setsid();
     prctl( PR_SET_NAME, "portres-keeper" );  /* not to be taken for the server by name */
     if (chdir( dir ) == -1) perror( "portres-keeper: chdir" );
+    return 0;
+}
 
+int keeper_main( const char *dir )
+{
+    int listen_fd = 3, timeout;
+
+    if (init_keeper( dir ) == -1) return 1;
     for (;;)
     {
         struct pollfd fds[2] = { { listen_fd, POLLIN, 0 }, { server_fd, POLLIN, 0 } };
-        int timeout = -1;
 
-        if (server_fd == -1 && server_lost)
-        {
-            /* nothing kept: nothing to keep a server for */
-            if (!nb_records()) return 0;
-            timeout = last_start + RESTART_INTERVAL - now_ms();
-            if (timeout <= 0)
-            {
-                last_start = now_ms();
-                server_lost = 0;
-                start_server();
-                timeout = -1;
-            }
-        }
+        /* nothing kept: nothing to keep a server for */
+        if ((timeout = restart_timeout()) == -2) return 0;
         if (poll( fds, 2, timeout ) == -1)
         {
             if (errno == EINTR) continue;
             perror( "portres-keeper: poll" );
             return 1;
         }
-        if (fds[1].revents && serve( server_fd ) == -1)
-        {
-            /* the server died: what it had not committed goes, the rest stays */
-            drop_pending();
-            close( server_fd );
-            server_fd = -1;
-            server_lost = now_ms();
-        }
-        if (fds[0].revents & POLLIN)
-        {
-            struct ucred cred;
-            socklen_t len = sizeof(cred);
-            int fd = accept4( listen_fd, NULL, NULL, SOCK_CLOEXEC );
-
-            if (fd == -1) continue;
-            if (getsockopt( fd, SOL_SOCKET, SO_PEERCRED, &cred, &len ) == -1 || cred.uid != getuid())
-            {
-                close( fd );
-                continue;
-            }
-            /* only the server holding the lock connects: an earlier one is dead */
-            if (server_fd != -1)
-            {
-                drop_pending();
-                close( server_fd );
-            }
-            server_fd = fd;
-            server_lost = 0;
-            if (send_all( server_fd ) == -1)
-            {
-                close( server_fd );
-                server_fd = -1;
-                server_lost = now_ms();
-            }
-        }
+        if (fds[1].revents && serve( server_fd ) == -1) lose_server();
+        if (fds[0].revents & POLLIN) accept_server( listen_fd );
     }
 }

@@ -56,6 +56,12 @@
 #define KEEPER_ASSOCIATION  3 /* key: the socket record's id; data: struct engine_record */
 #define KEEPER_NB_KINDS     4
 
+/* the key of a hold */
+static inline uint64_t keeper_hold_key( int protocol, unsigned short port )
+{
+    return (uint64_t)protocol << 16 | port;
+}
+
 #define KEEPER_MAX_DATA     192   /* bytes of data of an operation, at most */
 #define KEEPER_MAX_FDS      250   /* descriptors of a message, at most (SCM_MAX_FD is 253) */
 #define KEEPER_MAX_MESSAGE  32768 /* bytes of a message, at most */

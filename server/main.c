@@ -27,12 +27,14 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -44,6 +46,19 @@
 #include "portres/client.h"
 
 #define DEFAULT_LINGER 3
+/* ms between two looks at the Wine sockets whose reservations the server
+ * keeps, at the least */
+#define SWEEP_INTERVAL 250
+
+/* what the command line asks */
+struct options
+{
+    int foreground;
+    int kill_signal;
+    int wait;
+    int linger;        /* seconds; -1 for ever */
+    int keeper;
+};
 
 static char prefix[PORTRES_PATH_MAX];
 static char server_dir[PORTRES_PATH_MAX];
@@ -278,7 +293,132 @@ static void detach_output( void )
     if (fd > 2) close( fd );
 }
 
-int main( int argc, char *argv[] )
+/***********************************************************************
+ *           the server's lifetime: signals, sweeps, idleness
+ */
+
+static struct fd signals;
+static struct fd wineserver;           /* the prefix's wineserver's pidfd, when known */
+static struct timeout_user sweep_timer;
+static struct timeout_user idle_timer;
+static int linger_time;                /* seconds; -1 for ever */
+static long long idle_since;           /* when the last client left */
+static int had_clients;
+
+static void signal_poll_event( struct fd *fd, short revents )
+{
+    stop_loop();  /* asked to stop */
+}
+
+static int open_signals( void )
+{
+    sigset_t set;
+    int fd;
+
+    signal( SIGPIPE, SIG_IGN );
+    sigemptyset( &set );
+    sigaddset( &set, SIGTERM );
+    sigaddset( &set, SIGINT );
+    sigaddset( &set, SIGHUP );
+    sigaddset( &set, SIGQUIT );
+    sigprocmask( SIG_BLOCK, &set, NULL );
+    if ((fd = signalfd( -1, &set, SFD_CLOEXEC | SFD_NONBLOCK )) == -1 ||
+        add_fd( &signals, fd, POLLIN, signal_poll_event ) == -1)
+    {
+        perror( "portres-server: signalfd" );
+        if (fd != -1) close( fd );
+        return -1;
+    }
+    return 0;
+}
+
+/* Wine sockets can end without a word to us (CloseHandle, a CRT _close, a
+ * duplicate in another process): they are looked at every SWEEP_INTERVAL
+ * ms or more while there are any, and at once when the wineserver exits */
+static void sweep( void *arg )
+{
+    long long start = now_ms(), next;
+
+    wineserver_new_round();
+    engine_sweep( engine );
+    journal_commit();
+    reap_sessions();
+    /* a sweep costs a readlink a socket: it takes no more than 1% of the
+     * time, however many sockets there are */
+    next = (now_ms() - start) * 100;
+    if (next < SWEEP_INTERVAL) next = SWEEP_INTERVAL;
+    add_timeout( &sweep_timer, start + next, sweep, NULL );
+}
+
+static void wineserver_poll_event( struct fd *fd, short revents )
+{
+    remove_fd( fd );
+    wineserver_exited();
+    sweep( NULL );
+}
+
+/* the wineserver whose sockets are looked at, waited on */
+static void watch_wineserver( void )
+{
+    int fd = wineserver_pidfd();
+
+    if (fd == (wineserver.poll_event ? wineserver.unix_fd : -1)) return;
+    remove_fd( &wineserver );
+    if (fd != -1) add_fd( &wineserver, fd, POLLIN, wineserver_poll_event );
+}
+
+static void idle_timeout( void *arg )
+{
+    stop_loop();
+}
+
+/* before each wait: the sweeps run while there is anything to sweep, and
+ * the server stops linger seconds after it had nothing left to serve */
+static void before_poll( void )
+{
+    int sweeping = engine_nb_wine_sockets( engine ) || get_nb_detached();
+
+    if (!sweeping) remove_timeout( &sweep_timer );
+    else if (!sweep_timer.callback) add_timeout( &sweep_timer, now_ms() + SWEEP_INTERVAL, sweep, NULL );
+    if (get_nb_connections()) had_clients = 1;
+    else if (had_clients)
+    {
+        idle_since = now_ms();
+        had_clients = 0;
+    }
+    if (get_nb_connections() || sweeping || linger_time < 0) remove_timeout( &idle_timer );
+    else if (!idle_timer.callback) add_timeout( &idle_timer, idle_since + linger_time * 1000LL, idle_timeout, NULL );
+    watch_wineserver();
+    wineserver_new_round();
+}
+
+/* serve until a signal or, with linger >= 0, linger seconds without
+ * clients nor anything that outlives them */
+static int serve( int listen_fd, int linger )
+{
+    int ret;
+
+    linger_time = linger;
+    idle_since = now_ms();
+    if (open_signals() == -1 || open_listener( listen_fd ) == -1) return -1;
+    ret = main_loop( before_poll );
+    /* a stop: the keeper lets go of everything, as the server does */
+    journal_close();
+    close_sessions();
+    close_listener();
+    remove_fd( &signals );
+    close( signals.unix_fd );
+    remove_fd( &wineserver );
+    free_fds();
+    return ret;
+}
+
+/***********************************************************************
+ *           the command line
+ */
+
+/* the options; -1 when they are wrong, 0 when the program has done what they ask */
+static int parse_options( int argc, char *argv[], struct options *options )
 {
     static const struct option long_options[] =
     {
@@ -292,49 +432,43 @@ int main( int argc, char *argv[] )
         { "wait", no_argument, NULL, 'w' },
         { NULL, 0, NULL, 0 }
     };
-    int opt, foreground = 0, kill_signal = 0, wait = 0, linger = DEFAULT_LINGER, keeper = 1;
-    static const struct engine_callbacks host_callbacks = { journal_port_in_use, host_random_token,
-                                                             host_socket_alive, journal_hold, journal_unhold,
-                                                             host_hold_valid, journal_record, NULL };
-    int listen_fd, sync_fd = -1, ret;
-    struct portres_map *map;
+    int opt;
 
-    /* the keeper (server/keeper.c), started by a server as this program */
-    if (argc == 3 && !strcmp( argv[1], "--keeper" )) return keeper_main( argv[2] );
-
+    memset( options, 0, sizeof(*options) );
+    options->linger = DEFAULT_LINGER;
+    options->keeper = 1;
     while ((opt = getopt_long( argc, argv, "d::fhk::p::vw", long_options, NULL )) != -1)
     {
         switch (opt)
         {
         case 'd': debug_level = optarg ? atoi( optarg ) : 1; break;
-        case 'f': foreground = 1; break;
+        case 'f': options->foreground = 1; break;
         case 'h': usage( stdout ); return 0;
-        case 'k': kill_signal = optarg ? atoi( optarg ) : SIGTERM; break;
-        case 'K': keeper = 0; break;
-        case 'p': linger = optarg ? atoi( optarg ) : -1; break;
+        case 'k': options->kill_signal = optarg ? atoi( optarg ) : SIGTERM; break;
+        case 'K': options->keeper = 0; break;
+        case 'p': options->linger = optarg ? atoi( optarg ) : -1; break;
         case 'v': printf( "portres-server protocol %08x\n", PORTRES_PROTOCOL_VERSION ); return 0;
-        case 'w': wait = 1; break;
-        default:  usage( stderr ); return 1;
+        case 'w': options->wait = 1; break;
+        default:  usage( stderr ); return -1;
         }
     }
-    if (optind < argc || kill_signal < 0 || kill_signal >= NSIG)
+    if (optind < argc || options->kill_signal < 0 || options->kill_signal >= NSIG)
     {
         usage( stderr );
-        return 1;
+        return -1;
     }
-    /* descriptors inherited from a client would keep its pipes open */
-    closefrom( 3 );
+    return 1;
+}
 
-    if (portres_prefix_dir( prefix, sizeof(prefix), !kill_signal && !wait ) == -1)
+/* the prefix and the server directory, made when starting; 0 when found,
+ * else the exit status */
+static int find_paths( int start, int kill_signal )
+{
+    if (portres_prefix_dir( prefix, sizeof(prefix), start ) == -1 ||
+        portres_server_dir( prefix, server_dir, sizeof(server_dir), start ) == -1)
     {
         /* no prefix, no server (prefix has its path even so) */
-        if ((kill_signal || wait) && errno == ENOENT) return no_server( kill_signal );
-        fprintf( stderr, "portres-server: %s\n", portres_error_message() );
-        return 1;
-    }
-    if (portres_server_dir( prefix, server_dir, sizeof(server_dir), !kill_signal && !wait ) == -1)
-    {
-        if ((kill_signal || wait) && errno == ENOENT) return no_server( kill_signal );
+        if (!start && errno == ENOENT) return no_server( kill_signal );
         fprintf( stderr, "portres-server: %s\n", portres_error_message() );
         return 1;
     }
@@ -342,10 +476,32 @@ int main( int argc, char *argv[] )
     snprintf( lock_path, sizeof(lock_path), "%s/lock", server_dir );
     snprintf( map_path, sizeof(map_path), "%s/map", server_dir );
     portres_store_path( prefix, store_path, sizeof(store_path) );
+    return -1;
+}
 
-    if (kill_signal || wait) return kill_or_wait( kill_signal, wait );
+/* The engine starts on a map of its own, and takes back from the keeper
+ * what an earlier server left, if one died; then the map that clients read
+ * gets all of it at once: they never see a reservation missing. */
+static int open_state( int keeper )
+{
+    static const struct engine_callbacks host_callbacks = { journal_port_in_use, host_random_token,
+                                                             host_socket_alive, journal_hold, journal_unhold,
+                                                             host_hold_valid, journal_record, NULL };
+    struct portres_map *map;
 
-    if (!foreground && daemonize( &sync_fd ) == -1) return 1;
+    if (!(map = open_map()) || init_reservations( store_path, NULL, &host_callbacks ) == -1 ||
+        (keeper && restore_open( server_dir ) == -1))
+        return -1;
+    engine_publish( engine, map );
+    return 0;
+}
+
+/* the server itself: its lock, its state, its socket, then the loop */
+static int run_server( const struct options *options )
+{
+    int listen_fd, sync_fd = -1, ret;
+
+    if (!options->foreground && daemonize( &sync_fd ) == -1) return 1;
     if ((ret = take_lock()))
     {
         tell_starter( sync_fd, ret );
@@ -353,29 +509,36 @@ int main( int argc, char *argv[] )
     }
     wineserver_init( prefix );
     raise_descriptor_limit();
-    /* The engine starts on a map of its own, and takes back from the keeper
-     * what an earlier server left, if one died; then the map that clients
-     * read gets all of it at once: they never see a reservation missing. */
-    if (!(map = open_map()) || init_reservations( store_path, NULL, &host_callbacks ) == -1 ||
-        (keeper && journal_open( server_dir ) == -1))
-    {
-        tell_starter( sync_fd, 1 );
-        return 1;
-    }
-    engine_publish( engine, map );
-    if ((listen_fd = open_socket()) == -1)
+    if (open_state( options->keeper ) == -1 || (listen_fd = open_socket()) == -1)
     {
         tell_starter( sync_fd, 1 );
         return 1;
     }
     if (debug_level) fprintf( stderr, "portres-server: pid %d serving %s\n", (int)getpid(), prefix );
     tell_starter( sync_fd, 0 );
-    if (!foreground) detach_output();
+    if (!options->foreground) detach_output();
     if (chdir( server_dir ) == -1 && chdir( "/" ) == -1) perror( "portres-server: chdir" );
 
-    ret = main_loop( listen_fd, linger );
+    ret = serve( listen_fd, options->linger );
     unlink( socket_path );
     close( listen_fd );
     close_reservations();
     return ret ? 1 : 0;
+}
+
+int main( int argc, char *argv[] )
+{
+    struct options options;
+    int ret, start;
+
+    /* the keeper (server/keeper.c), started by a server as this program */
+    if (argc == 3 && !strcmp( argv[1], "--keeper" )) return keeper_main( argv[2] );
+
+    if ((ret = parse_options( argc, argv, &options )) <= 0) return ret ? 1 : 0;
+    /* descriptors inherited from a client would keep its pipes open */
+    closefrom( 3 );
+    start = !options.kill_signal && !options.wait;
+    if ((ret = find_paths( start, options.kill_signal )) != -1) return ret;
+    if (!start) return kill_or_wait( options.kill_signal, options.wait );
+    return run_server( &options );
 }

@@ -99,32 +99,6 @@ static int get_protocol( unsigned int ipproto )
     return protocol;
 }
 
-/* The change a persistent request made took effect when the store shows
- * it: the reservation with the new token, none with the deleted one, the
- * new dynamic range. */
-int persistent_change_done( const union generic_request *req, uint64_t effect )
-{
-    unsigned short start, count;
-    portres_token_t token;
-    int protocol;
-
-    switch (req->request_header.req)
-    {
-    case REQ_persistent_create:
-        protocol = engine_protocol_index( req->persistent_create_request.protocol );
-        return protocol >= 0 && !engine_persistent_lookup( engine, protocol, req->persistent_create_request.start,
-                                                           req->persistent_create_request.count, &token ) &&
-               token == effect;
-    case REQ_persistent_delete:
-        return !engine_has_token( engine, effect );
-    case REQ_set_dynamic_range:
-        if ((protocol = engine_protocol_index( req->set_dynamic_range_request.protocol )) < 0) return 0;
-        engine_get_dynamic_range( engine, protocol, &start, &count );
-        return start == req->set_dynamic_range_request.start && count == req->set_dynamic_range_request.count;
-    }
-    return 0;
-}
-
 /* Write the store after a persistent change; when that fails, undo the
  * change.  The keeper hears of it first, answered as a success that the
  * store may or may not have: should the server die before answering, the
@@ -135,16 +109,8 @@ static unsigned int save_or_undo( void (*undo)( const void *arg ), const void *a
 {
     unsigned int status;
 
-    if (current->session)
-    {
-        current->last_serial = current->requests;
-        memcpy( &current->last_reply, reply, sizeof(current->last_reply) );
-        current->last_request = *current_request;
-        current->pending = 1;
-        current->effect = effect;
-        journal_session( current, 0 );
-        journal_commit();
-    }
+    session_keep_reply( current, current_request, reply, 1, effect );
+    journal_commit();
     status = store_locked ? store_locked : store_save( store_file, engine );
 
     if (status)

@@ -26,6 +26,25 @@
 
 struct keeper_session;
 
+/* a descriptor the loop waits on (fd.c), each with its own handler */
+struct fd
+{
+    int           unix_fd;
+    unsigned int  slot;                                   /* in the loop's table */
+    void        (*poll_event)( struct fd *fd, short revents );  /* NULL when not waited on */
+};
+
+/* a timer (fd.c): its callback runs once when it is due */
+struct timeout_user
+{
+    struct timeout_user *next;
+    long long            when;                  /* now_ms() */
+    void               (*callback)( void *arg );  /* NULL when not set */
+    void                *arg;
+};
+
+#define OBJECT_OF( ptr, type, member ) ((type *)((char *)(ptr) - offsetof( type, member )))
+
 struct client
 {
     int                   fd;
@@ -46,6 +65,9 @@ struct client
     int                   pending;     /* it is a persistent change that the store may not have */
     uint64_t              effect;      /* and what the store shows if it has */
     union generic_request last_request;
+    unsigned int          index;       /* in its list of session.c */
+    struct fd             conn;        /* the connection, waited on (connection.c) */
+    struct fd             process;     /* the pidfd of a client whose session waits (session.c) */
     size_t                in_len;      /* bytes in the input buffer */
     unsigned char         in[4096];
     unsigned char        *out;         /* pending output */
@@ -53,29 +75,55 @@ struct client
     size_t                out_pos;
 };
 
-/* dispatch.c */
+/* fd.c */
+extern long long now_ms( void );
+extern int add_fd( struct fd *fd, int unix_fd, short events, void (*poll_event)( struct fd *fd, short revents ) );
+extern void set_fd_events( struct fd *fd, short events );
+extern void remove_fd( struct fd *fd );
+extern void add_timeout( struct timeout_user *user, long long when, void (*callback)( void *arg ), void *arg );
+extern void remove_timeout( struct timeout_user *user );
+extern int main_loop( void (*before_poll)( void ) );
+extern void stop_loop( void );
+extern void free_fds( void );
+
+/* request.c */
 extern struct client *current;
 extern const union generic_request *current_request;
 extern int debug_level;
 extern void set_error( unsigned int status );
 extern void *set_reply_data_size( size_t size );
-extern struct client *create_client( unsigned int pid, unsigned int uid );
-extern void destroy_client( struct client *client );
 /* handle one request frame of a client; -1 when the connection must close
  * without a reply, else the reply is in *reply, and its data, as many bytes
  * as the reply header says, in *data, which the caller frees */
 extern int dispatch_request( struct client *client, const union generic_request *req,
                              union generic_reply *reply, void **data );
 
-/* request.c */
-extern int main_loop( int listen_fd, int linger );
+/* connection.c */
+extern int open_listener( int listen_fd );
+extern void close_listener( void );
+
+/* client.c */
+extern struct client *create_client( unsigned int pid, unsigned int uid );
+extern void destroy_client( struct client *client );
+
+/* session.c */
+extern void connect_client( struct client *client );
+extern void disconnect_client( struct client *client );
 extern unsigned int get_nb_connections( void );
-/* sessions: a new one for the current client, or one kept since the last server */
+extern unsigned int get_nb_detached( void );
+extern void close_sessions( void );
 extern void new_session( struct client *client );
 extern int resume_session( struct client *client, uint64_t session, unsigned int completed );
 extern int restore_session( const struct keeper_session *data, int pidfd );
 extern struct engine_client *find_session( uint64_t session );
-extern void enum_sessions( void (*func)( struct client *client, void *ctx ), void *ctx );
+extern void journal_sessions( void );
+extern void journal_all_sessions( void );
+extern void reap_sessions( void );
+extern int session_replay( struct client *client, const union generic_request *req, union generic_reply *reply );
+extern void session_keep_reply( struct client *client, const union generic_request *req,
+                                const union generic_reply *reply, int pending, uint64_t effect );
+extern void session_request_done( struct client *client, const union generic_request *req,
+                                  const union generic_reply *reply, int replayed );
 extern int check_connections( unsigned int engine_clients, char *error, size_t size );
 
 /* reservation.c */
@@ -84,7 +132,6 @@ extern const char *store_file;
 extern int init_reservations( const char *store, struct portres_map *map,
                               const struct engine_callbacks *callbacks );
 extern void close_reservations( void );
-extern int persistent_change_done( const union generic_request *req, uint64_t effect );
 
 /* store.c */
 extern int store_load( const char *path, struct engine *engine, char *error, size_t size );
@@ -102,21 +149,39 @@ extern void host_unhold( void *ctx, int handle, int protocol, unsigned short por
 extern int host_hold_valid( void *ctx, int handle, int protocol, unsigned short port );
 
 /* journal.c */
-extern int journal_open( const char *dir );
-extern int journal_fd( void );
-extern void journal_keeper_event( void );
+/* what an earlier server left with the keeper */
+struct keeper_state
+{
+    int                   *holds[ENGINE_NB_PROTOCOLS];  /* by port, -1 for none */
+    struct keeper_session *sessions;
+    int                   *pidfds;
+    unsigned int           nb_sessions;
+    struct engine_record  *records;
+    unsigned int           nb_records;
+};
+/* 1 when a keeper had something (in *kept, for restore_kept), 0 when none, -1 on error;
+ * snapshot journals every session again, for a new keeper */
+extern int journal_open( const char *dir, void (*snapshot)( void ), struct keeper_state *kept );
+extern void free_kept( struct keeper_state *kept );
 extern void journal_commit( void );
 extern int journal_pending( void );
-extern void journal_session( struct client *client, int deleted );
+extern int journal_put_session( const struct keeper_session *data, int pidfd );
+extern int journal_del_session( uint64_t session );
+extern void journal_drop( unsigned int kind, uint64_t key );
 extern void journal_close( void );
 extern int journal_hold( void *ctx, int protocol, unsigned short port );
 extern int journal_port_in_use( void *ctx, int protocol, unsigned short port );
 extern void journal_unhold( void *ctx, int handle, int protocol, unsigned short port );
 extern void journal_record( void *ctx, const struct engine_record *record );
 
+/* restore.c */
+extern int restore_open( const char *dir );
+
 /* wineserver.c */
 extern void wineserver_init( const char *prefix );
 extern void wineserver_new_round( void );
 extern int wineserver_socket_alive( unsigned long long inode );
+extern int wineserver_pidfd( void );
+extern void wineserver_exited( void );
 
 #endif /* __PORTRES_SERVER_H */

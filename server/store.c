@@ -53,13 +53,97 @@ static int parse_protocol( const char *name )
  * 1 when it is damaged (the lines that could be read are loaded) and -1
  * when it cannot be read at all, with error saying what is wrong.  A file
  * that does not start as a store of our format is not read at all. */
+/* the state of a store being read */
+struct store_reader
+{
+    int          line_no;
+    int          header;      /* the header line was read */
+    int          end;         /* and the end line */
+    unsigned int bad;         /* lines skipped */
+    unsigned int first_bad;
+};
+
+/* one entry line: 0 when taken, -1 when bad */
+static int load_entry( struct engine *engine, const char *line )
+{
+    char proto[8], extra[2];
+    unsigned int start, count;
+    unsigned long long token;
+    int protocol;
+
+    if (sscanf( line, "dynamicport %7s %u %u %1s", proto, &start, &count, extra ) == 3)
+    {
+        if ((protocol = parse_protocol( proto )) < 0) return -1;
+        return engine_set_dynamic_range( engine, protocol, start, count ) ? -1 : 0;
+    }
+    if (sscanf( line, "reservation %7s %u %u %llx %1s", proto, &start, &count, &token, extra ) == 4)
+    {
+        if ((protocol = parse_protocol( proto )) < 0 || !token) return -1;
+        if (start > 65535 || count > 65535) return -1;
+        return engine_persistent_add( engine, protocol, start, count, token ) ? -1 : 0;
+    }
+    return -1;
+}
+
+/* one line of the store: 0 when taken or ignored, -1 when bad, 1 when the
+ * file is not a store of our format */
+static int load_line( struct engine *engine, struct store_reader *reader, const char *line )
+{
+    unsigned int format;
+    char extra[2];
+
+    if (line[0] == '#' || line[strspn( line, " \t\r\n" )] == 0) return 0;
+    if (reader->end) return -1;
+    if (!reader->header)
+    {
+        if (sscanf( line, "portres-store %u %1s", &format, extra ) != 1 || format != STORE_FORMAT) return 1;
+        reader->header = 1;
+        return 0;
+    }
+    if (!strncmp( line, "end", 3 ) && line[3 + strspn( line + 3, " \t\r\n" )] == 0)
+    {
+        reader->end = 1;
+        return 0;
+    }
+    return load_entry( engine, line );
+}
+
+/* read a line whole into line; -1 for a bad one (too long, or the last one
+ * cut short, unless it is the end line), 0 at the end of the file */
+static int read_line( FILE *file, struct store_reader *reader, char *line, size_t size )
+{
+    if (!fgets( line, size, file )) return 0;
+    reader->line_no++;
+    if (strchr( line, '\n' )) return 1;
+    if (!feof( file ))
+    {
+        /* too long for any entry: skip the rest of it */
+        while (fgets( line, size, file ) && !strchr( line, '\n' ));
+        return -1;
+    }
+    return reader->header && !strcmp( line, "end" ) ? 1 : -1;
+}
+
+/* what went wrong with a store read to its end, 0 when nothing did */
+static int load_error( FILE *file, const char *path, const struct store_reader *reader, char *error, size_t size )
+{
+    if (ferror( file ))
+        snprintf( error, size, "cannot read %s after line %d", path, reader->line_no );
+    else if (reader->bad)
+        snprintf( error, size, "%s:%u: invalid or conflicting entry (%u such lines skipped)%s", path,
+                  reader->first_bad, reader->bad, reader->end ? "" : ", and no 'end' line" );
+    else if (!reader->end)
+        snprintf( error, size, "%s is incomplete (no 'end' line)", path );
+    else return 0;
+    return 1;
+}
+
 int store_load( const char *path, struct engine *engine, char *error, size_t size )
 {
-    char line[256], proto[8], extra[2];
-    unsigned int start, count, bad = 0, first_bad = 0;
-    unsigned long long token;
-    int line_no = 0, header = 0, end = 0, protocol, ret = 0;
+    struct store_reader reader = { 0 };
+    char line[256];
     FILE *file;
+    int ret;
 
     if (!(file = fopen( path, "re" )))
     {
@@ -67,67 +151,18 @@ int store_load( const char *path, struct engine *engine, char *error, size_t siz
         snprintf( error, size, "cannot read %s: %s", path, strerror( errno ) );
         return -1;
     }
-    while (fgets( line, sizeof(line), file ))
+    while ((ret = read_line( file, &reader, line, sizeof(line) )))
     {
-        line_no++;
-        if (!strchr( line, '\n' ))
+        if (ret == 1 && (ret = load_line( engine, &reader, line )) == 1)
         {
-            if (!feof( file ))
-            {
-                /* too long for any entry: skip the rest of it */
-                while (fgets( line, sizeof(line), file ) && !strchr( line, '\n' ));
-                goto bad;
-            }
-            /* the last line is cut short, unless it is the end line */
-            if (!header || strcmp( line, "end" )) goto bad;
+            snprintf( error, size, "%s:%d: not a store of format %u; nothing of it is loaded", path,
+                      reader.line_no, STORE_FORMAT );
+            fclose( file );
+            return 1;
         }
-        if (line[0] == '#' || line[strspn( line, " \t\r\n" )] == 0) continue;
-        if (end) goto bad;
-        if (!header)
-        {
-            if (sscanf( line, "portres-store %u %1s", &start, extra ) != 1 || start != STORE_FORMAT)
-            {
-                snprintf( error, size, "%s:%d: not a store of format %u; nothing of it is loaded", path, line_no,
-                          STORE_FORMAT );
-                fclose( file );
-                return 1;
-            }
-            header = 1;
-        }
-        else if (!strncmp( line, "end", 3 ) && line[3 + strspn( line + 3, " \t\r\n" )] == 0)
-            end = 1;
-        else if (sscanf( line, "dynamicport %7s %u %u %1s", proto, &start, &count, extra ) == 3)
-        {
-            if ((protocol = parse_protocol( proto )) < 0) goto bad;
-            if (engine_set_dynamic_range( engine, protocol, start, count )) goto bad;
-        }
-        else if (sscanf( line, "reservation %7s %u %u %llx %1s", proto, &start, &count, &token, extra ) == 4)
-        {
-            if ((protocol = parse_protocol( proto )) < 0 || !token) goto bad;
-            if (start > 65535 || count > 65535) goto bad;
-            if (engine_persistent_add( engine, protocol, start, count, token )) goto bad;
-        }
-        else goto bad;
-        continue;
-    bad:
-        if (!bad++) first_bad = line_no;
+        if (ret == -1 && !reader.bad++) reader.first_bad = reader.line_no;
     }
-    if (ferror( file ))
-    {
-        snprintf( error, size, "cannot read %s after line %d", path, line_no );
-        ret = 1;
-    }
-    else if (bad)
-    {
-        snprintf( error, size, "%s:%u: invalid or conflicting entry (%u such lines skipped)%s", path, first_bad,
-                  bad, end ? "" : ", and no 'end' line" );
-        ret = 1;
-    }
-    else if (!end)
-    {
-        snprintf( error, size, "%s is incomplete (no 'end' line)", path );
-        ret = 1;
-    }
+    ret = load_error( file, path, &reader, error, size );
     fclose( file );
     return ret;
 }

@@ -16,7 +16,9 @@
  * The descriptor where a socket was last seen is remembered, so that a
  * check is one readlink (3 to 4 us here); a miss reads the whole table
  * (6 us a descriptor), at most once per round of requests
- * (wineserver_new_round).
+ * (wineserver_new_round).  The wineserver found is watched by its pidfd:
+ * when it exits, every socket of the prefix has ended, and the server need
+ * not wait for its next sweep to know.
  * Copyright 2026 The portres authors
  *
  * This library is free software; you can redistribute it and/or
@@ -42,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "server.h"
@@ -58,6 +61,8 @@ struct seen
 static char lock_paths[NB_CANDIDATES][PORTRES_PATH_MAX + 64];
 static int wineserver_pid;               /* 0 when none runs */
 static int fd_dir = -1;                  /* /proc/WINESERVER/fd, kept open */
+static int pidfd = -1;                   /* the wineserver's, once found */
+static int pidfd_pid;                    /* the pid it is of */
 static struct hash_table seen;           /* inode -> descriptor, as of the last scan */
 static unsigned int scan_round, scanned_round = ~0u;
 
@@ -133,6 +138,27 @@ static void forget_all( void )
             free( HASH_ENTRY( entry, struct seen, entry ) );
         }
     }
+}
+
+/* the wineserver found by the last scan, waited on; -1 for none */
+int wineserver_pidfd( void )
+{
+    if (wineserver_pid > 0 && pidfd_pid != wineserver_pid)
+    {
+        if (pidfd != -1) close( pidfd );
+        pidfd = syscall( SYS_pidfd_open, wineserver_pid, 0 );
+        pidfd_pid = wineserver_pid;
+    }
+    return pidfd;
+}
+
+/* the wineserver's pidfd said it exited: its sockets are looked at again */
+void wineserver_exited( void )
+{
+    if (pidfd != -1) close( pidfd );
+    pidfd = -1;
+    pidfd_pid = 0;
+    wineserver_pid = 0;
 }
 
 /* read the wineserver's descriptors anew; -1 when they cannot be read */

@@ -977,6 +977,101 @@ TEST(test_map_recovery)
     munmap( raw, sizeof(*raw) );
 }
 
+/* A stand-in for the prefix's wineserver: it holds the lock of Wine's
+ * server directory of the prefix and a socket, whose inode it writes to
+ * the pipe, and lives until killed */
+static pid_t start_fake_wineserver( const char *lock_path, unsigned long long *inode )
+{
+    int fds[2];
+    pid_t pid;
+
+    if (pipe( fds ) == -1) return -1;
+    if (!(pid = fork()))
+    {
+        struct flock fl;
+        struct stat st;
+        int lock_fd = open( lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600 );
+        int sock = socket( AF_INET, SOCK_STREAM, 0 );
+
+        memset( &fl, 0, sizeof(fl) );
+        fl.l_type = F_WRLCK;
+        fl.l_whence = SEEK_SET;
+        if (lock_fd == -1 || sock == -1 || fcntl( lock_fd, F_SETLK, &fl ) == -1 || fstat( sock, &st ) == -1)
+            _exit( 1 );
+        *inode = st.st_ino;
+        if (write( fds[1], inode, sizeof(*inode) ) != sizeof(*inode)) _exit( 1 );
+        for (;;) pause();
+    }
+    close( fds[1] );
+    if (pid == -1 || read( fds[0], inode, sizeof(*inode) ) != sizeof(*inode))
+    {
+        if (pid > 0) kill( pid, SIGKILL );
+        pid = -1;
+    }
+    close( fds[0] );
+    return pid;
+}
+
+static long long elapsed_ms( const struct timespec *start )
+{
+    struct timespec now;
+
+    clock_gettime( CLOCK_MONOTONIC, &now );
+    return (now.tv_sec - start->tv_sec) * 1000LL + (now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
+/* A Wine socket's reservation ends with the wineserver that kept the
+ * socket: the server waits on the wineserver's pidfd, and lets the ports
+ * go when it exits rather than at its next sweep */
+TEST(test_wineserver_exit)
+{
+    char dir[PATH_MAX], lock_path[PATH_MAX + 8];
+    unsigned long long inode;
+    unsigned short port;
+    portres_token_t token;
+    struct timespec start;
+    struct stat st;
+    long long delay = -1;
+    pid_t pid;
+
+    check( !stat( test_prefix(), &st ), "stat %s: %s", test_prefix(), strerror( errno ) );
+    snprintf( dir, sizeof(dir), "/tmp/.wine-%u", (unsigned int)getuid() );
+    mkdir( dir, 0700 );
+    snprintf( dir, sizeof(dir), "/tmp/.wine-%u/server-%llx-%llx", (unsigned int)getuid(),
+              (unsigned long long)st.st_dev, (unsigned long long)st.st_ino );
+    check( !mkdir( dir, 0700 ), "mkdir %s: %s", dir, strerror( errno ) );
+    snprintf( lock_path, sizeof(lock_path), "%s/lock", dir );
+    pid = start_fake_wineserver( lock_path, &inode );
+    check( pid > 0, "no stand-in wineserver" );
+    if (pid <= 0) return;
+
+    portres_set_wine_client();
+    port = test_free_ports( 1 );
+    check( portres_acquire( PORTRES_PROTO_TCP, port, 1, inode, &token, NULL ) == STATUS_SUCCESS,
+           "acquire for the Wine socket %llu", inode );
+    check( test_bind( AF_INET, SOCK_STREAM, port, 0, NULL, NULL ) == EADDRINUSE, "port %u not held", port );
+    /* a sweep or two: the server has found the wineserver */
+    test_sleep_ms( 600 );
+    check( test_bind( AF_INET, SOCK_STREAM, port, 0, NULL, NULL ) == EADDRINUSE, "port %u let go", port );
+
+    clock_gettime( CLOCK_MONOTONIC, &start );
+    kill( pid, SIGKILL );
+    while (elapsed_ms( &start ) < 5000)
+    {
+        if (!test_bind( AF_INET, SOCK_STREAM, port, 0, NULL, NULL ))
+        {
+            delay = elapsed_ms( &start );
+            break;
+        }
+        test_sleep_ms( 1 );
+    }
+    check( delay >= 0, "port %u still held 5 s after the wineserver exited", port );
+    printf( "the wineserver's exit freed the reservation's port in %lld ms\n", delay );
+    test_wait_child( pid, NULL, 1000 );
+    unlink( lock_path );
+    rmdir( dir );
+}
+
 TEST(test_idle_exit)
 {
     unsigned int pid;
@@ -1013,6 +1108,7 @@ int main( int argc, char *argv[] )
     RUN(test_list_paging);
     RUN(test_shared_map);
     RUN(test_map_recovery);
+    RUN(test_wineserver_exit);
     RUN(test_idle_exit);
     return test_summary();
 }

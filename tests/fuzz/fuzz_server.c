@@ -331,7 +331,7 @@ static void check_store( struct fake_host *host )
 }
 
 /***********************************************************************
- *           the connections, as request.c keeps them for check_state
+ *           the connections and sessions, as session.c keeps them
  */
 
 static struct client **connections;   /* the slots of the current input */
@@ -359,17 +359,13 @@ int resume_session( struct client *client, uint64_t session, unsigned int comple
 }
 
 /* nor is there a keeper to tell */
-void journal_session( struct client *client, int deleted )
+void session_keep_reply( struct client *client, const union generic_request *req,
+                         const union generic_reply *reply, int pending, uint64_t effect )
 {
 }
 
 void journal_commit( void )
 {
-}
-
-int journal_pending( void )
-{
-    return 0;
 }
 
 int check_connections( unsigned int engine_clients, char *error, size_t size )
