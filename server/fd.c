@@ -144,7 +144,10 @@ void remove_timeout( struct timeout_user *user )
 /* run the timers that are due; ms until the next one, -1 for none */
 static int run_timeouts( void )
 {
-    long long now = now_ms();
+    long long now;
+
+    if (!timeouts) return -1;
+    now = now_ms();
 
     while (timeouts && timeouts->when <= now && !stopping)
     {
