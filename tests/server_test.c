@@ -1047,7 +1047,7 @@ TEST(test_wineserver_exit)
 
     portres_set_wine_client();
     port = test_free_ports( 1 );
-    check( portres_acquire( PORTRES_PROTO_TCP, port, 1, inode, &token, NULL ) == STATUS_SUCCESS,
+    check( portres_acquire( PORTRES_PROTO_TCP, port, 1, inode, &token, NULL, NULL ) == STATUS_SUCCESS,
            "acquire for the Wine socket %llu", inode );
     check( test_bind( AF_INET, SOCK_STREAM, port, 0, NULL, NULL ) == EADDRINUSE, "port %u not held", port );
     /* a sweep or two: the server has found the wineserver */

@@ -27,6 +27,7 @@
 #ifndef __PORTRES_BRIDGE_H
 #define __PORTRES_BRIDGE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "portres/protocol.h"
@@ -88,5 +89,15 @@ struct bridge_library_path_params
 {
     char path[4096];        /* out */
 };
+
+/* The same layout for the i686 PE side (MinGW aligns 64-bit fields to 8)
+ * and the i386 unixlib (the i386 ELF ABI aligns them to 4) as for x86-64:
+ * every 64-bit field at a multiple of 8, every size a multiple of 8. */
+PORTRES_C_ASSERT( offsetof(struct bridge_request_params, data) == 2 * PORTRES_FRAME_SIZE );
+PORTRES_C_ASSERT( sizeof(struct bridge_request_params) == 2 * PORTRES_FRAME_SIZE + 16 );
+PORTRES_C_ASSERT( offsetof(struct bridge_get_map_params, host_reserved) == 8 );
+PORTRES_C_ASSERT( sizeof(struct bridge_get_map_params) == 24 );
+PORTRES_C_ASSERT( offsetof(struct bridge_socket_id_params, id) == 8 );
+PORTRES_C_ASSERT( sizeof(struct bridge_socket_id_params) == 32 );
 
 #endif /* __PORTRES_BRIDGE_H */

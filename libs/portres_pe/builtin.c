@@ -77,6 +77,14 @@ static HMODULE try_load( const WCHAR *dir, const WCHAR *subdir, const WCHAR *nam
     return module;
 }
 
+/* the subdirectory of Wine's DLL directory with the builtins of our own
+ * architecture: a 32-bit process (old WoW) has the i386 ones */
+#ifdef __i386__
+static const WCHAR arch_dir[] = L"\\i386-windows";
+#else
+static const WCHAR arch_dir[] = L"\\x86_64-windows";
+#endif
+
 HMODULE proxy_load_builtin( HINSTANCE self, const WCHAR *name )
 {
     WCHAR var[32], dir[MAX_PATH], self_path[MAX_PATH];
@@ -94,7 +102,7 @@ HMODULE proxy_load_builtin( HINSTANCE self, const WCHAR *name )
         len = GetEnvironmentVariableW( var, dir, MAX_PATH );
         if (!len || len >= MAX_PATH) continue;
         if (!wcsncmp( dir, L"\\??\\", 4 )) unix_dir += 4;
-        if ((module = try_load( unix_dir, L"\\x86_64-windows", name, self_path, self ))) return module;
+        if ((module = try_load( unix_dir, arch_dir, name, self_path, self ))) return module;
         if ((module = try_load( unix_dir, L"", name, self_path, self ))) return module;
     }
     ERR( "cannot find Wine's builtin %ls in the directories WINEDLLDIR0..n name\n", name );

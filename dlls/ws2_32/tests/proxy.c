@@ -725,7 +725,14 @@ static BOOL same_file( const char *path1, const char *path2 )
  * or in Wine's own DLL directory. */
 static void test_loaded_build(void)
 {
+#ifdef __i386__
+    /* the i386 build: every file in i386\ beside the 64-bit one */
+    static const char tail[] = "\\dlls\\ws2_32\\tests\\i386\\proxy_test.exe";
+    static const char arch[] = "\\i386";
+#else
     static const char tail[] = "\\dlls\\ws2_32\\tests\\proxy_test.exe";
+    static const char arch[] = "";
+#endif
     static struct bridge_library_path_params params;
     char top[MAX_PATH], module[MAX_PATH], ours[MAX_PATH + 64], bridge[MAX_PATH + 8] = "";
     NTSTATUS (CDECL *p_portres_call)( unsigned int code, void *params );
@@ -739,10 +746,10 @@ static void test_loaded_build(void)
     top[len - strlen( tail )] = 0;
 
     GetModuleFileNameA( GetModuleHandleA( "ws2_32.dll" ), module, sizeof(module) );
-    sprintf( ours, "%s\\dlls\\ws2_32\\ws2_32.dll", top );
+    sprintf( ours, "%s\\dlls\\ws2_32%s\\ws2_32.dll", top, arch );
     ok( same_contents( module, ours ), "%s is not the build's %s\n", module, ours );
     GetModuleFileNameA( LoadLibraryA( "iphlpapi.dll" ), module, sizeof(module) );
-    sprintf( ours, "%s\\dlls\\iphlpapi\\iphlpapi.dll", top );
+    sprintf( ours, "%s\\dlls\\iphlpapi%s\\iphlpapi.dll", top, arch );
     ok( same_contents( module, ours ), "%s is not the build's %s\n", module, ours );
 
     /* the proxies' bridge: portres.dll, and the unixlib Wine loaded for it */
@@ -753,7 +760,7 @@ static void test_loaded_build(void)
     status = p_portres_call ? p_portres_call( bridge_library_path, &params ) : (NTSTATUS)STATUS_NOT_SUPPORTED;
     ok( !status, "bridge_library_path failed, status %#lx\n", status );
     if (!status) sprintf( bridge, "Z:%.*s", MAX_PATH, params.path );
-    sprintf( ours, "%s\\dlls\\portres\\portres.so", top );
+    sprintf( ours, "%s\\dlls\\portres%s\\portres.so", top, arch );
     ok( bridge[0] && same_file( bridge, ours ), "the process runs the bridge %s, not the build's %s\n",
         bridge[0] ? bridge + 2 : "(none)", ours );
 }
