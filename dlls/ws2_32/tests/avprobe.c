@@ -39,10 +39,13 @@ static LONG CALLBACK handler( EXCEPTION_POINTERS *ptrs )
     return EXCEPTION_CONTINUE_SEARCH;
 }
 
+/* an address no process maps, hidden from the compiler's bounds checks */
+static int * volatile bad_pointer = (int *)16;
+
 int main( void )
 {
     AddVectoredExceptionHandler( 1, handler );
-    *(volatile int *)16 = 1;
+    *bad_pointer = 1;
     printf( "no exception\n" );
     return 2;
 }
