@@ -107,7 +107,7 @@ inside()
 
     # the package's dependencies, unversioned: apt picks the release's
     deps=$(dpkg-deb -f "$deb" Depends | sed 's/([^)]*)//g; s/|[^,]*//g; s/,/ /g' | tr -s ' ' '\n' | sort -u | tr '\n' ' ')
-    { apt-get update -q && apt-get install -y -q --no-install-recommends $deps iproute2; } >"$files/apt-deps.log" 2>&1
+    { apt-get update -q && apt-get install -y -q --no-install-recommends $deps iproute2 file; } >"$files/apt-deps.log" 2>&1
     result $? "apt-get installs the package's dependencies ($(echo $deps | tr -s ' '))" "$files/apt-deps.log"
     useradd -m user >"$out" 2>&1
     as_user sh -c 'wineboot -i && wineserver -w'
@@ -127,6 +127,14 @@ inside()
         grep -q ' /usr/lib/x86_64-linux-gnu/wine/x86_64-unix/portres\.so$' "$files/fs.installed" &&
         ! grep -q '/usr/lib/portres' "$files/fs.before"
     result $? "the file system's snapshot sees the package's files, the proxies and the bridge in Wine's DLL directory" "$files/fs.installed"
+    # the 32-bit files: the i686 proxies and netsh.exe, and the i386 bridge
+    # where wine32 loads a 32-bit process's builtins and unixlibs from
+    for file in /usr/lib/portres/i386/ws2_32.dll /usr/lib/portres/i386/iphlpapi.dll /usr/lib/portres/i386/netsh.exe \
+                /usr/lib/i386-linux-gnu/wine/i386-windows/portres.dll /usr/lib/i386-linux-gnu/wine/i386-unix/portres.so; do
+        [ -f "$file" ] || echo "missing: $file"
+    done >"$files/i386.missing"
+    [ ! -s "$files/i386.missing" ] && file -L /usr/lib/portres/i386/portres.so | grep -q 'ELF 32-bit.*Intel 80386'
+    result $? "the package holds the 32-bit files: i686 proxies and netsh.exe, the i386 bridge in Wine's 32-bit DLL directory" "$files/i386.missing"
 
     as_user portres install
     status=$?

@@ -74,47 +74,17 @@ OVERRIDE_NAMES="ws2_32 iphlpapi netsh.exe"
 
 trap 'cleanup; exit 1' HUP INT TERM
 
-# Runs the admin command; its exit status is in $status, its output in
-# $out and $err.
-#
-# "install" gets --no-system until the last part: a plain "portres install"
+# The admin command (prefixlib's portres) gets, for "install", --no-system until the last part: a plain "portres install"
 # copies the bridge (portres.dll, portres.so) into Wine's own DLL directory
 # (/usr/lib/x86_64-linux-gnu/wine on Debian, here the one of our own Wine)
 # when it can write there, as root can.  portres' usage does not list
 # --no-system, but portres passes its arguments on to portres-install,
 # which takes it; the first test makes sure that they get there.
-portres()
-{
-    "$top/portres" "$@" >"$out" 2>"$err" </dev/null
-    status=$?
-}
-
-# Runs a Wine program of the prefix; exit status in $status, output in $out
-# without the CRs of Windows' line ends, Wine's messages in $err.  Wine's
-# output goes to files, never into a pipe: the wineserver and the services
-# keep a pipe open for as long as they live.
-run_wine()
-{
-    "$WINE" "$@" >"$out.raw" 2>"$err" </dev/null
-    status=$?
-    tr -d '\r' <"$out.raw" >"$out"
-}
+# (portres, run_wine and flush_registry are prefixlib's.)
 
 # a plain "wine portdemo.exe", not portres-wine: the proxies of the prefix
 # must do it
 portdemo() { run_wine "$top/programs/portdemo/portdemo.exe"; }
-
-# Waits until the wineserver has written the registry to user.reg and
-# system.reg (it does when it exits); kills it when something keeps it.
-flush_registry()
-{
-    if command -v timeout >/dev/null 2>&1; then
-        timeout 60 "$wineserver" -w >>"$dir/wineserver.log" 2>&1 ||
-            "$wineserver" -k >>"$dir/wineserver.log" 2>&1
-    else
-        "$wineserver" -w >>"$dir/wineserver.log" 2>&1
-    fi
-}
 
 # the values of [Software\\Wine\\DllOverrides] in user.reg, in lower case
 overrides()
@@ -145,14 +115,7 @@ overrides_gone()
 
 # Whether the files of system32 are the build's; the ones that are not are
 # listed in $dir/differ.
-ours_in_system32()
-{
-    : >"$dir/differ"
-    echo "$OUR_FILES" | while read -r file ours; do
-        cmp -s "$sys32/$file" "$ours" || echo "$file" >>"$dir/differ"
-    done
-    [ ! -s "$dir/differ" ]
-}
+ours_in_system32() { all_ours "$OUR_FILES" "$sys32/"; }
 
 # "NAME CRC SIZE" or "NAME none" for the bridge's files in Wine's own DLL
 # directory ($wine_dlldir, when we found it)

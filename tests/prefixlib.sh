@@ -104,3 +104,47 @@ result()
         sed 's/^/    err: /' "$err"
     fi
 }
+
+# The tests of portres install ($top, $out, $err, $dir and $wineserver set):
+# portres ARGS...: the admin command, exit status in $status, its output
+# in $out and $err
+portres()
+{
+    "$top/portres" "$@" >"$out" 2>"$err" </dev/null
+    status=$?
+}
+
+# run_wine PROGRAM ARGS...: a Wine program of the prefix with $WINE; exit
+# status in $status, output in $out without the CRs of Windows' line ends,
+# Wine's messages in $err.  Wine's output goes to files, never into a pipe:
+# the wineserver and the services keep a pipe open for as long as they live.
+run_wine()
+{
+    "$WINE" "$@" >"$out.raw" 2>"$err" </dev/null
+    status=$?
+    tr -d '\r' <"$out.raw" >"$out"
+}
+
+# flush_registry: waits until the wineserver has written the registry to
+# user.reg and system.reg (it does when it exits); kills it when something
+# keeps it
+flush_registry()
+{
+    if command -v timeout >/dev/null 2>&1; then
+        timeout 60 "$wineserver" -w >>"$dir/wineserver.log" 2>&1 ||
+            "$wineserver" -k >>"$dir/wineserver.log" 2>&1
+    else
+        "$wineserver" -w >>"$dir/wineserver.log" 2>&1
+    fi
+}
+
+# all_ours LINES PREFIX: whether each "FILE OURS" line of LINES has
+# PREFIXFILE equal to OURS; the files that are not are listed in $dir/differ
+all_ours()
+{
+    : >"$dir/differ"
+    echo "$1" | while read -r file ours; do
+        cmp -s "$2$file" "$ours" || echo "$file" >>"$dir/differ"
+    done
+    [ ! -s "$dir/differ" ]
+}
