@@ -30,16 +30,22 @@
 # License along with this library; if not, write to the Free Software
 # Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
 #
-# Usage: tests/servercrash_test.sh   (the build tree is found from the
-# script's place; WINEPREFIX, the prefix to use, must be set; WINE (passed
-# on to portres-wine), WINESERVER, WINEDEBUG and PORTRES_SERVER are
-# respected)
+# Usage: tests/servercrash_test.sh [--i386]   (the build tree is found from
+# the script's place; WINEPREFIX, the prefix to use, must be set; WINE
+# (passed on to portres-wine), WINESERVER, WINEDEBUG and PORTRES_SERVER are
+# respected).  --i386 runs the 32-bit build of the program (the 32-bit
+# suite, tests/run-tests --i386, does).
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/tests/prefixlib.sh"
 wineserver=${WINESERVER:-wineserver}
 server=${PORTRES_SERVER:-$top/server/portres-server}
 exe=$top/dlls/ws2_32/tests/servercrash_test.exe
+width=64-bit
+if [ "$1" = --i386 ]; then
+    exe=$top/dlls/ws2_32/tests/i386/servercrash_test.exe
+    width=32-bit
+fi
 
 if [ -z "$WINEPREFIX" ]; then
     echo "FAIL WINEPREFIX is not set: the test runs in the prefix it is given"
@@ -120,7 +126,7 @@ new_server() { now=$(server_pid); [ "$now" != 0 ] && [ "$now" != "$before" ]; }
 prog_pid=$!
 wait_for 300 program_said held
 [ -f "$xdir/held" ]
-check $? "servercrash_test.exe holds a reservation"
+check $? "servercrash_test.exe ($width) holds a reservation"
 set -- $(cat "$xdir/held" 2>/dev/null) 0 0 0
 start=$1 count=$2 given=$3
 key=server-$(stat -c %D "$WINEPREFIX")-$(printf %x "$(stat -c %i "$WINEPREFIX")")

@@ -22,14 +22,28 @@
 # License along with this library; if not, write to the Free Software
 # Foundation, Inc., 51 Franklin St, Fifth Floor, Boston, MA 02110-1301, USA
 #
-# Usage: programs/netsh/tests/netsh_test.sh   (the build tree is found from
-# the script's place; WINESERVER, WINEDEBUG and PORTRES_SERVER are
-# respected; WINEPREFIX and WINE, a Wine without any installed bridge
-# (tools/wine-view), are our own)
+# Usage: programs/netsh/tests/netsh_test.sh [--i386]   (the build tree is
+# found from the script's place; WINESERVER, WINEDEBUG and PORTRES_SERVER
+# are respected; WINEPREFIX and WINE, a Wine without any installed bridge
+# (tools/wine-view), are our own).  --i386 runs the same tests on the
+# 32-bit netsh.exe, the one that portres-install put into syswow64, named
+# by its path there, with a 32-bit program holding the runtime reservation
+# (the 32-bit suite, tests/run-tests --i386, does).
 
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$top/tests/prefixlib.sh"
-require_built programs/netsh/netsh.exe portres
+# the netsh that runs: system32's, found as "netsh", or syswow64's
+netsh_cmd=netsh
+netsh_file=system32/netsh.exe
+netsh_ours=$top/programs/netsh/netsh.exe
+holdres=$top/programs/netsh/tests/holdres.exe
+if [ "$1" = --i386 ]; then
+    netsh_cmd='C:\windows\syswow64\netsh.exe'
+    netsh_file=syswow64/netsh.exe
+    netsh_ours=$top/programs/netsh/i386/netsh.exe
+    holdres=$top/programs/netsh/i386/tests/holdres.exe
+fi
+require_built "$netsh_ours" "$holdres" portres
 
 dir=$(mktemp -d /tmp/portres-netsh-XXXXXX)
 own_wine "$dir/wine"
@@ -63,7 +77,7 @@ netsh_as()
 {
     kind=$1
     shift
-    "$top/portres-wine" $kind netsh "$@" >"$out.raw" 2>"$err" </dev/null
+    "$top/portres-wine" $kind "$netsh_cmd" "$@" >"$out.raw" 2>"$err" </dev/null
     status=$?
     tr -d '\r' <"$out.raw" >"$out"
 }
@@ -93,11 +107,11 @@ empty_table()
 
 netsh /?
 [ $status = 0 ] && grep -q 'excludedportrange' "$out" && grep -q "portres" "$out"
-result $? "netsh /? runs portres' netsh (prefix created, exit status 0)"
+result $? "netsh /? runs portres' netsh ($netsh_cmd; prefix created, exit status 0)"
 
-cmp -s "$WINEPREFIX/drive_c/windows/system32/netsh.exe" "$top/programs/netsh/netsh.exe" &&
+cmp -s "$WINEPREFIX/drive_c/windows/$netsh_file" "$netsh_ours" &&
     grep -qi '^"netsh.exe"="native,builtin"' "$WINEPREFIX/user.reg"
-result $? "system32/netsh.exe is ours, with the override netsh.exe=native,builtin"
+result $? "$netsh_file is ours, with the override netsh.exe=native,builtin"
 
 netsh int ipv4 show excludedportrange protocol=tcp
 [ $status = 0 ] && empty_table tcp | same_output
@@ -158,7 +172,7 @@ result $? "show with store=persistent"
 # ---------------------------------------------------------------------------
 # a runtime reservation of a program: shown without *, not netsh's to delete
 
-"$top/portres-wine" "$top/programs/netsh/tests/holdres.exe" 47500 4 "Z:$(printf '%s' "$dir/stop" | tr / '\\')" \
+"$top/portres-wine" "$holdres" 47500 4 "Z:$(printf '%s' "$dir/stop" | tr / '\\')" \
     >"$dir/holdres.out" 2>"$dir/holdres.err" </dev/null &
 holder=$!
 i=0
@@ -414,7 +428,7 @@ result $? "a command's /? prints its usage"
 
 # without portres-wine and the bridge in Wine's own directory (our Wine
 # has none), the bridge cannot be loaded: netsh says how to get it
-(unset WINEDLLPATH; "$WINE" netsh int ipv4 show excludedportrange tcp >"$out.raw" 2>"$err" </dev/null)
+(unset WINEDLLPATH; "$WINE" "$netsh_cmd" int ipv4 show excludedportrange tcp >"$out.raw" 2>"$err" </dev/null)
 status=$?
 tr -d '\r' <"$out.raw" >"$out"
 [ $status != 0 ] && grep -q "portres-wine" "$out"
