@@ -100,18 +100,6 @@ static BOOL init_functions(void)
     return TRUE;
 }
 
-/* The program a child runs: this one, or the build of the other width
- * that tests/run-tests names in PORTRES_TEST_CHILD (its mixed-width runs:
- * a 32-bit and a 64-bit process of the same prefix, one set of
- * reservations). */
-static const char *child_program( const char *self )
-{
-    static char other[MAX_PATH];
-    DWORD len = GetEnvironmentVariableA( "PORTRES_TEST_CHILD", other, sizeof(other) );
-
-    return len && len < sizeof(other) ? other : self;
-}
-
 /* Creates a persistent reservation of count ports somewhere among the
  * candidates; another program may hold any one.  Returns the last error. */
 static ULONG create_free_range( const struct persistent_funcs *f, USHORT count, USHORT *start, ULONG64 *token )
@@ -168,7 +156,7 @@ static BOOL start_child( const char *args, PROCESS_INFORMATION *pi, HANDLE token
     BOOL ret;
 
     winetest_get_mainargs( &argv );
-    snprintf( cmdline, sizeof(cmdline), "\"%s\" persistent %s", child_program( argv[0] ), args );
+    snprintf( cmdline, sizeof(cmdline), "\"%s\" persistent %s", argv[0], args );
     memset( &si, 0, sizeof(si) );
     si.cb = sizeof(si);
     if (token)
