@@ -251,7 +251,7 @@ static int wait_sync( void )
     int flags;
 
     wake_keeper();
-    while ((flags = keeper_read( keeper_fd, ignore_op, NULL )) != -1)
+    while ((flags = keeper_read( keeper_fd, 0, ignore_op, NULL )) != -1)
         if (flags & KEEPER_SYNC) return 0;
     return -1;
 }
@@ -414,7 +414,7 @@ static int read_restore( struct keeper_state *restore )
         if (!(restore->holds[protocol] = malloc( 65536 * sizeof(int) ))) return -1;
         memset( restore->holds[protocol], 0xff, 65536 * sizeof(int) );
     }
-    while ((flags = keeper_read( keeper_fd, add_restored, restore )) != -1)
+    while ((flags = keeper_read( keeper_fd, 0, add_restored, restore )) != -1)
     {
         if (!(flags & KEEPER_END)) continue;
         give_wake_pipe();
@@ -507,7 +507,7 @@ static void keeper_poll_event( struct fd *fd, short revents )
     ssize_t ret = recv( keeper_fd, &c, 1, MSG_DONTWAIT | MSG_PEEK );
 
     if (ret == -1 && (errno == EAGAIN || errno == EINTR)) return;
-    if (ret > 0 && keeper_read( keeper_fd, ignore_op, NULL ) != -1) return;
+    if (ret > 0 && keeper_read( keeper_fd, 0, ignore_op, NULL ) != -1) return;
     keeper_restart();
 }
 

@@ -226,10 +226,9 @@ static void start_server( void )
         fprintf( stderr, "portres-keeper: cannot start the server %s: %s\n", path, strerror( err ) );
 }
 
-/* one message of the server; -1 when the connection is done with */
-static int serve( int fd )
+/* a message of the server, read with its flags; -1 when the connection is done with */
+static int serve_message( int fd, int flags )
 {
-    int flags = keeper_read( fd, add_pending, NULL );
     unsigned int i;
 
     if (flags == -1) return -1;
@@ -247,15 +246,10 @@ static int serve( int fd )
     return keeper_flush( &writer, KEEPER_SYNC );
 }
 
-/* whether a message of the server waits; -1 when it has gone */
-static int message_queued( int fd )
+/* one message of the server; -1 when the connection is done with */
+static int serve( int fd )
 {
-    ssize_t ret;
-    char c;
-
-    while ((ret = recv( fd, &c, 1, MSG_PEEK | MSG_DONTWAIT )) == -1 && errno == EINTR);
-    if (ret == -1 && errno == EAGAIN) return 0;
-    return ret > 0 ? 1 : -1;
+    return serve_message( fd, keeper_read( fd, 0, add_pending, NULL ) );
 }
 
 /* Every message queued, and the rest of a transaction begun (the server
@@ -263,11 +257,11 @@ static int message_queued( int fd )
  * is done with */
 static int serve_queued( int fd )
 {
-    int queued;
+    int flags;
 
-    while ((queued = message_queued( fd )) == 1 || nb_pending)
-        if (serve( fd ) == -1) return -1;
-    return queued;
+    while ((flags = keeper_read( fd, nb_pending ? 0 : MSG_DONTWAIT, add_pending, NULL )) != KEEPER_NONE)
+        if (serve_message( fd, flags ) == -1) return -1;
+    return 0;
 }
 
 /* the server woke the keeper */
@@ -275,7 +269,8 @@ static int serve_woken( int fd )
 {
     char buf[64];
 
-    while (read( wake_fd, buf, sizeof(buf) ) > 0);
+    /* a byte a wake-up: one read takes them all but when the pipe is full */
+    while (read( wake_fd, buf, sizeof(buf) ) == sizeof(buf));
     return serve_queued( fd );
 }
 

@@ -132,8 +132,10 @@ extern int keeper_write_op( struct keeper_writer *writer, unsigned int op, unsig
 /* send what is written, with the flags; -1 when the connection broke */
 extern int keeper_flush( struct keeper_writer *writer, unsigned int flags );
 /* read one message and hand out its operations; its flags, or -1 when the
- * connection broke or the message was malformed */
-extern int keeper_read( int fd, keeper_op_func func, void *ctx );
+ * connection broke or the message was malformed; with MSG_DONTWAIT in
+ * recv_flags, KEEPER_NONE when no message is queued */
+#define KEEPER_NONE  (-2)
+extern int keeper_read( int fd, int recv_flags, keeper_op_func func, void *ctx );
 
 /* keeper.c: the keeper's program, serving the listening socket at descriptor 3;
  * it works in the server directory, where a look at /proc/PID/cwd finds it */

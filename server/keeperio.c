@@ -136,7 +136,7 @@ static int *received_fds( struct msghdr *msg, unsigned int *count )
     return NULL;
 }
 
-int keeper_read( int fd, keeper_op_func func, void *ctx )
+int keeper_read( int fd, int recv_flags, keeper_op_func func, void *ctx )
 {
     static unsigned char buf[KEEPER_MAX_MESSAGE];
     union
@@ -157,7 +157,8 @@ int keeper_read( int fd, keeper_op_func func, void *ctx )
     msg.msg_iovlen = 1;
     msg.msg_control = control.buf;
     msg.msg_controllen = sizeof(control.buf);
-    while ((len = recvmsg( fd, &msg, MSG_CMSG_CLOEXEC )) == -1 && errno == EINTR);
+    while ((len = recvmsg( fd, &msg, MSG_CMSG_CLOEXEC | recv_flags )) == -1 && errno == EINTR);
+    if (len == -1 && errno == EAGAIN && (recv_flags & MSG_DONTWAIT)) return KEEPER_NONE;
     if (len <= 0) return -1;
     fds = received_fds( &msg, &nb_fds );
     if ((size_t)len < sizeof(header) || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) goto done;
