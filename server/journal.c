@@ -61,8 +61,9 @@ struct jop
 
 /* a transaction of at most this many operations is one message */
 #define LAZY_MAX_OPS  64
-/* descriptors in flight to a keeper not woken, at most (the kernel counts them against RLIMIT_NOFILE) */
-#define LAZY_MAX_FDS  1024
+/* descriptors in flight to a keeper not woken, at most: the kernel counts
+ * them against the sender's RLIMIT_NOFILE, which may be as low as 1,024 */
+#define LAZY_MAX_FDS  256
 
 static int keeper_fd = -1;
 static unsigned int unread_fds;         /* descriptors sent since the keeper was last woken */
