@@ -216,29 +216,33 @@ static void wake_keeper( void )
     unread_fds = 0;
 }
 
-/* The keeper is woken to read the transaction as it comes when it is
- * longer than a message, or would leave too many descriptors in flight */
-static void wake_if_needed( void )
+/* Whether the keeper is to be woken once the transaction is sent: it is
+ * longer than a message (should the connection fill meanwhile, the keeper
+ * is woken then and reads along), or leaves too many descriptors in
+ * flight.  Woken before the first message is queued, the keeper could
+ * find nothing and sleep, leaving the work to the next release. */
+static int wake_needed( void )
 {
-    unsigned int i, fds = 0;
+    unsigned int i;
 
-    for (i = 0; i < nb_ops; i++) if (ops[i].op && ops[i].fd != -1) fds++;
-    if (nb_ops > LAZY_MAX_OPS || unread_fds + fds > LAZY_MAX_FDS) wake_keeper();
-    unread_fds += fds;
+    for (i = 0; i < nb_ops; i++) if (ops[i].op && ops[i].fd != -1) unread_fds++;
+    return nb_ops > LAZY_MAX_OPS || unread_fds > LAZY_MAX_FDS;
 }
 
 static int send_ops( unsigned int flags )
 {
+    int wake = wake_needed(), ret = 0;
     unsigned int i;
 
-    wake_if_needed();
-    for (i = 0; i < nb_ops; i++)
+    for (i = 0; i < nb_ops && !ret; i++)
     {
         const struct jop *jop = &ops[i];
         if (!jop->op) continue;
-        if (keeper_write_op( writer, jop->op, jop->kind, jop->key, jop->data, jop->size, jop->fd ) == -1) return -1;
+        ret = keeper_write_op( writer, jop->op, jop->kind, jop->key, jop->data, jop->size, jop->fd );
     }
-    return keeper_flush( writer, flags );
+    if (!ret) ret = keeper_flush( writer, flags );
+    if (wake) wake_keeper();
+    return ret;
 }
 
 static void ignore_op( void *ctx, const struct keeper_op *op, const void *data, int fd )
