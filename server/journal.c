@@ -11,8 +11,9 @@
  * client hears of it.  Other transactions are only queued on the keeper's
  * connection: queued, they are the keeper's whatever happens to the
  * server, and the keeper reads them when it is next woken (keeper.h).
- * Should the keeper die, a new one gets everything at once; should the server die, the keeper starts a new one, which takes
- * everything back (journal_open, restore.c).  The journal only receives
+ * Should the keeper die, a new one gets everything at once; should the
+ * server die, the keeper starts a new one, which takes everything back
+ * (journal_open, restore.c).  The journal only receives
  * changes: what they are of is for the engine and session.c to say.
  *
  * Copyright 2026 The portres authors
