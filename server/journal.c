@@ -8,9 +8,12 @@
  * transaction that the keeper applies whole or not at all (keeper.h).  A
  * transaction that lets a held port go waits until the keeper has closed
  * its copy of the hold, so that the port is free on the host when the
- * client hears of it.  Should the keeper die, a new one gets everything at
- * once; should the server die, the keeper starts a new one, which takes
- * everything back (journal_open, restore.c).  The journal only receives
+ * client hears of it.  Other transactions are only queued on the keeper's
+ * connection: queued, they are the keeper's whatever happens to the
+ * server, and the keeper reads them when it is next woken (keeper.h).
+ * Should the keeper die, a new one gets everything at once; should the
+ * server die, the keeper starts a new one, which takes everything back
+ * (journal_open, restore.c).  The journal only receives
  * changes: what they are of is for the engine and session.c to say.
  *
  * Copyright 2026 The portres authors
@@ -57,7 +60,14 @@ struct jop
     unsigned char  data[KEEPER_MAX_DATA];
 };
 
+/* a transaction of at most this many operations is one message */
+#define LAZY_MAX_OPS  64
+/* descriptors in flight to a keeper not woken, at most: the kernel counts
+ * them against the sender's RLIMIT_NOFILE, which may be as low as 1,024 */
+#define LAZY_MAX_FDS  256
+
 static int keeper_fd = -1;
+static unsigned int unread_fds;         /* descriptors sent since the keeper was last woken */
 static struct fd keeper;                /* keeper_fd, waited on: it says nothing unasked but dying */
 static char server_dir[PORTRES_PATH_MAX];
 static char keeper_path[PORTRES_PATH_MAX + 32];
@@ -200,17 +210,40 @@ void journal_drop( unsigned int kind, uint64_t key )
  *           the keeper
  */
 
-static int send_ops( unsigned int flags )
+/* the keeper reads what it was sent */
+static void wake_keeper( void )
+{
+    if (writer->wake_fd != -1) keeper_wake( writer->wake_fd );
+    unread_fds = 0;
+}
+
+/* Whether the keeper is to be woken once the transaction is sent: it is
+ * longer than a message (should the connection fill meanwhile, the keeper
+ * is woken then and reads along), or leaves too many descriptors in
+ * flight.  Woken before the first message is queued, the keeper could
+ * find nothing and sleep, leaving the work to the next release. */
+static int wake_needed( void )
 {
     unsigned int i;
 
-    for (i = 0; i < nb_ops; i++)
+    for (i = 0; i < nb_ops; i++) if (ops[i].op && ops[i].fd != -1) unread_fds++;
+    return nb_ops > LAZY_MAX_OPS || unread_fds > LAZY_MAX_FDS;
+}
+
+static int send_ops( unsigned int flags )
+{
+    int wake = wake_needed(), ret = 0;
+    unsigned int i;
+
+    for (i = 0; i < nb_ops && !ret; i++)
     {
         const struct jop *jop = &ops[i];
         if (!jop->op) continue;
-        if (keeper_write_op( writer, jop->op, jop->kind, jop->key, jop->data, jop->size, jop->fd ) == -1) return -1;
+        ret = keeper_write_op( writer, jop->op, jop->kind, jop->key, jop->data, jop->size, jop->fd );
     }
-    return keeper_flush( writer, flags );
+    if (!ret) ret = keeper_flush( writer, flags );
+    if (wake) wake_keeper();
+    return ret;
 }
 
 static void ignore_op( void *ctx, const struct keeper_op *op, const void *data, int fd )
@@ -218,12 +251,13 @@ static void ignore_op( void *ctx, const struct keeper_op *op, const void *data, 
     if (fd != -1) close( fd );
 }
 
-/* wait for the keeper to say it applied what it got */
+/* wake the keeper and wait for it to say it applied what it got */
 static int wait_sync( void )
 {
     int flags;
 
-    while ((flags = keeper_read( keeper_fd, ignore_op, NULL )) != -1)
+    wake_keeper();
+    while ((flags = keeper_read( keeper_fd, 0, ignore_op, NULL )) != -1)
         if (flags & KEEPER_SYNC) return 0;
     return -1;
 }
@@ -358,7 +392,24 @@ void free_kept( struct keeper_state *restore )
     free( restore->records );
 }
 
-/* read what the keeper has; -1 when it broke off */
+/* The keeper is given a pipe by which it is woken, and sleeps otherwise;
+ * without one, it reads every message as it comes */
+static void give_wake_pipe( void )
+{
+    int fds[2];
+
+    if (pipe2( fds, O_CLOEXEC | O_NONBLOCK ) == -1) return;
+    if (keeper_write_op( writer, KEEPER_WAKE, 0, 0, NULL, 0, fds[0] ) == -1 || keeper_flush( writer, 0 ) == -1)
+    {
+        close( fds[1] );
+        fds[1] = -1;
+    }
+    close( fds[0] );
+    writer->wake_fd = fds[1];
+    unread_fds = 0;
+}
+
+/* read what the keeper has, then give it its wake-up pipe; -1 when it broke off */
 static int read_restore( struct keeper_state *restore )
 {
     unsigned int protocol;
@@ -369,8 +420,12 @@ static int read_restore( struct keeper_state *restore )
         if (!(restore->holds[protocol] = malloc( 65536 * sizeof(int) ))) return -1;
         memset( restore->holds[protocol], 0xff, 65536 * sizeof(int) );
     }
-    while ((flags = keeper_read( keeper_fd, add_restored, restore )) != -1)
-        if (flags & KEEPER_END) return 0;
+    while ((flags = keeper_read( keeper_fd, 0, add_restored, restore )) != -1)
+    {
+        if (!(flags & KEEPER_END)) continue;
+        give_wake_pipe();
+        return 0;
+    }
     return -1;
 }
 
@@ -458,7 +513,7 @@ static void keeper_poll_event( struct fd *fd, short revents )
     ssize_t ret = recv( keeper_fd, &c, 1, MSG_DONTWAIT | MSG_PEEK );
 
     if (ret == -1 && (errno == EAGAIN || errno == EINTR)) return;
-    if (ret > 0 && keeper_read( keeper_fd, ignore_op, NULL ) != -1) return;
+    if (ret > 0 && keeper_read( keeper_fd, 0, ignore_op, NULL ) != -1) return;
     keeper_restart();
 }
 
@@ -473,6 +528,8 @@ static int set_keeper( int fd )
 static void close_keeper( void )
 {
     if (keeper_fd == -1) return;
+    if (writer->wake_fd != -1) close( writer->wake_fd );
+    writer->wake_fd = -1;
     remove_fd( &keeper );
     close( keeper_fd );
     keeper_fd = -1;

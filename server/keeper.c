@@ -69,6 +69,7 @@ static struct keeper_writer writer;   /* what goes to the server: everything kep
 static struct pending *pending;
 static unsigned int nb_pending, max_pending;
 static int server_fd = -1;               /* the connection of the server */
+static int wake_fd = -1;                 /* its wake-up pipe, once it gave one: read only when woken */
 static long long server_lost;            /* when the last one went, 0 while one is there */
 static long long last_start = -RESTART_INTERVAL;  /* when the keeper last started one */
 
@@ -146,10 +147,22 @@ static void drop_pending( void )
     while (nb_pending) if (pending[--nb_pending].fd != -1) close( pending[nb_pending].fd );
 }
 
+/* the server wakes the keeper from now on when it must read */
+static void set_wake_fd( int fd )
+{
+    if (wake_fd != -1) close( wake_fd );
+    wake_fd = fd;
+}
+
 static void add_pending( void *ctx, const struct keeper_op *op, const void *data, int fd )
 {
     struct pending *p;
 
+    if (op->op == KEEPER_WAKE && fd != -1)
+    {
+        set_wake_fd( fd );
+        return;
+    }
     if (op->kind >= KEEPER_NB_KINDS || (op->op != KEEPER_PUT && op->op != KEEPER_DEL && op->op != KEEPER_RESET))
     {
         if (fd != -1) close( fd );
@@ -213,10 +226,9 @@ static void start_server( void )
         fprintf( stderr, "portres-keeper: cannot start the server %s: %s\n", path, strerror( err ) );
 }
 
-/* one message of the server; -1 when the connection is done with */
-static int serve( int fd )
+/* a message of the server, read with its flags; -1 when the connection is done with */
+static int serve_message( int fd, int flags )
 {
-    int flags = keeper_read( fd, add_pending, NULL );
     unsigned int i;
 
     if (flags == -1) return -1;
@@ -234,10 +246,39 @@ static int serve( int fd )
     return keeper_flush( &writer, KEEPER_SYNC );
 }
 
+/* one message of the server; -1 when the connection is done with */
+static int serve( int fd )
+{
+    return serve_message( fd, keeper_read( fd, 0, add_pending, NULL ) );
+}
+
+/* Every message queued, and the rest of a transaction begun (the server
+ * is sending it, or has died and the read ends); -1 when the connection
+ * is done with */
+static int serve_queued( int fd )
+{
+    int flags;
+
+    while ((flags = keeper_read( fd, nb_pending ? 0 : MSG_DONTWAIT, add_pending, NULL )) != KEEPER_NONE)
+        if (serve_message( fd, flags ) == -1) return -1;
+    return 0;
+}
+
+/* the server woke the keeper */
+static int serve_woken( int fd )
+{
+    char buf[64];
+
+    /* a byte a wake-up: one read takes them all but when the pipe is full */
+    while (read( wake_fd, buf, sizeof(buf) ) == sizeof(buf));
+    return serve_queued( fd );
+}
+
 /* the server went: what it had not committed goes, the rest stays */
 static void lose_server( void )
 {
     drop_pending();
+    set_wake_fd( -1 );
     close( server_fd );
     server_fd = -1;
     server_lost = now_ms();
@@ -256,10 +297,11 @@ static void accept_server( int listen_fd )
         close( fd );
         return;
     }
+    /* what the earlier one queued is kept before it goes */
     if (server_fd != -1)
     {
-        drop_pending();
-        close( server_fd );
+        serve_queued( server_fd );
+        lose_server();
     }
     server_fd = fd;
     server_lost = 0;
@@ -308,17 +350,20 @@ int keeper_main( const char *dir )
     if (init_keeper( dir ) == -1) return 1;
     for (;;)
     {
-        struct pollfd fds[2] = { { listen_fd, POLLIN, 0 }, { server_fd, POLLIN, 0 } };
+        /* with a wake-up pipe, the server's connection only for its end */
+        struct pollfd fds[3] = { { listen_fd, POLLIN, 0 }, { server_fd, wake_fd == -1 ? POLLIN : 0, 0 },
+                                 { wake_fd, POLLIN, 0 } };
 
         /* nothing kept: nothing to keep a server for */
         if ((timeout = restart_timeout()) == -2) return 0;
-        if (poll( fds, 2, timeout ) == -1)
+        if (poll( fds, 3, timeout ) == -1)
         {
             if (errno == EINTR) continue;
             perror( "portres-keeper: poll" );
             return 1;
         }
-        if (fds[1].revents && serve( server_fd ) == -1) lose_server();
+        if (fds[2].revents && serve_woken( server_fd ) == -1) lose_server();
+        else if (fds[1].revents && serve( server_fd ) == -1) lose_server();
         if (fds[0].revents & POLLIN) accept_server( listen_fd );
     }
 }

@@ -16,6 +16,13 @@
  * leaves nothing of it.  On a connection, the keeper first sends everything
  * it keeps, as PUT operations, and a message flagged KEEPER_END.
  *
+ * The keeper need not read a message as it comes: once it is queued on the
+ * connection, it is the keeper's even if the server dies at once, and the
+ * keeper reads everything queued when the server has gone.  So a server
+ * may give it a pipe (KEEPER_WAKE): from then on the keeper sleeps until a
+ * byte comes down the pipe or the server has gone, and the server wakes it
+ * only when it must hear from it (KEEPER_SYNC) or the connection is full.
+ *
  * Copyright 2026 The portres authors
  *
  * This library is free software; you can redistribute it and/or
@@ -48,6 +55,7 @@
 #define KEEPER_PUT     1      /* set a record's data; with a descriptor, replace the record's one */
 #define KEEPER_DEL     2      /* drop a record and close its descriptor */
 #define KEEPER_RESET   3      /* drop every record */
+#define KEEPER_WAKE    4      /* no record: the descriptor is the read end of the server's wake-up pipe */
 
 /* kinds of record; each kind has its own keys */
 #define KEEPER_HOLD         0 /* key: protocol << 16 | port; no data, the descriptor holds the port */
@@ -100,6 +108,7 @@ struct keeper_session
 struct keeper_writer
 {
     int           fd;                       /* the connection */
+    int           wake_fd;                  /* -1, or a pipe to the reader, written to before waiting for room */
     unsigned int  nb_ops;
     unsigned int  nb_fds;
     size_t        len;
@@ -113,14 +122,20 @@ typedef void (*keeper_op_func)( void *ctx, const struct keeper_op *op, const voi
 
 /* keeperio.c */
 extern void keeper_writer_init( struct keeper_writer *writer, int fd );
+/* the message written so far is dropped */
+extern void keeper_writer_reset( struct keeper_writer *writer );
+/* a reader that reads only when woken (KEEPER_WAKE) is woken */
+extern void keeper_wake( int wake_fd );
 /* add an operation; the message goes when it is full; -1 when the connection broke */
 extern int keeper_write_op( struct keeper_writer *writer, unsigned int op, unsigned int kind, uint64_t key,
                             const void *data, size_t size, int fd );
 /* send what is written, with the flags; -1 when the connection broke */
 extern int keeper_flush( struct keeper_writer *writer, unsigned int flags );
 /* read one message and hand out its operations; its flags, or -1 when the
- * connection broke or the message was malformed */
-extern int keeper_read( int fd, keeper_op_func func, void *ctx );
+ * connection broke or the message was malformed; with MSG_DONTWAIT in
+ * recv_flags, KEEPER_NONE when no message is queued */
+#define KEEPER_NONE  (-2)
+extern int keeper_read( int fd, int recv_flags, keeper_op_func func, void *ctx );
 
 /* keeper.c: the keeper's program, serving the listening socket at descriptor 3;
  * it works in the server directory, where a look at /proc/PID/cwd finds it */

@@ -29,8 +29,39 @@
 void keeper_writer_init( struct keeper_writer *writer, int fd )
 {
     writer->fd = fd;
+    writer->wake_fd = -1;
+    keeper_writer_reset( writer );
+}
+
+void keeper_writer_reset( struct keeper_writer *writer )
+{
     writer->nb_ops = writer->nb_fds = 0;
     writer->len = sizeof(struct keeper_message);
+}
+
+/* the reader is told to read */
+void keeper_wake( int wake_fd )
+{
+    static const char byte;
+
+    /* a full pipe has a wake-up waiting already */
+    while (write( wake_fd, &byte, 1 ) == -1 && errno == EINTR);
+}
+
+/* send a message; a reader that reads only when woken is woken when there
+ * is no room for it */
+static ssize_t send_message( const struct keeper_writer *writer, const struct msghdr *msg )
+{
+    ssize_t ret;
+
+    if (writer->wake_fd != -1)
+    {
+        while ((ret = sendmsg( writer->fd, msg, MSG_NOSIGNAL | MSG_DONTWAIT )) == -1 && errno == EINTR);
+        if (ret != -1 || errno != EAGAIN) return ret;
+        keeper_wake( writer->wake_fd );
+    }
+    while ((ret = sendmsg( writer->fd, msg, MSG_NOSIGNAL )) == -1 && errno == EINTR);
+    return ret;
 }
 
 int keeper_flush( struct keeper_writer *writer, unsigned int flags )
@@ -63,8 +94,8 @@ int keeper_flush( struct keeper_writer *writer, unsigned int flags )
         cmsg->cmsg_len = CMSG_LEN( sizeof(int) * writer->nb_fds );
         memcpy( CMSG_DATA( cmsg ), writer->fds, sizeof(int) * writer->nb_fds );
     }
-    while ((ret = sendmsg( writer->fd, &msg, MSG_NOSIGNAL )) == -1 && errno == EINTR);
-    keeper_writer_init( writer, writer->fd );
+    ret = send_message( writer, &msg );
+    keeper_writer_reset( writer );
     return ret == -1 ? -1 : 0;
 }
 
@@ -105,7 +136,7 @@ static int *received_fds( struct msghdr *msg, unsigned int *count )
     return NULL;
 }
 
-int keeper_read( int fd, keeper_op_func func, void *ctx )
+int keeper_read( int fd, int recv_flags, keeper_op_func func, void *ctx )
 {
     static unsigned char buf[KEEPER_MAX_MESSAGE];
     union
@@ -126,7 +157,8 @@ int keeper_read( int fd, keeper_op_func func, void *ctx )
     msg.msg_iovlen = 1;
     msg.msg_control = control.buf;
     msg.msg_controllen = sizeof(control.buf);
-    while ((len = recvmsg( fd, &msg, MSG_CMSG_CLOEXEC )) == -1 && errno == EINTR);
+    while ((len = recvmsg( fd, &msg, MSG_CMSG_CLOEXEC | recv_flags )) == -1 && errno == EINTR);
+    if (len == -1 && errno == EAGAIN && (recv_flags & MSG_DONTWAIT)) return KEEPER_NONE;
     if (len <= 0) return -1;
     fds = received_fds( &msg, &nb_fds );
     if ((size_t)len < sizeof(header) || (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) goto done;

@@ -500,6 +500,46 @@ TEST(test_owner_dies_meanwhile)
     check_state_counts( 0, 0, "at the end" );
 }
 
+/* Acquires one by one, each its own change that the keeper is sent but not
+ * woken for (only a change that lets a hold go wakes it), then the server
+ * dies with all of them unread: the keeper reads them after the server has
+ * gone, every port stays held meanwhile, and none is granted again. */
+#define UNREAD 40
+TEST(test_unread_changes)
+{
+    portres_token_t tokens[UNREAD], token;
+    unsigned short ports[UNREAD];
+    struct test_tally held = { 0 }, released = { 0 };
+    struct crash crash;
+    unsigned int i, status;
+    pid_t next;
+
+    test_prefix();
+    find_server_dir();
+    for (i = 0; i < UNREAD; i++)
+    {
+        status = portres_acquire( PORTRES_PROTO_UDP, 0, 1, 0x200 + i, &tokens[i], &ports[i], NULL );
+        check( status == STATUS_SUCCESS, "acquire %u: %#x", i, status );
+    }
+    begin_crash( &crash );
+    for (i = 0; i < UNREAD; i++)
+        tally( &held, test_bind( AF_INET, SOCK_DGRAM, ports[i], 0, NULL, NULL ) == EADDRINUSE,
+               "port %u free on the host with no server", ports[i] );
+    check_tally( &held, "holds with no server" );
+    next = end_crash( &crash );
+    check_state_counts( UNREAD, 0, "after the crash" );
+    check_answered_by( next, "after the crash" );
+    status = portres_acquire( PORTRES_PROTO_UDP, ports[0], 1, 0x99, &token, NULL, NULL );
+    check( status == STATUS_ADDRESS_ALREADY_EXISTS, "a port acquired before the crash granted again: %#x", status );
+    status = portres_acquire( PORTRES_PROTO_UDP, ports[UNREAD - 1], 1, 0x99, &token, NULL, NULL );
+    check( status == STATUS_ADDRESS_ALREADY_EXISTS, "the last port acquired before the crash granted again: %#x",
+           status );
+    for (i = 0; i < UNREAD; i++)
+        tally( &released, portres_release( tokens[i] ) == STATUS_SUCCESS, "release %u", i );
+    check_tally( &released, "releases after the crash" );
+    check_state_counts( 0, 0, "at the end" );
+}
+
 /* the keeper dies: the server gives a new one everything, and a crash
  * after that costs nothing either */
 TEST(test_keeper_dies)
@@ -547,6 +587,7 @@ int main( int argc, char *argv[] )
     RUN(test_lost_acquire_reply);
     RUN(test_lost_release_reply);
     RUN(test_owner_dies_meanwhile);
+    RUN(test_unread_changes);
     RUN(test_keeper_dies);
     return test_summary();
 }

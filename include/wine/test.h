@@ -1141,6 +1141,18 @@ static int winetest_running_on_wine(void)
     return ntdll && GetProcAddress( ntdll, "wine_get_version" ) != NULL;
 }
 
+/* The program that tests start as their children is the one they find in
+ * argv[0].  tests/run-tests names another one in PORTRES_TEST_CHILD for its
+ * mixed-width runs (the build of the other width: a 32-bit and a 64-bit
+ * process of one prefix), so that the test sources need not know. */
+static void winetest_set_child_program( char **argv )
+{
+    static char program[MAX_PATH];
+    DWORD len = GetEnvironmentVariableA( "PORTRES_TEST_CHILD", program, sizeof(program) );
+
+    if (len && len < sizeof(program)) argv[0] = program;
+}
+
 int main( int argc, char **argv )
 {
     static char platform[32];
@@ -1154,6 +1166,7 @@ int main( int argc, char **argv )
 
     winetest_argc = argc;
     winetest_argv = argv;
+    winetest_set_child_program( argv );
 
     len = GetEnvironmentVariableA( "WINETEST_PLATFORM", platform, sizeof(platform) );
     if (len && len < sizeof(platform))

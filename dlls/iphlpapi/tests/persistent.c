@@ -31,15 +31,6 @@
 
 #include "wine/test.h"
 
-/* INET_PORT_RESERVATION_INSTANCE, with named members */
-struct test_port_instance
-{
-    USHORT StartPort;       /* network byte order */
-    USHORT NumberOfPorts;
-    ULONG Padding;
-    ULONG64 Token;
-};
-
 static ULONG (WINAPI *pCreatePersistentTcpPortReservation)( USHORT, USHORT, ULONG64 * );
 static ULONG (WINAPI *pCreatePersistentUdpPortReservation)( USHORT, USHORT, ULONG64 * );
 static ULONG (WINAPI *pDeletePersistentTcpPortReservation)( USHORT, USHORT );
@@ -100,18 +91,6 @@ static BOOL init_functions(void)
     return TRUE;
 }
 
-/* The program a child runs: this one, or the build of the other width
- * that tests/run-tests names in PORTRES_TEST_CHILD (its mixed-width runs:
- * a 32-bit and a 64-bit process of the same prefix, one set of
- * reservations). */
-static const char *child_program( const char *self )
-{
-    static char other[MAX_PATH];
-    DWORD len = GetEnvironmentVariableA( "PORTRES_TEST_CHILD", other, sizeof(other) );
-
-    return len && len < sizeof(other) ? other : self;
-}
-
 /* Creates a persistent reservation of count ports somewhere among the
  * candidates; another program may hold any one.  Returns the last error. */
 static ULONG create_free_range( const struct persistent_funcs *f, USHORT count, USHORT *start, ULONG64 *token )
@@ -128,38 +107,6 @@ static ULONG create_free_range( const struct persistent_funcs *f, USHORT count, 
     return err;
 }
 
-static SOCKET create_socket( int family, int type )
-{
-    return socket( family, type, type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP );
-}
-
-static USHORT local_port( SOCKET s )
-{
-    struct sockaddr_in addr;
-    int len = sizeof(addr);
-
-    if (getsockname( s, (struct sockaddr *)&addr, &len )) return 0;
-    return ntohs( addr.sin_port );
-}
-
-static int bind_port( SOCKET s, USHORT port )
-{
-    struct sockaddr_in addr;
-
-    memset( &addr, 0, sizeof(addr) );
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons( port );
-    addr.sin_addr.s_addr = htonl( INADDR_LOOPBACK );
-    return bind( s, (struct sockaddr *)&addr, sizeof(addr) ) ? WSAGetLastError() : 0;
-}
-
-static int associate( SOCKET s, ULONG64 token )
-{
-    DWORD size = 0xdeadbeef;
-    return WSAIoctl( s, SIO_ASSOCIATE_PORT_RESERVATION, &token, sizeof(token), NULL, 0, &size, NULL, NULL )
-           ? WSAGetLastError() : 0;
-}
-
 static BOOL start_child( const char *args, PROCESS_INFORMATION *pi, HANDLE token )
 {
     STARTUPINFOA si;
@@ -168,7 +115,7 @@ static BOOL start_child( const char *args, PROCESS_INFORMATION *pi, HANDLE token
     BOOL ret;
 
     winetest_get_mainargs( &argv );
-    snprintf( cmdline, sizeof(cmdline), "\"%s\" persistent %s", child_program( argv[0] ), args );
+    snprintf( cmdline, sizeof(cmdline), "\"%s\" persistent %s", argv[0], args );
     memset( &si, 0, sizeof(si) );
     si.cb = sizeof(si);
     if (token)
@@ -196,11 +143,17 @@ static void finish_child( PROCESS_INFORMATION *pi )
     CloseHandle( pi->hThread );
 }
 
+/* Section A: arguments, and the create, lookup and delete of a reservation */
+
 static void test_invalid(void)
 {
     ULONG64 token;
     unsigned int i;
     ULONG err;
+
+    err = pCreatePersistentTcpPortReservation( 0, 4, &token );
+    ok( err == ERROR_INVALID_PARAMETER, "start 0: got %lu\n", err );
+    if (err != ERROR_INVALID_PARAMETER) return;
 
     for (i = 0; i < ARRAY_SIZE(funcs); i++)
     {
@@ -229,112 +182,247 @@ static void test_invalid(void)
     }
 }
 
+/* the checks of a reservation of 8 ports at start, which they delete */
+static void check_create_lookup_delete( const struct persistent_funcs *f, const struct persistent_funcs *other,
+                                        USHORT start, ULONG64 token )
+{
+    ULONG64 token2 = 0;
+    ULONG err;
+
+    winetest_push_context( "%s", f->name );
+    ok( token != 0, "got token 0\n" );
+    err = f->lookup( htons( start ), 8, &token2 );
+    ok( !err, "lookup failed: %lu\n", err );
+    ok( token2 == token, "lookup gave another token\n" );
+    err = f->lookup( htons( start ), 7, &token2 );
+    ok( err == ERROR_NOT_FOUND, "lookup with another count: got %lu\n", err );
+    err = f->lookup( htons( start + 1 ), 7, &token2 );
+    ok( err == ERROR_NOT_FOUND, "lookup with another start: got %lu\n", err );
+
+    err = f->create( htons( start + 4 ), 8, &token2 );
+    ok( err == ERROR_SHARING_VIOLATION, "overlapping create: got %lu\n", err );
+    err = f->create( htons( start ), 8, &token2 );
+    ok( err == ERROR_SHARING_VIOLATION, "same create again: got %lu\n", err );
+
+    /* the other protocol is apart */
+    err = other->lookup( htons( start ), 8, &token2 );
+    ok( err == ERROR_NOT_FOUND, "lookup in the other protocol: got %lu\n", err );
+    err = other->create( htons( start ), 8, &token2 );
+    ok( !err, "the same range in the other protocol: got %lu\n", err );
+    if (!err)
+    {
+        ok( token2 != token, "both protocols got the same token\n" );
+        err = other->delete( htons( start ), 8 );
+        ok( !err, "delete in the other protocol: got %lu\n", err );
+    }
+
+    err = f->delete( htons( start ), 4 );
+    ok( err == ERROR_NOT_FOUND, "delete with another count: got %lu\n", err );
+    err = f->delete( htons( start ), 8 );
+    ok( !err, "delete failed: %lu\n", err );
+    err = f->lookup( htons( start ), 8, &token2 );
+    ok( err == ERROR_NOT_FOUND, "lookup after delete: got %lu\n", err );
+    err = f->delete( htons( start ), 8 );
+    ok( err == ERROR_NOT_FOUND, "second delete: got %lu\n", err );
+    winetest_pop_context();
+}
+
 static void test_create_lookup_delete(void)
 {
-    ULONG64 token, token2;
-    unsigned int i;
+    ULONG64 token;
     USHORT start;
     ULONG err;
 
-    for (i = 0; i < ARRAY_SIZE(funcs); i++)
-    {
-        const struct persistent_funcs *f = &funcs[i], *other = &funcs[!i];
+    err = create_free_range( &funcs[0], 8, &start, &token );
+    ok( !err, "create failed: %lu\n", err );
+    if (err) return;
+    check_create_lookup_delete( &funcs[0], &funcs[1], start, token );
 
-        winetest_push_context( "%s", f->name );
-        err = create_free_range( f, 8, &start, &token );
-        ok( !err, "create failed: %lu\n", err );
-        if (err)
-        {
-            winetest_pop_context();
-            continue;
-        }
-        ok( token != 0, "got token 0\n" );
-
-        token2 = 0;
-        err = f->lookup( htons( start ), 8, &token2 );
-        ok( !err, "lookup failed: %lu\n", err );
-        ok( token2 == token, "lookup gave another token\n" );
-        err = f->lookup( htons( start ), 7, &token2 );
-        ok( err == ERROR_NOT_FOUND, "lookup with another count: got %lu\n", err );
-        err = f->lookup( htons( start + 1 ), 7, &token2 );
-        ok( err == ERROR_NOT_FOUND, "lookup with another start: got %lu\n", err );
-
-        err = f->create( htons( start + 4 ), 8, &token2 );
-        ok( err == ERROR_SHARING_VIOLATION, "overlapping create: got %lu\n", err );
-        err = f->create( htons( start ), 8, &token2 );
-        ok( err == ERROR_SHARING_VIOLATION, "same create again: got %lu\n", err );
-
-        /* the other protocol is apart */
-        err = other->lookup( htons( start ), 8, &token2 );
-        ok( err == ERROR_NOT_FOUND, "lookup in the other protocol: got %lu\n", err );
-        err = other->create( htons( start ), 8, &token2 );
-        ok( !err, "the same range in the other protocol: got %lu\n", err );
-        if (!err)
-        {
-            ok( token2 != token, "both protocols got the same token\n" );
-            err = other->delete( htons( start ), 8 );
-            ok( !err, "delete in the other protocol: got %lu\n", err );
-        }
-
-        err = f->delete( htons( start ), 4 );
-        ok( err == ERROR_NOT_FOUND, "delete with another count: got %lu\n", err );
-        err = f->delete( htons( start ), 8 );
-        ok( !err, "delete failed: %lu\n", err );
-        err = f->lookup( htons( start ), 8, &token2 );
-        ok( err == ERROR_NOT_FOUND, "lookup after delete: got %lu\n", err );
-        err = f->delete( htons( start ), 8 );
-        ok( err == ERROR_NOT_FOUND, "second delete: got %lu\n", err );
-        winetest_pop_context();
-    }
+    err = create_free_range( &funcs[1], 8, &start, &token );
+    ok( !err, "udp: create failed: %lu\n", err );
+    if (!err) check_create_lookup_delete( &funcs[1], &funcs[0], start, token );
 }
 
-/* a port in use, or held by a runtime reservation, cannot be reserved */
-static void test_sharing_violation(void)
+/* whether this process's token is elevated; *linked gets the other token
+ * of an administrator's pair (the limited one of an elevated token, the
+ * elevated one of a limited token), or NULL */
+static BOOL process_elevated( HANDLE *linked )
 {
-    struct test_port_instance inst;
-    INET_PORT_RANGE range;
-    unsigned int i;
-    USHORT port, start;
-    ULONG64 token;
+    TOKEN_LINKED_TOKEN linked_token;
+    TOKEN_ELEVATION elevation;
+    HANDLE token;
     DWORD size;
-    SOCKET s;
+    BOOL ret;
+
+    *linked = NULL;
+    ret = OpenProcessToken( GetCurrentProcess(), TOKEN_QUERY, &token );
+    ok( ret, "OpenProcessToken failed, error %lu\n", GetLastError() );
+    if (!ret) return FALSE;
+    ret = GetTokenInformation( token, TokenElevation, &elevation, sizeof(elevation), &size );
+    ok( ret, "GetTokenInformation failed, error %lu\n", GetLastError() );
+    if (GetTokenInformation( token, TokenLinkedToken, &linked_token, sizeof(linked_token), &size ))
+        *linked = linked_token.LinkedToken;
+    CloseHandle( token );
+    return ret && elevation.TokenIsElevated;
+}
+
+/* A limited process (Wine 9.0 and later start programs so, as Windows'
+ * UAC does): changes are refused here, and the elevated cases run in a
+ * child started with the elevated token linked to ours, as the "runas"
+ * verb does.  Windows only gives a limited process an identification
+ * token of it, which cannot start one: the test must then be started
+ * elevated. */
+static void test_limited( HANDLE elevated, BOOL child )
+{
+    PROCESS_INFORMATION pi;
+    ULONG64 token = 0;
+    unsigned int i;
     ULONG err;
-    int ret;
+
+    err = pCreatePersistentTcpPortReservation( htons( TEST_PORT_FIRST ), 4, &token );
+    ok( err == ERROR_ACCESS_DENIED, "create: got %lu\n", err );
+    if (!err) pDeletePersistentTcpPortReservation( htons( TEST_PORT_FIRST ), 4 );
+    if (err != ERROR_ACCESS_DENIED) return;
 
     for (i = 0; i < ARRAY_SIZE(funcs); i++)
     {
         const struct persistent_funcs *f = &funcs[i];
 
         winetest_push_context( "%s", f->name );
-        s = create_socket( AF_INET, f->type );
-        ret = bind_port( s, 0 );
-        ok( !ret, "bind failed, error %d\n", ret );
-        port = local_port( s );
-        err = f->create( htons( port ), 1, &token );
-        ok( err == ERROR_SHARING_VIOLATION, "port %u in use: got %lu\n", port, err );
-        if (!err) f->delete( htons( port ), 1 );
-        closesocket( s );
-
-        /* a runtime reservation of the range: acquired, then created over */
-        s = create_socket( AF_INET, f->type );
-        err = create_free_range( f, 4, &start, &token );
-        ok( !err, "create failed: %lu\n", err );
-        if (!err)
+        if (i)  /* TCP's was refused above */
         {
-            err = f->delete( htons( start ), 4 );
-            ok( !err, "delete failed: %lu\n", err );
-            range.StartPort = htons( start );
-            range.NumberOfPorts = 4;
-            ret = WSAIoctl( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &inst, sizeof(inst), &size,
-                            NULL, NULL );
-            ok( !ret, "acquire failed, error %d\n", WSAGetLastError() );
-            err = f->create( htons( start + 2 ), 4, &token );
-            ok( err == ERROR_SHARING_VIOLATION, "over a runtime reservation: got %lu\n", err );
-            if (!err) f->delete( htons( start + 2 ), 4 );
+            err = f->create( htons( TEST_PORT_FIRST ), 4, &token );
+            ok( err == ERROR_ACCESS_DENIED, "create: got %lu\n", err );
+            if (!err) f->delete( htons( TEST_PORT_FIRST ), 4 );
         }
-        closesocket( s );
+        err = f->delete( htons( TEST_PORT_FIRST ), 4 );
+        ok( err == ERROR_ACCESS_DENIED, "delete: got %lu\n", err );
         winetest_pop_context();
     }
+
+    if (child)
+    {
+        ok( 0, "the child started with the elevated token is not elevated\n" );
+        return;
+    }
+    if (!elevated)
+    {
+        skip( "not elevated, and no elevated token: run the test elevated\n" );
+        return;
+    }
+    /* the child, elevated, runs the tests */
+    if (!start_child( "elevated", &pi, elevated ))
+    {
+        skip( "the elevated token cannot start a process: run the test elevated\n" );
+        return;
+    }
+    finish_child( &pi );
+}
+
+/* Section B: ports in use and runtime reservations */
+
+/* INET_PORT_RESERVATION_INSTANCE, with named members */
+struct test_port_instance
+{
+    USHORT StartPort;       /* network byte order */
+    USHORT NumberOfPorts;
+    ULONG Padding;
+    ULONG64 Token;
+};
+
+static SOCKET create_socket( int family, int type )
+{
+    return socket( family, type, type == SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP );
+}
+
+static USHORT local_port( SOCKET s )
+{
+    struct sockaddr_in addr;
+    int len = sizeof(addr);
+
+    if (getsockname( s, (struct sockaddr *)&addr, &len )) return 0;
+    return ntohs( addr.sin_port );
+}
+
+static int bind_port( SOCKET s, USHORT port )
+{
+    struct sockaddr_in addr;
+
+    memset( &addr, 0, sizeof(addr) );
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons( port );
+    addr.sin_addr.s_addr = htonl( INADDR_LOOPBACK );
+    return bind( s, (struct sockaddr *)&addr, sizeof(addr) ) ? WSAGetLastError() : 0;
+}
+
+/* a port in use, or held by a runtime reservation, cannot be reserved */
+static void check_sharing_violation( const struct persistent_funcs *f, USHORT start )
+{
+    struct test_port_instance inst;
+    INET_PORT_RANGE range;
+    ULONG64 token;
+    USHORT port;
+    DWORD size;
+    SOCKET s;
+    ULONG err;
+    int ret;
+
+    winetest_push_context( "%s", f->name );
+    /* a runtime reservation of the range that was free: created over */
+    s = create_socket( AF_INET, f->type );
+    range.StartPort = htons( start );
+    range.NumberOfPorts = 4;
+    ret = WSAIoctl( s, SIO_ACQUIRE_PORT_RESERVATION, &range, sizeof(range), &inst, sizeof(inst), &size, NULL, NULL );
+    ok( !ret, "acquire failed, error %d\n", WSAGetLastError() );
+    err = f->create( htons( start + 2 ), 4, &token );
+    ok( err == ERROR_SHARING_VIOLATION, "over a runtime reservation: got %lu\n", err );
+    if (!err) f->delete( htons( start + 2 ), 4 );
+    closesocket( s );
+
+    /* a bound port */
+    s = create_socket( AF_INET, f->type );
+    ret = bind_port( s, 0 );
+    ok( !ret, "bind failed, error %d\n", ret );
+    port = local_port( s );
+    err = f->create( htons( port ), 1, &token );
+    ok( err == ERROR_SHARING_VIOLATION, "port %u in use: got %lu\n", port, err );
+    if (!err) f->delete( htons( port ), 1 );
+    closesocket( s );
+    winetest_pop_context();
+}
+
+static void test_sharing_violation(void)
+{
+    unsigned int i;
+    ULONG64 token;
+    USHORT start;
+    ULONG err;
+
+    /* ranges free of persistent reservations, given back at once */
+    err = create_free_range( &funcs[0], 4, &start, &token );
+    ok( !err, "create failed: %lu\n", err );
+    if (err) return;
+    for (i = 0; i < ARRAY_SIZE(funcs); i++)
+    {
+        if (i)
+        {
+            err = create_free_range( &funcs[i], 4, &start, &token );
+            ok( !err, "%s: create failed: %lu\n", funcs[i].name, err );
+            if (err) continue;
+        }
+        err = funcs[i].delete( htons( start ), 4 );
+        ok( !err, "%s: delete failed: %lu\n", funcs[i].name, err );
+        check_sharing_violation( &funcs[i], start );
+    }
+}
+
+/* Section C: association, by another process and without elevation */
+
+static int associate( SOCKET s, ULONG64 token )
+{
+    DWORD size = 0xdeadbeef;
+    return WSAIoctl( s, SIO_ASSOCIATE_PORT_RESERVATION, &token, sizeof(token), NULL, 0, &size, NULL, NULL )
+           ? WSAGetLastError() : 0;
 }
 
 /* child: associate a socket with a persistent token of another process and bind */
@@ -365,13 +453,19 @@ static void test_associate_other_process(void)
     USHORT start;
     ULONG err;
 
+    err = create_free_range( &funcs[0], 4, &start, &token );
+    ok( !err, "create failed: %lu\n", err );
+    if (err) return;
     for (i = 0; i < ARRAY_SIZE(funcs); i++)
     {
         const struct persistent_funcs *f = &funcs[i];
 
         winetest_push_context( "%s", f->name );
-        err = create_free_range( f, 4, &start, &token );
-        ok( !err, "create failed: %lu\n", err );
+        if (i)
+        {
+            err = create_free_range( f, 4, &start, &token );
+            ok( !err, "create failed: %lu\n", err );
+        }
         if (!err)
         {
             sprintf( args, "associate %d %u %08lx%08lx", f->type, start, (ULONG)(token >> 32), (ULONG)token );
@@ -388,11 +482,14 @@ static void test_associate_other_process(void)
 static void child_not_elevated( const char *start_arg )
 {
     USHORT start = (USHORT)atoi( start_arg );
+    HANDLE linked = NULL;
     ULONG64 token;
     ULONG err;
     SOCKET s;
     int ret;
 
+    ok( !process_elevated( &linked ), "the child is elevated\n" );
+    if (linked) CloseHandle( linked );
     err = pCreatePersistentTcpPortReservation( htons( start + 8 ), 4, &token );
     ok( err == ERROR_ACCESS_DENIED, "create: got %lu\n", err );
     if (!err) pDeletePersistentTcpPortReservation( htons( start + 8 ), 4 );
@@ -407,29 +504,6 @@ static void child_not_elevated( const char *start_arg )
     closesocket( s );
 }
 
-/* whether this process's token is elevated; *linked gets the other token
- * of an administrator's pair (the limited one of an elevated token, the
- * elevated one of a limited token), or NULL */
-static BOOL process_elevated( HANDLE *linked )
-{
-    TOKEN_LINKED_TOKEN linked_token;
-    TOKEN_ELEVATION elevation;
-    HANDLE token;
-    DWORD size;
-    BOOL ret;
-
-    *linked = NULL;
-    ret = OpenProcessToken( GetCurrentProcess(), TOKEN_QUERY, &token );
-    ok( ret, "OpenProcessToken failed, error %lu\n", GetLastError() );
-    if (!ret) return FALSE;
-    ret = GetTokenInformation( token, TokenElevation, &elevation, sizeof(elevation), &size );
-    ok( ret, "GetTokenInformation failed, error %lu\n", GetLastError() );
-    if (GetTokenInformation( token, TokenLinkedToken, &linked_token, sizeof(linked_token), &size ))
-        *linked = linked_token.LinkedToken;
-    CloseHandle( token );
-    return ret && elevation.TokenIsElevated;
-}
-
 /* an elevated process: the limited token's cases in a child */
 static void test_not_elevated( HANDLE limited )
 {
@@ -439,130 +513,17 @@ static void test_not_elevated( HANDLE limited )
     USHORT start;
     ULONG err;
 
-    if (!limited)
-    {
-        skip( "no limited token: the cases without elevation cannot run\n" );
-        return;
-    }
     err = create_free_range( &funcs[0], 4, &start, &reservation );
     ok( !err, "create failed: %lu\n", err );
     if (err) return;
-    sprintf( args, "not_elevated %u", start );
-    if (start_child( args, &pi, limited )) finish_child( &pi );
+    if (limited)
+    {
+        sprintf( args, "not_elevated %u", start );
+        if (start_child( args, &pi, limited )) finish_child( &pi );
+    }
+    else skip( "no limited token: the cases without elevation cannot run\n" );
     err = pDeletePersistentTcpPortReservation( htons( start ), 4 );
     ok( !err, "delete failed: %lu\n", err );
-}
-
-/* everything an elevated process may do, and what a limited one may not */
-static void test_elevated( HANDLE limited )
-{
-    test_invalid();
-    test_create_lookup_delete();
-    test_sharing_violation();
-    test_associate_other_process();
-    test_not_elevated( limited );
-}
-
-/* A limited process (Wine 9.0 and later start programs so, as Windows'
- * UAC does): changes are refused here, and the elevated cases run in a
- * child started with the elevated token linked to ours, as the "runas"
- * verb does.  Windows only gives a limited process an identification
- * token of it, which cannot start one: the test must then be started
- * elevated. */
-static void test_limited( HANDLE elevated )
-{
-    PROCESS_INFORMATION pi;
-    ULONG64 token = 0;
-    unsigned int i;
-    ULONG err;
-
-    for (i = 0; i < ARRAY_SIZE(funcs); i++)
-    {
-        const struct persistent_funcs *f = &funcs[i];
-
-        winetest_push_context( "%s", f->name );
-        err = f->create( htons( TEST_PORT_FIRST ), 4, &token );
-        ok( err == ERROR_ACCESS_DENIED, "create: got %lu\n", err );
-        if (!err) f->delete( htons( TEST_PORT_FIRST ), 4 );
-        err = f->delete( htons( TEST_PORT_FIRST ), 4 );
-        ok( err == ERROR_ACCESS_DENIED, "delete: got %lu\n", err );
-        winetest_pop_context();
-    }
-
-    if (!elevated)
-    {
-        skip( "not elevated, and no elevated token: run the test elevated\n" );
-        return;
-    }
-    if (!start_child( "elevated", &pi, elevated ))
-    {
-        skip( "the elevated token cannot start a process: run the test elevated\n" );
-        return;
-    }
-    finish_child( &pi );
-}
-/* Across a restart of the reservation service: the test runner runs
- * "persistent restart_create FILE", restarts the service, then
- * "persistent restart_check FILE", which finds the reservations with their
- * tokens, binds in them and deletes them. */
-static void restart_create( const char *path )
-{
-    ULONG64 token;
-    unsigned int i;
-    USHORT start;
-    FILE *file;
-    ULONG err;
-
-    file = fopen( path, "w" );
-    ok( file != NULL, "cannot write %s\n", path );
-    if (!file) return;
-    for (i = 0; i < ARRAY_SIZE(funcs); i++)
-    {
-        err = create_free_range( &funcs[i], 4, &start, &token );
-        ok( !err, "%s: create failed: %lu\n", funcs[i].name, err );
-        if (!err) fprintf( file, "%u %u %08lx%08lx\n", i, start, (ULONG)(token >> 32), (ULONG)token );
-    }
-    fclose( file );
-}
-
-static void restart_check( const char *path )
-{
-    unsigned int i, start, found = 0;
-    char token_str[32];
-    ULONG64 token, token2;
-    USHORT port;
-    FILE *file;
-    SOCKET s;
-    ULONG err;
-    int ret;
-
-    file = fopen( path, "r" );
-    ok( file != NULL, "cannot read %s\n", path );
-    if (!file) return;
-    while (fscanf( file, "%u %u %31s", &i, &start, token_str ) == 3 && i < ARRAY_SIZE(funcs))
-    {
-        const struct persistent_funcs *f = &funcs[i];
-
-        winetest_push_context( "%s", f->name );
-        found++;
-        token = _strtoui64( token_str, NULL, 16 );
-        err = f->lookup( htons( start ), 4, &token2 );
-        ok( !err, "lookup after the restart: got %lu\n", err );
-        ok( token2 == token, "the token changed across the restart\n" );
-        s = create_socket( AF_INET, f->type );
-        ret = associate( s, token );
-        ok( !ret, "associate failed, error %d\n", ret );
-        ret = bind_port( s, 0 );
-        ok( !ret, "bind failed, error %d\n", ret );
-        port = local_port( s );
-        ok( port >= start && port < start + 4, "got port %u, reservation %u-%u\n", port, start, start + 3 );
-        closesocket( s );
-        err = f->delete( htons( start ), 4 );
-        ok( !err, "delete failed: %lu\n", err );
-        winetest_pop_context();
-    }
-    fclose( file );
-    ok( found == ARRAY_SIZE(funcs), "found %u reservations in %s\n", found, path );
 }
 
 START_TEST(persistent)
@@ -578,25 +539,17 @@ START_TEST(persistent)
     ok( !ret, "WSAStartup failed, error %d\n", ret );
     if (ret) return;
 
-    if (argc >= 3)
+    if (argc >= 6 && !strcmp( argv[2], "associate" )) child_associate( argv[3], argv[4], argv[5] );
+    else if (argc >= 4 && !strcmp( argv[2], "not_elevated" )) child_not_elevated( argv[3] );
+    else if (!process_elevated( &linked )) test_limited( linked, argc >= 3 );
+    else
     {
-        if (!strcmp( argv[2], "associate" ) && argc >= 6) child_associate( argv[3], argv[4], argv[5] );
-        else if (!strcmp( argv[2], "not_elevated" ) && argc >= 4)
-        {
-            ok( !process_elevated( &linked ), "the child is elevated\n" );
-            child_not_elevated( argv[3] );
-        }
-        else if (!strcmp( argv[2], "elevated" ))
-        {
-            ok( process_elevated( &linked ), "the child is not elevated\n" );
-            test_elevated( linked );
-        }
-        else if (!strcmp( argv[2], "restart_create" ) && argc >= 4) restart_create( argv[3] );
-        else if (!strcmp( argv[2], "restart_check" ) && argc >= 4) restart_check( argv[3] );
-        else ok( 0, "unknown mode %s\n", argv[2] );
+        test_invalid();
+        test_create_lookup_delete();
+        test_sharing_violation();
+        test_associate_other_process();
+        test_not_elevated( linked );
     }
-    else if (process_elevated( &linked )) test_elevated( linked );
-    else test_limited( linked );
     if (linked) CloseHandle( linked );
     WSACleanup();
 }

@@ -325,18 +325,6 @@ static BOOL is_token_refusal( int err )
     return err == WSAEINVAL || err == WSAEACCES;
 }
 
-/* The program a child runs: this one, or the build of the other width
- * that tests/run-tests names in PORTRES_TEST_CHILD (its mixed-width runs:
- * a 32-bit and a 64-bit process of the same prefix, one set of
- * reservations). */
-static const char *child_program( const char *self )
-{
-    static char other[MAX_PATH];
-    DWORD len = GetEnvironmentVariableA( "PORTRES_TEST_CHILD", other, sizeof(other) );
-
-    return len && len < sizeof(other) ? other : self;
-}
-
 /* starts this test again as "argv0 reservation args" */
 static BOOL start_child( const char *args, BOOL inherit, PROCESS_INFORMATION *pi )
 {
@@ -346,7 +334,7 @@ static BOOL start_child( const char *args, BOOL inherit, PROCESS_INFORMATION *pi
     memset( &si, 0, sizeof(si) );
     si.cb = sizeof(si);
     winetest_get_mainargs( &argv );
-    snprintf( cmdline, sizeof(cmdline), "\"%s\" reservation %s", child_program( argv[0] ), args );
+    snprintf( cmdline, sizeof(cmdline), "\"%s\" reservation %s", argv[0], args );
     return CreateProcessA( NULL, cmdline, NULL, NULL, inherit, 0, NULL, NULL, &si, pi );
 }
 
