@@ -75,15 +75,15 @@ static struct port_reservation *find_port_reservation( struct list *reservations
     return NULL;
 }
 
-/* whether a socket of the host is bound to the port, in either address family */
-static int is_port_in_use( struct sock *sock, unsigned int port )
+/* whether a socket of the host of the type is bound to the port, in either address family */
+static int is_port_in_use( int type, unsigned int port )
 {
     union unix_sockaddr addr;
     socklen_t len;
     int fd, ret, zero = 0;
 
     memset( &addr, 0, sizeof(addr) );
-    if ((fd = socket( AF_INET6, get_unix_type( sock->type ), 0 )) != -1)
+    if ((fd = socket( AF_INET6, get_unix_type( type ), 0 )) != -1)
     {
 #ifdef IPV6_V6ONLY
         setsockopt( fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero) );
@@ -92,7 +92,7 @@ static int is_port_in_use( struct sock *sock, unsigned int port )
         addr.in6.sin6_port = htons( port );
         len = sizeof(addr.in6);
     }
-    else if ((fd = socket( AF_INET, get_unix_type( sock->type ), 0 )) != -1)
+    else if ((fd = socket( AF_INET, get_unix_type( type ), 0 )) != -1)
     {
         addr.in.sin_family = AF_INET;
         addr.in.sin_port = htons( port );
@@ -108,7 +108,7 @@ static int is_port_in_use( struct sock *sock, unsigned int port )
 /* The first port of a free block of count ports starting between start and
  * last, or 0: a block is free when it overlaps no reservation and no port
  * of it is bound on the host.  The reservations are walked once. */
-static unsigned int find_free_ports( struct sock *sock, struct list *reservations,
+static unsigned int find_free_ports( int type, struct list *reservations,
                                      unsigned int start, unsigned int count, unsigned int last )
 {
     struct port_reservation *reservation = NULL;
@@ -128,17 +128,36 @@ static unsigned int find_free_ports( struct sock *sock, struct list *reservation
             continue;
         }
         for (port = start + count - 1; port >= start; port--)
-            if (is_port_in_use( sock, port )) break;
+            if (is_port_in_use( type, port )) break;
         if (port < start) return start;
         start = port + 1;
     }
     return 0;
 }
 
+/* a new reservation of the ports, in the list of its protocol, of no process yet */
+static struct port_reservation *add_port_reservation( struct list *reservations, ULONGLONG token,
+                                                      unsigned int start, unsigned int count )
+{
+    struct port_reservation *reservation;
+    struct list *ptr;
+
+    if (!(reservation = mem_alloc( sizeof(*reservation) ))) return NULL;
+    reservation->process = NULL;
+    reservation->token = token;
+    reservation->start = start;
+    reservation->count = count;
+    list_init( &reservation->sock_entry );
+    LIST_FOR_EACH( ptr, reservations )
+        if (LIST_ENTRY( ptr, struct port_reservation, entry )->start > start) break;
+    list_add_before( ptr, &reservation->entry );
+    return reservation;
+}
+
 static void acquire_port_reservation( struct sock *sock )
 {
     const INET_PORT_RANGE *range = get_req_data();
-    struct list *reservations = get_port_reservations( sock ), *ptr;
+    struct list *reservations = get_port_reservations( sock );
     struct port_reservation *reservation;
     unsigned int start, count;
     struct
@@ -166,22 +185,16 @@ static void acquire_port_reservation( struct sock *sock )
     }
 
     /* without a start, a block of the dynamic port range */
-    if (start) start = find_free_ports( sock, reservations, start, count, start );
-    else if (count <= 16384) start = find_free_ports( sock, reservations, 49152, count, 65536 - count );
+    if (start) start = find_free_ports( sock->type, reservations, start, count, start );
+    else if (count <= 16384) start = find_free_ports( sock->type, reservations, 49152, count, 65536 - count );
     if (!start)
     {
         set_error( STATUS_ADDRESS_ALREADY_EXISTS );
         return;
     }
 
-    if (!(reservation = mem_alloc( sizeof(*reservation) ))) return;
+    if (!(reservation = add_port_reservation( reservations, ++last_reservation_token, start, count ))) return;
     reservation->process = (struct process *)grab_object( current->process );
-    reservation->token = ++last_reservation_token;
-    reservation->start = start;
-    reservation->count = count;
-    LIST_FOR_EACH( ptr, reservations )
-        if (LIST_ENTRY( ptr, struct port_reservation, entry )->start > start) break;
-    list_add_before( ptr, &reservation->entry );
     list_add_tail( &sock->reservations, &reservation->sock_entry );
 
     reply.range.StartPort = htons( start );
@@ -293,7 +306,7 @@ static int check_port_reservations( struct sock *sock, union unix_sockaddr *addr
         }
         for (port = reservation->start; port < reservation->start + reservation->count; port++)
         {
-            if (is_port_in_use( sock, port )) continue;
+            if (is_port_in_use( sock->type, port )) continue;
             set_unix_port( addr, port );
             return 0;
         }
@@ -319,7 +332,7 @@ static int check_port_reservations( struct sock *sock, union unix_sockaddr *addr
     for (i = 0; i < 16384; i++)
     {
         port = last_port = last_port < 65535 ? last_port + 1 : 49152;
-        if (!find_free_ports( sock, reservations, port, 1, port )) continue;
+        if (!find_free_ports( sock->type, reservations, port, 1, port )) continue;
         set_unix_port( addr, port );
         return 0;
     }
@@ -365,3 +378,91 @@ static int bind_reserved_port( struct sock *sock, int unix_fd )
         if (check_port_reservations( sock, &unix_addr ))
             bind_errno = EADDRINUSE;
         else if (bind( unix_fd, &unix_addr.addr, unix_len ) < 0)
+/*@ free-persistent @*/
+    if (reservation->process) release_object( reservation->process );
+/*@ field-persistent @*/
+    struct process     *process;     /* process that acquired it, NULL for a persistent one */
+/*@ associate-persistent-check @*/
+            || (reservation->process && reservation->process != current->process))
+/*@ associate-persistent @*/
+    /* any elevated process may use a persistent reservation */
+    if (!reservation->process && !token_is_elevated( thread_get_impersonation_token( current ) ))
+    {
+        set_error( STATUS_ACCESS_DENIED );
+        return;
+    }
+/*@ bind-persistent @*/
+            /* the ports of a persistent reservation may be bound explicitly */
+            if (port < reservation->start + reservation->count && reservation->process)
+/*@ persistent @*/
+
+/* the reservations of a protocol, or NULL */
+static struct list *get_protocol_reservations( int protocol )
+{
+    if (protocol == WS_IPPROTO_TCP) return &port_reservations[0];
+    if (protocol == WS_IPPROTO_UDP) return &port_reservations[1];
+    return NULL;
+}
+
+/* the persistent reservation of exactly these ports, or NULL */
+static struct port_reservation *find_persistent_reservation( int protocol, unsigned int start, unsigned int count )
+{
+    struct list *reservations = get_protocol_reservations( protocol );
+    struct port_reservation *reservation;
+
+    if (!reservations) return NULL;
+    LIST_FOR_EACH_ENTRY( reservation, reservations, struct port_reservation, entry )
+        if (!reservation->process && reservation->start == start && reservation->count == count)
+            return reservation;
+    return NULL;
+}
+
+/* create a persistent port reservation */
+DECL_HANDLER(create_port_reservation)
+{
+    struct list *reservations = get_protocol_reservations( req->protocol );
+    int type = req->protocol == WS_IPPROTO_TCP ? WS_SOCK_STREAM : WS_SOCK_DGRAM;
+    struct port_reservation *reservation;
+    ULONGLONG token;
+
+    if (!reservations || !req->start || !req->count || req->start + req->count > 65536)
+    {
+        set_error( STATUS_INVALID_PARAMETER );
+        return;
+    }
+    if (find_free_ports( type, reservations, req->start, req->count, req->start ) != req->start)
+    {
+        set_error( STATUS_SHARING_VIOLATION );
+        return;
+    }
+    /* the token is made of the ports, so that it is the same when the
+     * reservation is made again at the next start; the tokens of sockets'
+     * reservations never reach the high bit */
+    token = (ULONGLONG)1 << 63 | (ULONGLONG)req->protocol << 32 | (ULONGLONG)req->start << 16 | req->count;
+    if ((reservation = add_port_reservation( reservations, token, req->start, req->count )))
+        reply->token = reservation->token;
+}
+
+/* delete a persistent port reservation */
+DECL_HANDLER(delete_port_reservation)
+{
+    struct port_reservation *reservation;
+
+    if ((reservation = find_persistent_reservation( req->protocol, req->start, req->count )))
+        free_port_reservation( reservation );
+    else
+        set_error( STATUS_NOT_FOUND );
+}
+
+/* get the token of a persistent port reservation */
+DECL_HANDLER(lookup_port_reservation)
+{
+    struct port_reservation *reservation;
+
+    if ((reservation = find_persistent_reservation( req->protocol, req->start, req->count )))
+        reply->token = reservation->token;
+    else
+        set_error( STATUS_NOT_FOUND );
+}
+/*@ include-security @*/
+#include "security.h"
