@@ -1,7 +1,8 @@
 /*
- * winebench: what the port reservation ioctls and a port-0 bind cost a
- * Windows program in whatever Wine runs it, against FIONBIO, a socket
- * ioctl that Wine sends to its server, measured in the same process
+ * winebench: what the port reservation ioctls, a port-0 bind and a lookup
+ * of a persistent reservation cost a Windows program in whatever Wine runs
+ * it, against FIONBIO, a socket ioctl that Wine sends to its server,
+ * measured in the same process
  *
  * Copyright 2026 The portres authors
  *
@@ -136,6 +137,22 @@ static double time_binds( void )
     return (now_us() - start) / OPS;
 }
 
+/* OPS lookups of a persistent reservation that does not exist: the road of
+ * every persistent reservation call (in Wine, NSI to nsiproxy.sys and its
+ * request to the server) with nothing in the registry; -1 without the
+ * function */
+static double time_lookups( ULONG (WINAPI *lookup)( USHORT, USHORT, ULONG64 * ) )
+{
+    double start = now_us();
+    ULONG64 token;
+    int i;
+
+    if (!lookup) return -1;
+    for (i = 0; i < OPS; i++)
+        if (lookup( htons( 47990 ), 3, &token ) != ERROR_NOT_FOUND) return -1;
+    return (now_us() - start) / OPS;
+}
+
 static void report( const char *name, double *values )
 {
     int i;
@@ -153,7 +170,8 @@ static void report( const char *name, double *values )
 
 int main( void )
 {
-    static double fionbio[ROUNDS], acquire[ROUNDS], release[ROUNDS], binds[ROUNDS];
+    static double fionbio[ROUNDS], acquire[ROUNDS], release[ROUNDS], binds[ROUNDS], lookups[ROUNDS];
+    ULONG (WINAPI *lookup)( USHORT, USHORT, ULONG64 * );
     LARGE_INTEGER frequency;
     WSADATA data;
     SOCKET s;
@@ -164,19 +182,23 @@ int main( void )
     if (WSAStartup( MAKEWORD(2, 2), &data )) return 1;
     if ((s = socket( AF_INET, SOCK_STREAM, IPPROTO_TCP )) == INVALID_SOCKET) return 1;
 
+    lookup = (void *)GetProcAddress( LoadLibraryA( "iphlpapi.dll" ), "LookupPersistentTcpPortReservation" );
     time_fionbio( s );  /* warm-up */
     time_binds();
+    time_lookups( lookup );
     for (r = 0; r < ROUNDS; r++)
     {
         fionbio[r] = time_fionbio( s );
         acquire[r] = time_acquires( s );
         release[r] = acquire[r] < 0 ? -1 : time_releases( s );
         binds[r] = time_binds();
+        lookups[r] = time_lookups( lookup );
     }
     report( "fionbio", fionbio );
     report( "acquire", acquire );
     report( "release", release );
     report( "bind", binds );
+    report( "lookup", lookups );
     fflush( stdout );
     closesocket( s );
     WSACleanup();

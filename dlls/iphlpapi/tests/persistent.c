@@ -44,8 +44,6 @@ static ULONG (WINAPI *pLookupPersistentUdpPortReservation)( USHORT, USHORT, ULON
 #define TEST_PORT_STRIDE  64
 #define TEST_PORT_SLOTS   40
 
-static unsigned int next_slot;
-
 /* the functions of a protocol */
 struct persistent_funcs
 {
@@ -91,22 +89,6 @@ static BOOL init_functions(void)
     return TRUE;
 }
 
-/* Creates a persistent reservation of count ports somewhere among the
- * candidates; another program may hold any one.  Returns the last error. */
-static ULONG create_free_range( const struct persistent_funcs *f, USHORT count, USHORT *start, ULONG64 *token )
-{
-    ULONG err = ERROR_SHARING_VIOLATION;
-    unsigned int i;
-
-    for (i = 0; i < 20 && err == ERROR_SHARING_VIOLATION; i++)
-    {
-        *start = TEST_PORT_FIRST + (next_slot++ % TEST_PORT_SLOTS) * TEST_PORT_STRIDE;
-        *token = 0;
-        err = f->create( htons( *start ), count, token );
-    }
-    return err;
-}
-
 static BOOL start_child( const char *args, PROCESS_INFORMATION *pi, HANDLE token )
 {
     STARTUPINFOA si;
@@ -143,7 +125,7 @@ static void finish_child( PROCESS_INFORMATION *pi )
     CloseHandle( pi->hThread );
 }
 
-/* Section A: arguments, and the create, lookup and delete of a reservation */
+/* Section A: arguments, and what a process without elevation may not do */
 
 static void test_invalid(void)
 {
@@ -180,67 +162,6 @@ static void test_invalid(void)
         ok( err == ERROR_INVALID_PARAMETER, "delete past 65535: got %lu\n", err );
         winetest_pop_context();
     }
-}
-
-/* the checks of a reservation of 8 ports at start, which they delete */
-static void check_create_lookup_delete( const struct persistent_funcs *f, const struct persistent_funcs *other,
-                                        USHORT start, ULONG64 token )
-{
-    ULONG64 token2 = 0;
-    ULONG err;
-
-    winetest_push_context( "%s", f->name );
-    ok( token != 0, "got token 0\n" );
-    err = f->lookup( htons( start ), 8, &token2 );
-    ok( !err, "lookup failed: %lu\n", err );
-    ok( token2 == token, "lookup gave another token\n" );
-    err = f->lookup( htons( start ), 7, &token2 );
-    ok( err == ERROR_NOT_FOUND, "lookup with another count: got %lu\n", err );
-    err = f->lookup( htons( start + 1 ), 7, &token2 );
-    ok( err == ERROR_NOT_FOUND, "lookup with another start: got %lu\n", err );
-
-    err = f->create( htons( start + 4 ), 8, &token2 );
-    ok( err == ERROR_SHARING_VIOLATION, "overlapping create: got %lu\n", err );
-    err = f->create( htons( start ), 8, &token2 );
-    ok( err == ERROR_SHARING_VIOLATION, "same create again: got %lu\n", err );
-
-    /* the other protocol is apart */
-    err = other->lookup( htons( start ), 8, &token2 );
-    ok( err == ERROR_NOT_FOUND, "lookup in the other protocol: got %lu\n", err );
-    err = other->create( htons( start ), 8, &token2 );
-    ok( !err, "the same range in the other protocol: got %lu\n", err );
-    if (!err)
-    {
-        ok( token2 != token, "both protocols got the same token\n" );
-        err = other->delete( htons( start ), 8 );
-        ok( !err, "delete in the other protocol: got %lu\n", err );
-    }
-
-    err = f->delete( htons( start ), 4 );
-    ok( err == ERROR_NOT_FOUND, "delete with another count: got %lu\n", err );
-    err = f->delete( htons( start ), 8 );
-    ok( !err, "delete failed: %lu\n", err );
-    err = f->lookup( htons( start ), 8, &token2 );
-    ok( err == ERROR_NOT_FOUND, "lookup after delete: got %lu\n", err );
-    err = f->delete( htons( start ), 8 );
-    ok( err == ERROR_NOT_FOUND, "second delete: got %lu\n", err );
-    winetest_pop_context();
-}
-
-static void test_create_lookup_delete(void)
-{
-    ULONG64 token;
-    USHORT start;
-    ULONG err;
-
-    err = create_free_range( &funcs[0], 8, &start, &token );
-    ok( !err, "create failed: %lu\n", err );
-    if (err) return;
-    check_create_lookup_delete( &funcs[0], &funcs[1], start, token );
-
-    err = create_free_range( &funcs[1], 8, &start, &token );
-    ok( !err, "udp: create failed: %lu\n", err );
-    if (!err) check_create_lookup_delete( &funcs[1], &funcs[0], start, token );
 }
 
 /* whether this process's token is elevated; *linked gets the other token
@@ -319,7 +240,88 @@ static void test_limited( HANDLE elevated, BOOL child )
     finish_child( &pi );
 }
 
-/* Section B: ports in use and runtime reservations */
+/* Section B: the create, lookup and delete of a reservation */
+
+static unsigned int next_slot;
+
+/* Creates a persistent reservation of count ports somewhere among the
+ * candidates; another program may hold any one.  Returns the last error. */
+static ULONG create_free_range( const struct persistent_funcs *f, USHORT count, USHORT *start, ULONG64 *token )
+{
+    ULONG err = ERROR_SHARING_VIOLATION;
+    unsigned int i;
+
+    for (i = 0; i < 20 && err == ERROR_SHARING_VIOLATION; i++)
+    {
+        *start = TEST_PORT_FIRST + (next_slot++ % TEST_PORT_SLOTS) * TEST_PORT_STRIDE;
+        *token = 0;
+        err = f->create( htons( *start ), count, token );
+    }
+    return err;
+}
+
+/* the checks of a reservation of 8 ports at start, which they delete */
+static void check_create_lookup_delete( const struct persistent_funcs *f, const struct persistent_funcs *other,
+                                        USHORT start, ULONG64 token )
+{
+    ULONG64 token2 = 0;
+    ULONG err;
+
+    winetest_push_context( "%s", f->name );
+    ok( token != 0, "got token 0\n" );
+    err = f->lookup( htons( start ), 8, &token2 );
+    ok( !err, "lookup failed: %lu\n", err );
+    ok( token2 == token, "lookup gave another token\n" );
+    err = f->lookup( htons( start ), 7, &token2 );
+    ok( err == ERROR_NOT_FOUND, "lookup with another count: got %lu\n", err );
+    err = f->lookup( htons( start + 1 ), 7, &token2 );
+    ok( err == ERROR_NOT_FOUND, "lookup with another start: got %lu\n", err );
+
+    err = f->create( htons( start + 4 ), 8, &token2 );
+    ok( err == ERROR_SHARING_VIOLATION, "overlapping create: got %lu\n", err );
+    err = f->create( htons( start ), 8, &token2 );
+    ok( err == ERROR_SHARING_VIOLATION, "same create again: got %lu\n", err );
+
+    /* the other protocol is apart */
+    err = other->lookup( htons( start ), 8, &token2 );
+    ok( err == ERROR_NOT_FOUND, "lookup in the other protocol: got %lu\n", err );
+    err = other->create( htons( start ), 8, &token2 );
+    ok( !err, "the same range in the other protocol: got %lu\n", err );
+    if (!err)
+    {
+        ok( token2 != token, "both protocols got the same token\n" );
+        err = other->delete( htons( start ), 8 );
+        ok( !err, "delete in the other protocol: got %lu\n", err );
+    }
+
+    err = f->delete( htons( start ), 4 );
+    ok( err == ERROR_NOT_FOUND, "delete with another count: got %lu\n", err );
+    err = f->delete( htons( start ), 8 );
+    ok( !err, "delete failed: %lu\n", err );
+    err = f->lookup( htons( start ), 8, &token2 );
+    ok( err == ERROR_NOT_FOUND, "lookup after delete: got %lu\n", err );
+    err = f->delete( htons( start ), 8 );
+    ok( err == ERROR_NOT_FOUND, "second delete: got %lu\n", err );
+    winetest_pop_context();
+}
+
+static void test_create_lookup_delete(void)
+{
+    ULONG64 token;
+    USHORT start;
+    ULONG err;
+
+    err = create_free_range( &funcs[0], 8, &start, &token );
+    ok( !err, "create failed: %lu\n", err );
+    if (err) return;
+    check_create_lookup_delete( &funcs[0], &funcs[1], start, token );
+
+    err = create_free_range( &funcs[1], 8, &start, &token );
+    ok( !err, "udp: create failed: %lu\n", err );
+    if (!err) check_create_lookup_delete( &funcs[1], &funcs[0], start, token );
+}
+
+/* Section C: ports in use and runtime reservations */
 
 /* INET_PORT_RESERVATION_INSTANCE, with named members */
 struct test_port_instance
@@ -416,7 +418,7 @@ static void test_sharing_violation(void)
     }
 }
 
-/* Section C: association, by another process and without elevation */
+/* Section D: association, by another process and without elevation */
 
 static int associate( SOCKET s, ULONG64 token )
 {

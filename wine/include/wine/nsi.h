@@ -53,8 +53,7 @@ struct nsiproxy_set_all_parameters
 };
 
 /*@ set-decl @*/
-/* NsiSetAllParameters: where the change is made */
-#define NSI_STORE_ACTIVE                   0
+/* NsiSetAllParameters: the store that keeps the change across restarts */
 #define NSI_STORE_PERSISTENT               1
 /* NsiSetAllParameters: what it does */
 #define NSI_SET_CREATE_ONLY                1
