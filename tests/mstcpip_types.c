@@ -1,7 +1,7 @@
 /*
  * The port reservation types of mstcpip.h, used as C and C++ code written
  * against the Windows SDK uses them.  Compiled, not run, by
- * tests/mstcpip_test.sh: as C and as C++, against MinGW-w64's mstcpip.h and
+ * tests/sdk_headers_test.sh: as C and as C++, against MinGW-w64's mstcpip.h and
  * against Wine's with wine/include/mstcpip-types.h inserted.  Every check is
  * a static assertion, so that the file compiles only where the header has
  * the SDK's names, types and layouts.

@@ -1,11 +1,19 @@
 #!/bin/sh
 #
-# The port reservation types of wine/include/mstcpip-types.h against the
-# SDK's: tests/mstcpip_types.c, which uses them as C and C++ code written
-# against the Windows SDK do, must compile with -Wall -Werror both against
-# MinGW-w64's mstcpip.h and against Wine's mstcpip.h (libwine-dev) with the
-# fragment inserted before its "#ifndef USE_WS_PREFIX", as tools/wine-patches
-# inserts it.  A compiler that is missing is a failure.
+# The headers of the Wine series against the SDK's:
+# - the port reservation types of wine/include/mstcpip-types.h:
+#   tests/mstcpip_types.c, which uses them as C and C++ code written against
+#   the Windows SDK do, must compile with -Wall -Werror both against
+#   MinGW-w64's mstcpip.h and against Wine's mstcpip.h (libwine-dev) with the
+#   fragment inserted before its "#ifndef USE_WS_PREFIX", as
+#   tools/wine-patches inserts it;
+# - the persistent port reservation functions of wine/include/iphlpapi.h:
+#   tests/iphlpapi_decls.c likewise, against MinGW-w64's iphlpapi.h and
+#   Wine's with the declarations inserted before its "typedef enum
+#   NET_ADDRESS_FORMAT_ {" (Wine 8.0's piece where the header has no
+#   IPHLPAPI_DLL_LINKAGE); and it must not compile against Wine's header
+#   as it is, which does not declare them.
+# A compiler that is missing is a failure.
 #
 # Copyright 2026 The portres authors
 #
@@ -34,10 +42,12 @@ wine_include=${WINE_INCLUDE:-/usr/include/wine/wine}
 passed=0
 failed=0
 skipped=0
+expect=
 tmp=$(mktemp -d /tmp/portres-mstcpip-XXXXXX) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-# compile NAME COMPILER LANGUAGE FLAGS...: the source compiles, warnings are errors
+# compile NAME COMPILER LANGUAGE FLAGS...: the source $src compiles,
+# warnings are errors; with $expect set to "fail", it must not
 compile()
 {
     name=$1 compiler=$2 lang=$3
@@ -48,7 +58,15 @@ compile()
         return
     fi
     if "$compiler" -x "$lang" -Wall -Werror "$@" -c "$src" -o "$tmp/out.o" >"$tmp/log" 2>&1; then
+        if [ "$expect" = fail ]; then
+            echo "FAIL $name: compiles, but the header should not declare what it uses"
+            failed=$((failed + 1))
+            return
+        fi
         echo "PASS $name"
+        passed=$((passed + 1))
+    elif [ "$expect" = fail ]; then
+        echo "PASS $name (does not compile, as it should not)"
         passed=$((passed + 1))
     else
         echo "FAIL $name: $compiler -x $lang -Wall -Werror $* -c $src"
@@ -91,6 +109,39 @@ if [ -n "$wine_ok" ]; then
     compile "Wine + fragment, x86_64, C, -fno-ms-extensions" x86_64-w64-mingw32-gcc c -fno-ms-extensions $wine_pe
     compile "Wine + fragment, host gcc, C" "${CC:-gcc}" c -I"$tmp/include" -I"$wine_include/windows" -DEXPECT_WINE_HEADERS
 fi
+
+# iphlpapi.h: Wine's with the declarations of the series inserted
+src=$top/tests/iphlpapi_decls.c
+wine_ok=
+if [ -f "$wine_include/windows/iphlpapi.h" ]; then
+    piece="persistent"
+    grep -q IPHLPAPI_DLL_LINKAGE "$wine_include/windows/iphlpapi.h" || piece="persistent 8.0"
+    awk -v piece="/*@ $piece @*/" '$0 == piece { on = 1; next } /^\/\*@ / { on = 0 } on' \
+        "$top/wine/include/iphlpapi.h" >"$tmp/iphlpapi.piece"
+    mkdir -p "$tmp/include"
+    if [ -s "$tmp/iphlpapi.piece" ] && awk -v piece="$tmp/iphlpapi.piece" '
+        /^typedef enum NET_ADDRESS_FORMAT_ \{$/ && !done { while ((getline line < piece) > 0) print line; done = 1 }
+        { print }
+        END { exit !done }' "$wine_include/windows/iphlpapi.h" >"$tmp/include/iphlpapi.h"; then
+        wine_ok=1
+    else
+        echo "FAIL $wine_include/windows/iphlpapi.h has no \"typedef enum NET_ADDRESS_FORMAT_ {\" line, or wine/include/iphlpapi.h no piece \"$piece\""
+        failed=$((failed + 1))
+    fi
+else
+    echo "FAIL Wine's headers: $wine_include/windows/iphlpapi.h is missing: run tools/install-deps (libwine-dev)"
+    failed=$((failed + 1))
+fi
+for arch in x86_64 i686; do
+    compile "iphlpapi.h, MinGW-w64 $arch, C" "$arch-w64-mingw32-gcc" c
+    compile "iphlpapi.h, MinGW-w64 $arch, C++" "$arch-w64-mingw32-g++" c++
+    [ -n "$wine_ok" ] || continue
+    compile "iphlpapi.h, Wine + declarations, $arch, C" "$arch-w64-mingw32-gcc" c $wine_pe
+    compile "iphlpapi.h, Wine + declarations, $arch, C++" "$arch-w64-mingw32-g++" c++ $wine_pe
+done
+expect=fail
+compile "iphlpapi.h, Wine as it is, x86_64, C" x86_64-w64-mingw32-gcc c -nostdinc -I"$wine_include/windows" -I"$wine_include/msvcrt"
+expect=
 
 echo "RESULT passed=$passed failed=$failed skipped=$skipped"
 [ $failed = 0 ]
