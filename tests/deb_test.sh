@@ -132,9 +132,12 @@ inside()
     for file in /usr/lib/portres/i386/ws2_32.dll /usr/lib/portres/i386/iphlpapi.dll /usr/lib/portres/i386/netsh.exe \
                 /usr/lib/i386-linux-gnu/wine/i386-windows/portres.dll /usr/lib/i386-linux-gnu/wine/i386-unix/portres.so; do
         [ -f "$file" ] || echo "missing: $file"
-    done >"$files/i386.missing"
-    [ ! -s "$files/i386.missing" ] && file -L /usr/lib/portres/i386/portres.so | grep -q 'ELF 32-bit.*Intel 80386'
-    result $? "the package holds the 32-bit files: i686 proxies and netsh.exe, the i386 bridge in Wine's 32-bit DLL directory" "$files/i386.missing"
+    done >"$files/i386.log"
+    # the bridge's unixlib is i386 code: file 5.44 (Debian 12) calls it
+    # "Intel 80386", file 5.46 (Debian 13) "Intel i386"
+    file -L /usr/lib/portres/i386/portres.so >>"$files/i386.log" 2>&1
+    ! grep -q '^missing: ' "$files/i386.log" && grep -Eq ': *ELF 32-bit .*, Intel (80386|i386),' "$files/i386.log"
+    result $? "the package holds the 32-bit files: i686 proxies and netsh.exe, the i386 bridge in Wine's 32-bit DLL directory" "$files/i386.log"
 
     as_user portres install
     status=$?
