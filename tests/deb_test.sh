@@ -17,7 +17,8 @@
 # the prefix, except what apt and dpkg keep of their own work (their logs,
 # caches and status).  The Wine parts run in a network namespace with
 # loopback only.  Prints PASS and FAIL lines and "RESULT passed=N failed=N
-# skipped=N" last.  Needs root (debootstrap, chroot, mounts).
+# skipped=N" last, and exits with status 1 when a check failed (so does
+# make check-deb).  Needs root (debootstrap, chroot, mounts).
 #
 # tests/deb_test.sh --inside DIR is the part that runs inside the system:
 # DIR holds the package and portdemo.exe.
@@ -192,7 +193,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 if [ ! -f "$top/programs/portdemo/portdemo.exe" ]; then
     echo "FAIL programs/portdemo/portdemo.exe is not built: run make"
     echo "RESULT passed=0 failed=1 skipped=0"
-    exit 0
+    exit 1
 fi
 base=$(mktemp -d "${PORTRES_DEB_TEST_DIR:-/var/tmp}/portres-check-deb.XXXXXX")
 all_passed=0
@@ -245,3 +246,4 @@ else
     echo "deb_test: the systems and their logs stay in $base"
 fi
 echo "RESULT passed=$all_passed failed=$all_failed skipped=$all_skipped"
+[ $all_failed = 0 ]
