@@ -17,7 +17,8 @@
 # the prefix, except what apt and dpkg keep of their own work (their logs,
 # caches and status).  The Wine parts run in a network namespace with
 # loopback only.  Prints PASS and FAIL lines and "RESULT passed=N failed=N
-# skipped=N" last.  Needs root (debootstrap, chroot, mounts).
+# skipped=N" last, and exits with status 1 when a check failed (so does
+# make check-deb).  Needs root (debootstrap, chroot, mounts).
 #
 # tests/deb_test.sh --inside DIR is the part that runs inside the system:
 # DIR holds the package and portdemo.exe.
@@ -132,9 +133,12 @@ inside()
     for file in /usr/lib/portres/i386/ws2_32.dll /usr/lib/portres/i386/iphlpapi.dll /usr/lib/portres/i386/netsh.exe \
                 /usr/lib/i386-linux-gnu/wine/i386-windows/portres.dll /usr/lib/i386-linux-gnu/wine/i386-unix/portres.so; do
         [ -f "$file" ] || echo "missing: $file"
-    done >"$files/i386.missing"
-    [ ! -s "$files/i386.missing" ] && file -L /usr/lib/portres/i386/portres.so | grep -q 'ELF 32-bit.*Intel 80386'
-    result $? "the package holds the 32-bit files: i686 proxies and netsh.exe, the i386 bridge in Wine's 32-bit DLL directory" "$files/i386.missing"
+    done >"$files/i386.log"
+    # the bridge's unixlib is i386 code: file 5.44 (Debian 12) calls it
+    # "Intel 80386", file 5.46 (Debian 13) "Intel i386"
+    file -L /usr/lib/portres/i386/portres.so >>"$files/i386.log" 2>&1
+    ! grep -q '^missing: ' "$files/i386.log" && grep -Eq ': *ELF 32-bit .*, Intel (80386|i386),' "$files/i386.log"
+    result $? "the package holds the 32-bit files: i686 proxies and netsh.exe, the i386 bridge in Wine's 32-bit DLL directory" "$files/i386.log"
 
     as_user portres install
     status=$?
@@ -189,7 +193,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 if [ ! -f "$top/programs/portdemo/portdemo.exe" ]; then
     echo "FAIL programs/portdemo/portdemo.exe is not built: run make"
     echo "RESULT passed=0 failed=1 skipped=0"
-    exit 0
+    exit 1
 fi
 base=$(mktemp -d "${PORTRES_DEB_TEST_DIR:-/var/tmp}/portres-check-deb.XXXXXX")
 all_passed=0
@@ -242,3 +246,4 @@ else
     echo "deb_test: the systems and their logs stay in $base"
 fi
 echo "RESULT passed=$all_passed failed=$all_failed skipped=$all_skipped"
+[ $all_failed = 0 ]
