@@ -38,7 +38,6 @@ struct nsi_port_reservation_dynamic
 
 /*@ set-ioctl @*/
 #define IOCTL_NSIPROXY_WINE_SET_ALL_PARAMETERS    CTL_CODE(FILE_DEVICE_NETWORK, 0x405, METHOD_BUFFERED, 0)
-
 /*@ set @*/
 /* input for IOCTL_NSIPROXY_WINE_SET_ALL_PARAMETERS */
 struct nsiproxy_set_all_parameters
