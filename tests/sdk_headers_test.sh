@@ -75,14 +75,37 @@ compile()
     fi
 }
 
+# insert HEADER ANCHOR PIECE [SEPARATOR]: Wine's HEADER with the file PIECE
+# (and the SEPARATOR line) inserted before its first line matching the awk
+# pattern ANCHOR, into $tmp/include, a directory searched before Wine's;
+# fails when no line matches
+insert()
+{
+    mkdir -p "$tmp/include"
+    awk -v piece="$3" -v sep="${4-none}" '
+        $0 ~ anchor && !done { while ((getline line < piece) > 0) print line; if (sep != "none") print sep; done = 1 }
+        { print }
+        END { exit !done }' anchor="$2" "$wine_include/windows/$1" >"$tmp/include/$1"
+}
+
+# compile_widths LABEL WINE_LABEL [MINGW_FLAG]: $src as C and C++, for
+# x86_64 and i686, against MinGW-w64's headers and, when $wine_ok is set,
+# against Wine's with the series' pieces ($wine_pe)
+compile_widths()
+{
+    for arch in x86_64 i686; do
+        compile "${1}MinGW-w64 $arch, C" "$arch-w64-mingw32-gcc" c $3
+        compile "${1}MinGW-w64 $arch, C++" "$arch-w64-mingw32-g++" c++ $3
+        [ -n "$wine_ok" ] || continue
+        compile "$1$2, $arch, C" "$arch-w64-mingw32-gcc" c $wine_pe
+        compile "$1$2, $arch, C++" "$arch-w64-mingw32-g++" c++ $wine_pe
+    done
+}
+
 # Wine's mstcpip.h with the fragment, in a directory searched before Wine's
 wine_ok=
 if [ -f "$wine_include/windows/mstcpip.h" ] && [ -d "$wine_include/msvcrt" ]; then
-    mkdir "$tmp/include"
-    if awk -v fragment="$fragment" '
-        /^#ifndef USE_WS_PREFIX$/ && !done { while ((getline line < fragment) > 0) print line; print ""; done = 1 }
-        { print }
-        END { exit !done }' "$wine_include/windows/mstcpip.h" >"$tmp/include/mstcpip.h"; then
+    if insert mstcpip.h '^#ifndef USE_WS_PREFIX$' "$fragment" ""; then
         wine_ok=1
     else
         echo "FAIL $wine_include/windows/mstcpip.h has no \"#ifndef USE_WS_PREFIX\" line"
@@ -95,13 +118,7 @@ fi
 # Wine's headers alone, with Wine's C runtime headers, as Wine's PE modules are built
 wine_pe="-nostdinc -I$tmp/include -I$wine_include/windows -I$wine_include/msvcrt -DEXPECT_WINE_HEADERS"
 
-for arch in x86_64 i686; do
-    compile "MinGW-w64 $arch, C" "$arch-w64-mingw32-gcc" c -DEXPECT_MINGW_HEADERS
-    compile "MinGW-w64 $arch, C++" "$arch-w64-mingw32-g++" c++ -DEXPECT_MINGW_HEADERS
-    [ -n "$wine_ok" ] || continue
-    compile "Wine + fragment, $arch, C" "$arch-w64-mingw32-gcc" c $wine_pe
-    compile "Wine + fragment, $arch, C++" "$arch-w64-mingw32-g++" c++ $wine_pe
-done
+compile_widths "" "Wine + fragment" -DEXPECT_MINGW_HEADERS
 
 if [ -n "$wine_ok" ]; then
     # without Microsoft extensions (MinGW's gcc turns them on by default),
@@ -118,11 +135,8 @@ if [ -f "$wine_include/windows/iphlpapi.h" ]; then
     grep -q IPHLPAPI_DLL_LINKAGE "$wine_include/windows/iphlpapi.h" || piece="persistent 8.0"
     awk -v piece="/*@ $piece @*/" '$0 == piece { on = 1; next } /^\/\*@ / { on = 0 } on' \
         "$top/wine/include/iphlpapi.h" >"$tmp/iphlpapi.piece"
-    mkdir -p "$tmp/include"
-    if [ -s "$tmp/iphlpapi.piece" ] && awk -v piece="$tmp/iphlpapi.piece" '
-        /^typedef enum NET_ADDRESS_FORMAT_ \{$/ && !done { while ((getline line < piece) > 0) print line; done = 1 }
-        { print }
-        END { exit !done }' "$wine_include/windows/iphlpapi.h" >"$tmp/include/iphlpapi.h"; then
+    if [ -s "$tmp/iphlpapi.piece" ] &&
+       insert iphlpapi.h '^typedef enum NET_ADDRESS_FORMAT_ \\{$' "$tmp/iphlpapi.piece"; then
         wine_ok=1
     else
         echo "FAIL $wine_include/windows/iphlpapi.h has no \"typedef enum NET_ADDRESS_FORMAT_ {\" line, or wine/include/iphlpapi.h no piece \"$piece\""
@@ -132,13 +146,7 @@ else
     echo "FAIL Wine's headers: $wine_include/windows/iphlpapi.h is missing: run tools/install-deps (libwine-dev)"
     failed=$((failed + 1))
 fi
-for arch in x86_64 i686; do
-    compile "iphlpapi.h, MinGW-w64 $arch, C" "$arch-w64-mingw32-gcc" c
-    compile "iphlpapi.h, MinGW-w64 $arch, C++" "$arch-w64-mingw32-g++" c++
-    [ -n "$wine_ok" ] || continue
-    compile "iphlpapi.h, Wine + declarations, $arch, C" "$arch-w64-mingw32-gcc" c $wine_pe
-    compile "iphlpapi.h, Wine + declarations, $arch, C++" "$arch-w64-mingw32-g++" c++ $wine_pe
-done
+compile_widths "iphlpapi.h, " "Wine + declarations"
 expect=fail
 compile "iphlpapi.h, Wine as it is, x86_64, C" x86_64-w64-mingw32-gcc c -nostdinc -I"$wine_include/windows" -I"$wine_include/msvcrt"
 expect=
