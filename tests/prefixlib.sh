@@ -148,3 +148,28 @@ all_ours()
     done
     [ ! -s "$dir/differ" ]
 }
+
+# wine_test_result NAME LOG STATUS: the counts of a Windows test program
+# of the Wine test framework (NAME, exit status STATUS) from the summary
+# line of its output LOG, added to ours, with a PASS or FAIL line of its
+# own; a program that printed no summary fails
+wine_test_result()
+{
+    summary=$(tr -d '\r' <"$2" | grep -E '^[0-9a-f]+:[a-z_0-9]+: [0-9]+ tests executed' | tail -n 1)
+    if [ -z "$summary" ]; then
+        echo "FAIL $1 printed no summary (exit status $3)"
+        failed=$((failed + 1))
+        return
+    fi
+    set -- "$1" "$3" $(echo "$summary" |
+        sed -E 's/.*: ([0-9]+) tests executed \(([0-9]+) marked as todo, [0-9]+ as flaky, ([0-9]+) failures?\), ([0-9]+) skipped.*/\1 \3 \4/')
+    passed=$((passed + $3 - $4))
+    failed=$((failed + $4))
+    skipped=$((skipped + $5))
+    if [ "$4" = 0 ] && [ "$2" = 0 ]; then
+        echo "PASS $1: $3 checks, none failed, $5 skipped"
+    else
+        echo "FAIL $1: $3 checks, $4 failed, $5 skipped (exit status $2)"
+        [ "$4" != 0 ] || failed=$((failed + 1))
+    fi
+}

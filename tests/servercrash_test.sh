@@ -198,22 +198,7 @@ else
 fi
 prog_pid=
 sed 's/^/    program: /' "$xdir/program.log" | tr -d '\r'
-summary=$(tr -d '\r' <"$xdir/program.log" | grep -E '^[0-9a-f]+:[a-z_0-9]+: [0-9]+ tests executed' | tail -n 1)
-if [ -z "$summary" ]; then
-    echo "FAIL servercrash_test.exe printed no summary (exit status $status)"
-    failed=$((failed + 1))
-else
-    set -- $(echo "$summary" | sed -E 's/.*: ([0-9]+) tests executed \(([0-9]+) marked as todo, [0-9]+ as flaky, ([0-9]+) failures?\), ([0-9]+) skipped.*/\1 \3 \4/')
-    passed=$((passed + $1 - $2))
-    failed=$((failed + $2))
-    skipped=$((skipped + $3))
-    if [ "$2" = 0 ] && [ $status = 0 ]; then
-        echo "PASS servercrash_test.exe: $1 checks, none failed, $3 skipped"
-    else
-        echo "FAIL servercrash_test.exe: $1 checks, $2 failed, $3 skipped (exit status $status)"
-        [ "$2" != 0 ] || failed=$((failed + 1))
-    fi
-fi
+wine_test_result servercrash_test.exe "$xdir/program.log" $status
 
 finish_up
 finish

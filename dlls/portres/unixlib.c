@@ -150,6 +150,15 @@ static NTSTATUS unix_library_path( void *args )
     return STATUS_SUCCESS;
 }
 
+static NTSTATUS unix_reserved_elsewhere( void *args )
+{
+    struct bridge_reserved_elsewhere_params *params = args;
+
+    if (params->port > 65535) return STATUS_INVALID_PARAMETER;
+    params->reserved = portres_reserved_elsewhere( params->protocol, params->port );
+    return STATUS_SUCCESS;
+}
+
 /* the table Wine looks up in the unixlib, in enum bridge_call order */
 const unixlib_entry_t __wine_unix_call_funcs[] =
 {
@@ -158,6 +167,7 @@ const unixlib_entry_t __wine_unix_call_funcs[] =
     unix_get_map,
     unix_socket_id,
     unix_library_path,
+    unix_reserved_elsewhere,
 };
 
 PORTRES_C_ASSERT( sizeof(__wine_unix_call_funcs) / sizeof(__wine_unix_call_funcs[0]) == bridge_nb_calls );

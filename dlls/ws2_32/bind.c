@@ -137,6 +137,26 @@ static BOOL port_refused( SOCKET s, struct socket_info *info, USHORT port )
     return 1;
 }
 
+/* Whether a runtime reservation of another prefix holds a port that an
+ * explicit bind found in use.  Windows has one table of reservations for
+ * the host and refuses such a bind with WSAEACCES, as one into this
+ * prefix's; each prefix here has a server of its own, whose holds make the
+ * bind fail as a port in use.  Asked only then, off the path of binds that
+ * succeed. */
+static BOOL reserved_elsewhere( SOCKET s, struct socket_info *info, USHORT port )
+{
+    struct bridge_reserved_elsewhere_params params;
+
+    if (!(info->flags & SOCKET_KNOWN) && sockets_lookup( s, info )) return FALSE;
+    if (info->protocol == SOCKET_PROTO_OTHER) return FALSE;
+    memset( &params, 0, sizeof(params) );
+    params.protocol = info->protocol;
+    params.port     = port;
+    if (bridge_call( bridge_reserved_elsewhere, &params ) || !params.reserved) return FALSE;
+    TRACE( "socket %#Ix: port %u is in a runtime reservation of another prefix\n", s, port );
+    return TRUE;
+}
+
 /* the port of a bind address, -1 when it is no IP address of a length
  * Windows takes: programs pass the size of a SOCKADDR_STORAGE or a
  * SOCKADDR_INET as well as that of the family's own address */
@@ -168,8 +188,9 @@ static int bind_automatic( SOCKET s, struct socket_info *info, const struct sock
  * address that is no IP address of a length Windows takes goes to Wine as
  * it is, which says what is wrong with it; a socket associated with a
  * reservation binds the port the server gives, or checks; an explicit port
- * inside a runtime reservation is refused with WSAEACCES; port 0 gets a
- * port outside every reservation of the protocol. */
+ * inside a runtime reservation is refused with WSAEACCES, as is one that
+ * fails because another prefix's runtime reservation holds the port; port
+ * 0 gets a port outside every reservation of the protocol. */
 int bind_socket( SOCKET s, struct socket_info *info, const struct sockaddr *addr, int len )
 {
     struct sockaddr_storage copy;
@@ -192,7 +213,13 @@ int bind_socket( SOCKET s, struct socket_info *info, const struct sockaddr *addr
             return real.bind( s, (struct sockaddr *)&copy, len );
         }
     }
-    if (port) return port_refused( s, info, port ) ? SOCKET_ERROR : real.bind( s, addr, len );
+    if (port)
+    {
+        if (port_refused( s, info, port )) return SOCKET_ERROR;
+        if (!real.bind( s, addr, len )) return 0;
+        if (GetLastError() == WSAEADDRINUSE && reserved_elsewhere( s, info, port )) SetLastError( WSAEACCES );
+        return SOCKET_ERROR;
+    }
     return bind_automatic( s, info, addr, len );
 }
 

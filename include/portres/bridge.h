@@ -39,6 +39,7 @@ enum bridge_call
     bridge_get_map,
     bridge_socket_id,
     bridge_library_path,
+    bridge_reserved_elsewhere,
     bridge_nb_calls
 };
 
@@ -90,6 +91,16 @@ struct bridge_library_path_params
     char path[4096];        /* out */
 };
 
+/* whether a runtime reservation of another prefix of the user takes a
+ * port (portres_reserved_elsewhere of portres/client.h) */
+struct bridge_reserved_elsewhere_params
+{
+    uint32_t protocol;        /* PORTRES_PROTO_TCP or _UDP */
+    uint32_t port;
+    uint32_t reserved;        /* out: 1 when one does */
+    uint32_t pad;
+};
+
 /* The same layout for the i686 PE side (MinGW aligns 64-bit fields to 8)
  * and the i386 unixlib (the i386 ELF ABI aligns them to 4) as for x86-64:
  * every 64-bit field at a multiple of 8, every size a multiple of 8. */
@@ -99,5 +110,6 @@ PORTRES_C_ASSERT( offsetof(struct bridge_get_map_params, host_reserved) == 8 );
 PORTRES_C_ASSERT( sizeof(struct bridge_get_map_params) == 24 );
 PORTRES_C_ASSERT( offsetof(struct bridge_socket_id_params, id) == 8 );
 PORTRES_C_ASSERT( sizeof(struct bridge_socket_id_params) == 32 );
+PORTRES_C_ASSERT( sizeof(struct bridge_reserved_elsewhere_params) == 16 );
 
 #endif /* __PORTRES_BRIDGE_H */

@@ -80,6 +80,10 @@ extern unsigned int portres_check_state( struct check_state_reply *state, char *
  * NULL when that fails.  Read it with portres_map_lookup(). */
 extern const struct portres_map *portres_get_map( void );
 
+/* 1 when a runtime reservation of another prefix of this user takes the
+ * port of the protocol (PORTRES_PROTO_*), else 0 */
+extern int portres_reserved_elsewhere( unsigned int protocol, unsigned short port );
+
 /* calls func for every reservation of a protocol, in port order; a non-zero
  * return stops the walk */
 typedef int (*portres_list_func)( void *ctx, const struct portres_entry *entry );

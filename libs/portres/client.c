@@ -24,6 +24,7 @@
  */
 
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -403,6 +404,42 @@ const struct portres_map *portres_get_map( void )
     }
     pthread_mutex_unlock( &connection_lock );
     return map;
+}
+
+/* Whether a runtime reservation of another prefix of this user takes a
+ * port of a protocol: 1 when one does, else 0.  Windows keeps one table of
+ * reservations for the host, and refuses a bind into any of them that the
+ * binding process does not own; here each prefix has its own server, whose
+ * holds keep the port on the whole host, so a bind of another prefix fails
+ * as a port in use.  The other servers' maps, in the server directories
+ * beside this prefix's, tell why; a map whose server no longer holds its
+ * lock says nothing (one that died leaves its map behind). */
+int portres_reserved_elsewhere( unsigned int protocol, unsigned short port )
+{
+    char prefix[PORTRES_PATH_MAX], own[PORTRES_PATH_MAX], path[PORTRES_PATH_MAX + 300];
+    const struct portres_map *map;
+    struct dirent *entry;
+    char *name;
+    int found = 0, runtime;
+    DIR *dir;
+
+    if (portres_prefix_dir( prefix, sizeof(prefix), 0 ) == -1 ||
+        portres_server_dir( prefix, own, sizeof(own), 0 ) == -1 || !(name = strrchr( own, '/' )))
+        return 0;
+    *name++ = 0;
+    if (!(dir = opendir( own ))) return 0;
+    while (!found && (entry = readdir( dir )))
+    {
+        if (strncmp( entry->d_name, "server-", 7 ) || !strcmp( entry->d_name, name )) continue;
+        snprintf( path, sizeof(path), "%s/%s/lock", own, entry->d_name );
+        if (portres_lock_holder( path ) <= 0) continue;
+        snprintf( path, sizeof(path), "%s/%s/map", own, entry->d_name );
+        if (!(map = map_file( path ))) continue;
+        found = portres_map_lookup( map, protocol, port, &runtime ) > 0 && runtime;
+        munmap( (void *)map, sizeof(*map) );
+    }
+    closedir( dir );
+    return found;
 }
 
 /* one page of the list, from the first reservation starting at or after
