@@ -162,11 +162,38 @@ static HANDLE run_as_administrator( const WCHAR *program, const WCHAR *params )
     return info.hProcess;
 }
 
-int __cdecl wmain( int argc, WCHAR *argv[] )
+/* the program of the command line (argv[0] and its arguments), started
+ * with the token, or as this process when same; NULL on failure */
+static HANDLE start_program( HANDLE token, BOOL same, BOOL elevated, WCHAR *line, int argc, WCHAR *argv[] )
 {
     PROCESS_INFORMATION pi;
     STARTUPINFOW si;
-    BOOL elevated = TRUE, same, ret;
+    HANDLE process = NULL;
+    WCHAR *params;
+    BOOL ret;
+
+    memset( &si, 0, sizeof(si) );
+    si.cb = sizeof(si);
+    si.dwFlags = STARTF_USESTDHANDLES;
+    si.hStdInput = GetStdHandle( STD_INPUT_HANDLE );
+    si.hStdOutput = GetStdHandle( STD_OUTPUT_HANDLE );
+    si.hStdError = GetStdHandle( STD_ERROR_HANDLE );
+    if (same) ret = CreateProcessW( NULL, line, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi );
+    else ret = token && CreateProcessAsUserW( token, NULL, line, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi );
+    if (ret)
+    {
+        CloseHandle( pi.hThread );
+        return pi.hProcess;
+    }
+    if (!elevated || same) return NULL;
+    if ((params = join_args( argc - 1, argv + 1 ))) process = run_as_administrator( argv[0], params );
+    free( params );
+    return process;
+}
+
+int __cdecl wmain( int argc, WCHAR *argv[] )
+{
+    BOOL elevated = TRUE, same;
     HANDLE token, process;
     WCHAR *line;
     DWORD code;
@@ -188,42 +215,20 @@ int __cdecl wmain( int argc, WCHAR *argv[] )
     if (!token && !same && !elevated)
     {
         error( L"no limited token to run with", GetLastError() );
-        return EXIT_FAILED;
-    }
-
-    memset( &si, 0, sizeof(si) );
-    si.cb = sizeof(si);
-    si.dwFlags = STARTF_USESTDHANDLES;
-    si.hStdInput = GetStdHandle( STD_INPUT_HANDLE );
-    si.hStdOutput = GetStdHandle( STD_OUTPUT_HANDLE );
-    si.hStdError = GetStdHandle( STD_ERROR_HANDLE );
-    if (same) ret = CreateProcessW( NULL, line, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi );
-    else ret = token && CreateProcessAsUserW( token, NULL, line, NULL, NULL, TRUE, 0, NULL, NULL, &si, &pi );
-
-    if (ret)
-    {
-        CloseHandle( pi.hThread );
-        process = pi.hProcess;
-    }
-    else if (elevated && !same)
-    {
-        WCHAR *params = join_args( argc - first - 1, argv + first + 1 );
-
-        process = params ? run_as_administrator( argv[first], params ) : NULL;
-        free( params );
-    }
-    else process = NULL;
-
-    if (!process)
-    {
-        error( argv[first], GetLastError() );
-        if (token) CloseHandle( token );
         free( line );
         return EXIT_FAILED;
     }
-    WaitForSingleObject( process, INFINITE );
-    if (!GetExitCodeProcess( process, &code )) code = EXIT_FAILED;
-    CloseHandle( process );
+    if ((process = start_program( token, same, elevated, line, argc - first, argv + first )))
+    {
+        WaitForSingleObject( process, INFINITE );
+        if (!GetExitCodeProcess( process, &code )) code = EXIT_FAILED;
+        CloseHandle( process );
+    }
+    else
+    {
+        error( argv[first], GetLastError() );
+        code = EXIT_FAILED;
+    }
     if (token) CloseHandle( token );
     free( line );
     return (int)code;

@@ -517,39 +517,35 @@ static BOOL parse_number( const WCHAR *value, unsigned short *number )
     return TRUE;
 }
 
-/* the parameters after the command's words: tag=value, or values in the
- * order of the command's tags; returns 0 or netsh's exit status */
-static int parse_params( const struct command *command, int argc, WCHAR *argv[], struct params *params )
+/* the values of the parameters after the command's words, by the
+ * position of their tag in the command: tag=value, or values in the order
+ * of the command's tags; returns 0 or netsh's exit status */
+static int collect_values( const struct command *command, int argc, WCHAR *argv[], const WCHAR **values )
 {
-    const WCHAR *values[TAG_COUNT] = { NULL };
     WCHAR name[32];
-    unsigned int i, j;
+    unsigned int i;
     int arg;
 
     for (arg = 0; arg < argc; arg++)
     {
         const WCHAR *equal = wcschr( argv[arg], '=' );
+        size_t len = equal ? equal - argv[arg] : 0;
 
-        if (equal)
+        /* netsh gives a value without a tag the tag of its position */
+        if (!equal)
         {
-            size_t len = equal - argv[arg];
-
-            if (!len || len >= ARRAY_SIZE(name) || !equal[1]) return syntax_error( command );
-            memcpy( name, argv[arg], len * sizeof(WCHAR) );
-            name[len] = 0;
-            for (i = 0; i < command->nb_tags; i++)
-                if (match( name, tags[command->tags[i]].name, tags[command->tags[i]].min_len )) break;
-            if (i == command->nb_tags || values[i]) return syntax_error( command );
-            values[i] = equal + 1;
-        }
-        else
-        {
-            /* netsh gives a value without a tag the tag of its position */
             if ((unsigned int)arg >= command->nb_tags || values[arg]) return syntax_error( command );
             values[arg] = argv[arg];
+            continue;
         }
+        if (!len || len >= ARRAY_SIZE(name) || !equal[1]) return syntax_error( command );
+        memcpy( name, argv[arg], len * sizeof(WCHAR) );
+        name[len] = 0;
+        for (i = 0; i < command->nb_tags; i++)
+            if (match( name, tags[command->tags[i]].name, tags[command->tags[i]].min_len )) break;
+        if (i == command->nb_tags || values[i]) return syntax_error( command );
+        values[i] = equal + 1;
     }
-
     for (i = 0; i < command->nb_required; i++)
     {
         if (values[i]) continue;
@@ -558,73 +554,66 @@ static int parse_params( const struct command *command, int argc, WCHAR *argv[],
         print( L"%ls", command->usage );
         return 1;
     }
-
-    memset( params, 0, sizeof(*params) );
-    params->active = command->active;
-    for (i = 0; i < command->nb_tags; i++)
-    {
-        if (!values[i]) continue;
-        j = command->tags[i];
-        switch (j)
-        {
-        case TAG_PROTOCOL:
-            if (!_wcsicmp( values[i], L"tcp" ))
-            {
-                params->protocol = PORTRES_PROTO_TCP;
-                params->protocol_name = L"tcp";
-            }
-            else if (!_wcsicmp( values[i], L"udp" ))
-            {
-                params->protocol = PORTRES_PROTO_UDP;
-                params->protocol_name = L"udp";
-            }
-            else return bad_value( values[i], j );
-            break;
-        case TAG_STARTPORT:
-            if (!parse_number( values[i], &params->start )) return bad_value( values[i], j );
-            break;
-        case TAG_NUMBEROFPORTS:
-            if (!parse_number( values[i], &params->count )) return bad_value( values[i], j );
-            break;
-        case TAG_STORE:
-            if (!_wcsicmp( values[i], L"active" )) params->active = TRUE;
-            else if (!_wcsicmp( values[i], L"persistent" )) params->active = FALSE;
-            else return bad_value( values[i], j );
-            break;
-        }
-    }
     return 0;
 }
 
-int wmain( int argc, WCHAR *argv[] )
+/* one value of a tag into the parameters; FALSE when it is not one the tag takes */
+static BOOL set_param( enum tag_id tag, const WCHAR *value, struct params *params )
+{
+    switch (tag)
+    {
+    case TAG_PROTOCOL:
+        if (!_wcsicmp( value, L"tcp" ))
+        {
+            params->protocol = PORTRES_PROTO_TCP;
+            params->protocol_name = L"tcp";
+            return TRUE;
+        }
+        if (!_wcsicmp( value, L"udp" ))
+        {
+            params->protocol = PORTRES_PROTO_UDP;
+            params->protocol_name = L"udp";
+            return TRUE;
+        }
+        return FALSE;
+    case TAG_STARTPORT:
+        return parse_number( value, &params->start );
+    case TAG_NUMBEROFPORTS:
+        return parse_number( value, &params->count );
+    case TAG_STORE:
+        if (!_wcsicmp( value, L"active" )) params->active = TRUE;
+        else if (!_wcsicmp( value, L"persistent" )) params->active = FALSE;
+        else return FALSE;
+        return TRUE;
+    default:
+        return FALSE;
+    }
+}
+
+/* the parameters after the command's words; returns 0 or netsh's exit status */
+static int parse_params( const struct command *command, int argc, WCHAR *argv[], struct params *params )
+{
+    const WCHAR *values[TAG_COUNT] = { NULL };
+    unsigned int i;
+    int ret;
+
+    if ((ret = collect_values( command, argc, argv, values ))) return ret;
+    memset( params, 0, sizeof(*params) );
+    params->active = command->active;
+    for (i = 0; i < command->nb_tags; i++)
+        if (values[i] && !set_param( command->tags[i], values[i], params ))
+            return bad_value( values[i], command->tags[i] );
+    return 0;
+}
+
+/* the command of "netsh interface CONTEXT VERB OBJECT ...", in *command;
+ * returns -1 when found, else netsh's exit status (help or an error
+ * printed) */
+static int find_command( int argc, WCHAR *argv[], const struct command **command )
 {
     const WCHAR *context;
-    struct params params;
     unsigned int i;
-    int arg, ret;
 
-    if (argc < 2)
-    {
-        /* Windows' netsh would start its interactive shell */
-        usage();
-        return 1;
-    }
-    if (is_help( argv[1] ))
-    {
-        usage();
-        return 0;
-    }
-    if (!match( argv[1], L"interface", 3 )) return unsupported( argc - 1, argv + 1 );
-    if (argc < 3)
-    {
-        usage();
-        return 1;
-    }
-    if (is_help( argv[2] ))
-    {
-        usage();
-        return 0;
-    }
     /* ip is Windows' older name of the ipv4 context; ipv4 and ipv6 share the
      * reservations, which are per protocol */
     if (!_wcsicmp( argv[2], L"ipv4" ) || !_wcsicmp( argv[2], L"ip" )) context = L"interface ipv4";
@@ -648,13 +637,41 @@ int wmain( int argc, WCHAR *argv[] )
         if (match( argv[3], commands[i].verb, commands[i].verb_min_len ) &&
             match( argv[4], commands[i].object, commands[i].object_min_len )) break;
     if (i == ARRAY_SIZE(commands)) return unsupported( argc - 1, argv + 1 );
+    *command = &commands[i];
+    return -1;
+}
+
+int wmain( int argc, WCHAR *argv[] )
+{
+    const struct command *command = NULL;
+    struct params params;
+    int arg, ret;
+
+    if (argc < 2)
+    {
+        /* Windows' netsh would start its interactive shell */
+        usage();
+        return 1;
+    }
+    if (is_help( argv[1] ))
+    {
+        usage();
+        return 0;
+    }
+    if (!match( argv[1], L"interface", 3 )) return unsupported( argc - 1, argv + 1 );
+    if (argc < 3 || is_help( argv[2] ))
+    {
+        usage();
+        return argc < 3 ? 1 : 0;
+    }
+    if ((ret = find_command( argc, argv, &command )) != -1) return ret;
 
     for (arg = 5; arg < argc; arg++)
     {
         if (!is_help( argv[arg] )) continue;
-        print( L"\n%ls", commands[i].usage );
+        print( L"\n%ls", command->usage );
         return 0;
     }
-    if ((ret = parse_params( &commands[i], argc - 5, argv + 5, &params ))) return ret;
-    return commands[i].func( &params );
+    if ((ret = parse_params( command, argc - 5, argv + 5, &params ))) return ret;
+    return command->func( &params );
 }
