@@ -42,59 +42,11 @@
 #include <mstcpip.h>
 
 #include "wine/test.h"
+#include "steps.h"
 
 #define BLOCK 4
 
-/* MinGW's mstcpip.h has the reservation definitions; Wine's has none */
-#ifndef SIO_ACQUIRE_PORT_RESERVATION
-#define SIO_ACQUIRE_PORT_RESERVATION    0x98000064
-#define SIO_RELEASE_PORT_RESERVATION    0x98000065
-typedef struct { USHORT StartPort; USHORT NumberOfPorts; } INET_PORT_RANGE;
-typedef struct { ULONG64 Token; } INET_PORT_RESERVATION_TOKEN;
-#endif
-
-/* INET_PORT_RESERVATION_INSTANCE, whose members MinGW leaves unnamed */
-struct port_instance
-{
-    USHORT  StartPort;       /* network byte order */
-    USHORT  NumberOfPorts;
-    ULONG   Padding;
-    ULONG64 Token;
-};
-
 static const char *dir;
-
-/* write a line to DIR\name: aside first, then renamed, so that the other
- * program never reads half of it */
-static BOOL tell( const char *name, const char *line )
-{
-    char path[MAX_PATH + 16], tmp[MAX_PATH + 16];
-    FILE *file;
-
-    snprintf( path, sizeof(path), "%s\\%s", dir, name );
-    snprintf( tmp, sizeof(tmp), "%s.tmp", path );
-    if (!(file = fopen( tmp, "w" ))) return FALSE;
-    fprintf( file, "%s\n", line );
-    if (fclose( file )) return FALSE;
-    return MoveFileA( tmp, path );
-}
-
-/* wait up to a minute for DIR\name; its first line in buf */
-static BOOL wait_for( const char *name, char *buf, int size )
-{
-    char path[MAX_PATH + 16];
-    FILE *file;
-    int i;
-
-    snprintf( path, sizeof(path), "%s\\%s", dir, name );
-    buf[0] = 0;
-    for (i = 0; i < 6000 && GetFileAttributesA( path ) == INVALID_FILE_ATTRIBUTES; i++) Sleep( 10 );
-    if (!(file = fopen( path, "r" ))) return FALSE;
-    if (!fgets( buf, size, file )) buf[0] = 0;
-    fclose( file );
-    buf[strcspn( buf, "\r\n" )] = 0;
-    return TRUE;
-}
 
 /* a wildcard block of a socket of the type; its first port, 0 on failure */
 static USHORT acquire( SOCKET s, ULONG64 *token )
@@ -164,11 +116,11 @@ static void test_hold(void)
     ok( udp_start != 0, "UDP acquire failed, error %d\n", WSAGetLastError() );
     if (!tcp_start || !udp_start) return;
     snprintf( line, sizeof(line), "%u %u", tcp_start, udp_start );
-    ok( tell( "held", line ), "cannot write %s\\held, error %lu\n", dir, GetLastError() );
-    ok( wait_for( "release", line, sizeof(line) ), "no word from the other prefix\n" );
+    ok( step_tell( dir, "held", line ), "cannot write %s\\held, error %lu\n", dir, GetLastError() );
+    ok( step_wait( dir, "release", line, sizeof(line) ), "no word from the other prefix\n" );
     ok( !release( tcp, tcp_token ), "TCP release failed\n" );
     ok( !release( udp, udp_token ), "UDP release failed\n" );
-    ok( tell( "released", "released" ), "cannot write %s\\released, error %lu\n", dir, GetLastError() );
+    ok( step_tell( dir, "released", "released" ), "cannot write %s\\released, error %lu\n", dir, GetLastError() );
     closesocket( udp );
     closesocket( tcp );
 }
@@ -179,7 +131,7 @@ static void test_bind(void)
     char line[64];
     int ret;
 
-    ok( wait_for( "held", line, sizeof(line) ), "no word from the holding prefix\n" );
+    ok( step_wait( dir, "held", line, sizeof(line) ), "no word from the holding prefix\n" );
     ok( sscanf( line, "%u %u", &tcp_start, &udp_start ) == 2 && tcp_start && udp_start,
         "the holding prefix wrote \"%s\"\n", line );
     if (!tcp_start || !udp_start) return;
@@ -201,8 +153,8 @@ static void test_bind(void)
     ok( !ret, "UDP bind to port 0: error %d\n", ret );
 
     /* once the other prefix has released them, the same ports bind */
-    ok( tell( "release", "release" ), "cannot write %s\\release, error %lu\n", dir, GetLastError() );
-    ok( wait_for( "released", line, sizeof(line) ), "no word from the holding prefix after its release\n" );
+    ok( step_tell( dir, "release", "release" ), "cannot write %s\\release, error %lu\n", dir, GetLastError() );
+    ok( step_wait( dir, "released", line, sizeof(line) ), "no word from the holding prefix after its release\n" );
     ret = bind_new( AF_INET, SOCK_STREAM, tcp_start, FALSE );
     ok( !ret, "TCP bind to %u after the other prefix's release: error %d\n", tcp_start, ret );
     ret = bind_new( AF_INET, SOCK_DGRAM, udp_start + 2, FALSE );

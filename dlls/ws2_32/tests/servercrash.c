@@ -43,26 +43,9 @@
 #include <mstcpip.h>
 
 #include "wine/test.h"
+#include "steps.h"
 
 #define BLOCK 16
-
-/* MinGW's mstcpip.h has the reservation definitions; Wine's has none */
-#ifndef SIO_ACQUIRE_PORT_RESERVATION
-#define SIO_ACQUIRE_PORT_RESERVATION    0x98000064
-#define SIO_RELEASE_PORT_RESERVATION    0x98000065
-#define SIO_ASSOCIATE_PORT_RESERVATION  0x98000066
-typedef struct { USHORT StartPort; USHORT NumberOfPorts; } INET_PORT_RANGE;
-typedef struct { ULONG64 Token; } INET_PORT_RESERVATION_TOKEN;
-#endif
-
-/* INET_PORT_RESERVATION_INSTANCE, whose members MinGW leaves unnamed */
-struct port_instance
-{
-    USHORT  StartPort;       /* network byte order */
-    USHORT  NumberOfPorts;
-    ULONG   Padding;
-    ULONG64 Token;
-};
 
 static int token_ioctl( SOCKET s, DWORD code, ULONG64 token )
 {
@@ -89,40 +72,13 @@ static int bind_port( SOCKET s, USHORT port, USHORT *got )
     return 0;
 }
 
-/* write "START COUNT PORT" to DIR\name: aside first, then renamed, so
- * that the script never reads half of it */
+/* write "START COUNT PORT" to DIR\name */
 static BOOL tell_script( const char *dir, const char *name, USHORT start, USHORT port )
 {
-    char path[MAX_PATH + 16], tmp[MAX_PATH + 16];
-    FILE *file;
+    char line[64];
 
-    snprintf( path, sizeof(path), "%s\\%s", dir, name );
-    snprintf( tmp, sizeof(tmp), "%s.tmp", path );
-    if (!(file = fopen( tmp, "w" ))) return FALSE;
-    fprintf( file, "%u %u %u\n", start, BLOCK, port );
-    if (fclose( file )) return FALSE;
-    return MoveFileA( tmp, path );
-}
-
-/* wait up to a minute for DIR\name from the script; its first line in buf */
-static BOOL wait_for_script( const char *dir, const char *name, char *buf, int size )
-{
-    char path[MAX_PATH + 16];
-    FILE *file;
-    int i;
-
-    snprintf( path, sizeof(path), "%s\\%s", dir, name );
-    buf[0] = 0;
-    for (i = 0; i < 6000; i++)
-    {
-        if (GetFileAttributesA( path ) != INVALID_FILE_ATTRIBUTES) break;
-        Sleep( 10 );
-    }
-    if (!(file = fopen( path, "r" ))) return FALSE;
-    if (!fgets( buf, size, file )) buf[0] = 0;
-    fclose( file );
-    buf[strcspn( buf, "\r\n" )] = 0;
-    return TRUE;
+    snprintf( line, sizeof(line), "%u %u %u", start, BLOCK, port );
+    return step_tell( dir, name, line );
 }
 
 static void test_crash( const char *dir )
@@ -158,7 +114,7 @@ static void test_crash( const char *dir )
         port_a, start, BLOCK );
 
     ok( tell_script( dir, "held", start, port_a ), "cannot write %s\\held, error %lu\n", dir, GetLastError() );
-    ok( wait_for_script( dir, "crashed", word, sizeof(word) ), "no word from the script about the crash\n" );
+    ok( step_wait( dir, "crashed", word, sizeof(word) ), "no word from the script about the crash\n" );
     killed = sscanf( word, "killed %lu %lu", &old_pid, &new_pid ) == 2 && old_pid && new_pid &&
              old_pid != new_pid;
     ok( killed, "the script killed no server: \"%s\"\n", word );
@@ -178,7 +134,7 @@ static void test_crash( const char *dir )
 
     /* the script sees which server answered us, and that it lists the block */
     ok( tell_script( dir, "after", start, port_b ), "cannot write %s\\after, error %lu\n", dir, GetLastError() );
-    ok( wait_for_script( dir, "release", word, sizeof(word) ), "no word from the script to release\n" );
+    ok( step_wait( dir, "release", word, sizeof(word) ), "no word from the script to release\n" );
 
     /* and the release works */
     ret = token_ioctl( s, SIO_RELEASE_PORT_RESERVATION, inst.Token );
