@@ -48,7 +48,7 @@ BOOL step_wait( const char *dir, const char *name, char *buf, int size )
 
     snprintf( path, sizeof(path), "%s\\%s", dir, name );
     buf[0] = 0;
-    for (i = 0; i < 6000 && GetFileAttributesA( path ) == INVALID_FILE_ATTRIBUTES; i++) Sleep( 10 );
+    for (i = 0; i < 30000 && GetFileAttributesA( path ) == INVALID_FILE_ATTRIBUTES; i++) Sleep( 10 );
     if (!(file = fopen( path, "r" ))) return FALSE;
     if (!fgets( buf, size, file )) buf[0] = 0;
     fclose( file );

@@ -47,7 +47,8 @@ struct port_instance
 /* write a line to DIR\name: aside first, then renamed, so that the reader
  * never reads half of it */
 extern BOOL step_tell( const char *dir, const char *name, const char *line );
-/* wait up to a minute for DIR\name; its first line in buf */
+/* wait up to five minutes for DIR\name (a machine that emulates every
+ * instruction may take that long to start a program); its first line in buf */
 extern BOOL step_wait( const char *dir, const char *name, char *buf, int size );
 
 #endif /* __PORTRES_TEST_STEPS_H */
